@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// A reference to output <see cref="Index"/> of node <see cref="Node"/> of the graph with scope
+/// <see cref="Scope"/>. Graph values derived from one another share a scope; a reference from
+/// another scope is refused, so tensors of two graphs cannot be mixed by accident.
+/// </summary>
+public readonly record struct TensorRef(int Scope, int Node, int Index)
+{
+    /// <summary>Keras's <c>node[tensor]</c> notation with the scope, for debugging.</summary>
+    public override string ToString() => $"%{Scope}:{Node}[{Index}]";
+}
+
+/// <summary>One call of a layer: which layer, on which tensors, giving tensors of which shapes.</summary>
+/// <param name="Id">The node's position in its graph (creation order, so every input is an earlier node).</param>
+/// <param name="Layer">The layer called.</param>
+/// <param name="Inputs">The tensors it was called on, in order (empty for an input layer).</param>
+/// <param name="OutputShapes">The shapes of the tensors it produced.</param>
+public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Inputs, EquatableArray<Shape> OutputShapes);
+
+/// <summary>
+/// A persistent directed acyclic graph of layer calls. Layers are stored once by identity;
+/// nodes are calls of a layer on the outputs of earlier nodes, so a shared layer is one layer
+/// with several nodes and every graph is acyclic by construction. Adding a node returns a new
+/// graph and leaves this one as it was (structural sharing through System.Collections.Immutable).
+/// Equality is by value: scope, nodes and layer records.
+/// </summary>
+public sealed class Graph : IEquatable<Graph>
+{
+    private Graph(int scope, ImmutableList<Node> nodes, ImmutableDictionary<LayerId, Layer> layers)
+    {
+        Scope = scope;
+        Nodes = nodes;
+        Layers = layers;
+    }
+
+    /// <summary>An empty graph whose tensors carry <paramref name="scope"/>.</summary>
+    public static Graph Empty(int scope) => new(scope, [], ImmutableDictionary<LayerId, Layer>.Empty);
+
+    /// <summary>The scope stamped on every tensor of this graph.</summary>
+    public int Scope { get; }
+
+    /// <summary>The nodes in creation order; <c>Nodes[i].Id == i</c>.</summary>
+    public ImmutableList<Node> Nodes { get; }
+
+    /// <summary>The layer records by identity (the latest record given for each).</summary>
+    public ImmutableDictionary<LayerId, Layer> Layers { get; }
+
+    /// <summary>The record of the layer that produced <paramref name="tensor"/>.</summary>
+    public Layer LayerOf(TensorRef tensor) => Layers[NodeOf(tensor).Layer];
+
+    /// <summary>The node that produced <paramref name="tensor"/>.</summary>
+    /// <exception cref="GraphError">The tensor belongs to another graph.</exception>
+    public Node NodeOf(TensorRef tensor)
+    {
+        if (tensor.Scope != Scope || tensor.Node < 0 || tensor.Node >= Nodes.Count || tensor.Index < 0 ||
+            tensor.Index >= Nodes[tensor.Node].OutputShapes.Count)
+            throw new GraphError($"Tensor {tensor} does not belong to this graph (scope {Scope}, {Nodes.Count} nodes): it was made in another graph or session.");
+        return Nodes[tensor.Node];
+    }
+
+    /// <summary>The shape of <paramref name="tensor"/>.</summary>
+    public Shape ShapeOf(TensorRef tensor) => NodeOf(tensor).OutputShapes[tensor.Index];
+
+    /// <summary>True when <paramref name="tensor"/> is an output of an <see cref="InputLayer"/>.</summary>
+    public bool IsInput(TensorRef tensor) => LayerOf(tensor) is InputLayer;
+
+    /// <summary>The graph with a new input tensor made by <paramref name="input"/>, and that tensor.</summary>
+    public (Graph Graph, TensorRef Output) AddInput(InputLayer input)
+    {
+        var (graph, outputs) = Call(input, [], seed: 0);
+        return (graph, outputs[0]);
+    }
+
+    /// <summary>
+    /// The graph with one more node, <paramref name="layer"/> called on <paramref name="inputs"/>,
+    /// and the tensors it produces. An unbuilt layer is built from <paramref name="seed"/>; the
+    /// built record replaces any earlier record of the same layer id.
+    /// </summary>
+    /// <exception cref="GraphError">An input belongs to another graph.</exception>
+    /// <exception cref="ShapeError">The layer cannot take the inputs' shapes.</exception>
+    public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var shapes = inputs.Select(ShapeOf).ToArray();
+        var built = layer.Build(shapes, seed);
+        var outputShapes = built.OutputShapes(shapes);
+        var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes));
+        var graph = new Graph(Scope, Nodes.Add(node), Layers.SetItem(layer.Id, built));
+        return (graph, [.. Enumerable.Range(0, outputShapes.Count).Select(i => new TensorRef(Scope, node.Id, i))]);
+    }
+
+    /// <summary>The graph with the records of layers already in it replaced (same ids), e.g. after training.</summary>
+    /// <exception cref="GraphError">A record's id is not in the graph.</exception>
+    public Graph WithLayers(IEnumerable<Layer> records)
+    {
+        var builder = Layers.ToBuilder();
+        foreach (var r in records)
+        {
+            if (!builder.ContainsKey(r.Id)) throw new GraphError($"Layer \"{r.Name}\" ({r.Id}) is not in this graph.");
+            builder[r.Id] = r;
+        }
+        return new Graph(Scope, Nodes, builder.ToImmutable());
+    }
+
+    /// <summary>Reconstructs a graph from its parts (for code that renumbers nodes); validates that every input is an earlier node.</summary>
+    /// <exception cref="GraphError">A node refers to a later node, another scope, or an unknown layer.</exception>
+    public static Graph FromParts(int scope, IEnumerable<Node> nodes, IEnumerable<Layer> layers)
+    {
+        var list = nodes.ToImmutableList();
+        var map = layers.ToImmutableDictionary(l => l.Id);
+        for (int i = 0; i < list.Count; i++)
+        {
+            var n = list[i];
+            if (n.Id != i) throw new GraphError($"Node {i} has id {n.Id}.");
+            if (!map.ContainsKey(n.Layer)) throw new GraphError($"Node {i} calls unknown layer {n.Layer}.");
+            foreach (var t in n.Inputs)
+                if (t.Scope != scope || t.Node >= i || t.Index >= list[t.Node].OutputShapes.Count)
+                    throw new GraphError($"Node {i} takes tensor {t}, which is not an earlier node of scope {scope}.");
+        }
+        return new Graph(scope, list, map);
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(Graph? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            Scope == other.Scope && Nodes.SequenceEqual(other.Nodes) && Layers.Count == other.Layers.Count &&
+            Layers.All(kv => other.Layers.TryGetValue(kv.Key, out var o) && kv.Value.Equals(o)));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as Graph);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Scope, Nodes.Count, Layers.Count);
+}

@@ -1,0 +1,22 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>Activation</c>: an activation function applied elementwise, as a layer of its own.
+/// The output has the shape of the input.
+/// </summary>
+/// <example><code>new Activation("relu") { Id = id, Name = "activation" }</code></example>
+public sealed record Activation : Layer
+{
+    /// <summary>A layer applying <paramref name="activation"/> (any name <see cref="Activations.Normalize"/> accepts).</summary>
+    /// <exception cref="ArgumentException">The activation is unknown.</exception>
+    public Activation(string activation) => Function = Activations.Normalize(activation);
+
+    /// <summary>Canonical name of the activation function (Keras's <c>activation</c>; a member cannot share the record's name).</summary>
+    public string Function { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "Activation";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
+}

@@ -1,0 +1,57 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>Concatenate</c>: two or more tensors joined along <see cref="Axis"/>. Every input
+/// has the same rank and the same dimensions except along the axis (an unknown dimension
+/// matches any); the output's axis is the sum of the inputs' (unknown if any is unknown).
+/// </summary>
+/// <example><code>new Concatenate() { Id = id, Name = "concatenate" }   // (None, 3), (None, 4) → (None, 7)</code></example>
+public sealed record Concatenate : Layer
+{
+    /// <summary>A concatenation along <paramref name="axis"/> (negative counts from the end; the batch axis 0 is refused when called).</summary>
+    public Concatenate(int axis = -1) => Axis = axis;
+
+    /// <summary>The axis joined along; negative counts from the end.</summary>
+    public int Axis { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "Concatenate";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        string received = "[" + string.Join(", ", inputs) + "]";
+        if (inputs.Count == 0)
+            throw Error("A `Concatenate` layer should be called on a list of at least 1 input. Received: input_shape=[]");
+        if (inputs.Count == 1)
+            throw Error($"A `Concatenate` layer should be called on a list of at least 2 inputs. Received: input_shape={received}");
+
+        int rank = inputs[0].Rank;
+        if (inputs.Any(s => s.Rank != rank))
+            throw Error($"A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. Received: input_shape={received}");
+        int axis = Axis < 0 ? Axis + rank : Axis;
+        if (axis < 0 || axis >= rank)
+            throw Error($"has axis={Axis}, outside inputs of rank {rank}. Received: input_shape={received}");
+        if (axis == 0)
+            throw Error($"cannot concatenate along axis 0, the batch axis: every input of a model has the same batch. Received: axis={Axis}, input_shape={received}");
+
+        var dims = new int?[rank];
+        for (int a = 0; a < rank; a++)
+        {
+            if (a == axis)
+            {
+                long? sum = inputs.Aggregate((long?)0, (total, s) => total + s[a]);
+                if (sum > int.MaxValue)
+                    throw Error($"would make axis {Axis} {sum} long, more than a tensor axis can hold. Received: input_shape={received}");
+                dims[a] = (int?)sum;
+                continue;
+            }
+            // Where one input leaves a dimension unknown, another may know it; two known ones must agree.
+            var known = inputs.Select(s => s[a]).OfType<int>().Distinct().ToList();
+            if (known.Count > 1)
+                throw Error($"A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. Received: input_shape={received}");
+            dims[a] = known.Count == 1 ? known[0] : null;
+        }
+        return [Shape.Of(dims)];
+    }
+}

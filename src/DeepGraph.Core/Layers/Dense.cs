@@ -1,0 +1,61 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>Dense</c>: <c>y = activation(x · kernel + bias)</c> on the last axis.
+/// Input (batch, …, in) → output (batch, …, units). Weights: kernel (in, units), bias (units) when <see cref="UseBias"/>.
+/// </summary>
+public sealed record Dense : WeightedLayer
+{
+    /// <summary>A Dense layer of <paramref name="units"/> outputs.</summary>
+    /// <exception cref="ArgumentException"><paramref name="units"/> is not positive or the activation is unknown.</exception>
+    public Dense(int units, string? activation = null, bool useBias = true)
+    {
+        Units = units > 0 ? units : throw InvalidArgument("units", "a positive integer", units);
+        Activation = Activations.Normalize(activation);
+        UseBias = useBias;
+    }
+
+    /// <summary>Number of outputs.</summary>
+    public int Units { get; }
+
+    /// <summary>Canonical activation name.</summary>
+    public string Activation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "Dense";
+
+    /// <summary>Input features the kernel was built for, once built.</summary>
+    public int? InputDim => IsBuilt ? Params[0].Shape[0] : null;
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
+        UseBias ? [("kernel", true), ("bias", true)] : [("kernel", true)];
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        RequireMinRank(x, 2);
+        if (x[-1] is null)
+            throw Error($"The last dimension of the inputs to a Dense layer should be defined. Found None. Full input shape received: {x}");
+        return [x.With(-1, Units)];
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs)
+    {
+        int inDim = inputs[0][-1]!.Value;
+        var kernel = new WeightSpec("kernel", Shape.Known(inDim, Units), true, new GlorotUniform());
+        return UseBias ? [kernel, new WeightSpec("bias", Shape.Known(Units), true, Constant.Zeros)] : [kernel];
+    }
+
+    /// <inheritdoc/>
+    protected override void CheckWeights(IReadOnlyList<Shape> inputs)
+    {
+        if (inputs[0][-1] != InputDim)
+            throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {InputDim}, but received input with shape {inputs[0]}");
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>Dropout</c>: in training, sets a fraction <see cref="Rate"/> of the inputs to 0 and
+/// scales the rest by 1/(1 − rate); at inference, the identity. The output has the shape of the input.
+/// </summary>
+/// <example><code>new Dropout(0.5) { Id = id, Name = "dropout" }</code></example>
+public sealed record Dropout : Layer
+{
+    /// <summary>A dropout of <paramref name="rate"/>.</summary>
+    /// <param name="rate">Fraction of the inputs to drop, in [0, 1).</param>
+    /// <param name="noiseShape">
+    /// Shape of the binary mask, batch included, broadcast over the input: 1 shares one draw
+    /// along an axis, <c>null</c> takes the input's dimension (Keras's <c>None</c>). Null: the input's shape.
+    /// </param>
+    /// <param name="seed">Seed of the mask's random stream; null lets the trainer choose.</param>
+    /// <exception cref="ArgumentException">The rate is outside [0, 1) or a noise dimension is not positive.</exception>
+    public Dropout(double rate, int?[]? noiseShape = null, int? seed = null)
+    {
+        // Keras accepts rate = 1 but its backend divides by 1 − rate; refuse it here, where the mistake is made.
+        Rate = rate is >= 0 and < 1
+            ? rate
+            : throw new ArgumentException($"Invalid value received for argument `rate`. Expected a float value between 0 and 1 (1 excluded). Received: rate={rate.ToString(CultureInfo.InvariantCulture)}", nameof(rate));
+        if (noiseShape is not null && Array.Exists(noiseShape, d => d <= 0))
+            throw InvalidArgument("noise_shape", "positive integers or None", NoiseTuple(noiseShape));
+        NoiseShape = noiseShape is null ? null : EquatableArray.Of(noiseShape);
+        Seed = seed;
+    }
+
+    /// <summary>Fraction of the inputs dropped in training.</summary>
+    public double Rate { get; }
+
+    /// <summary>Shape of the dropout mask (batch included, <c>null</c> entries follow the input), or null for the input's shape.</summary>
+    public EquatableArray<int?>? NoiseShape { get; }
+
+    /// <summary>Seed of the mask's random stream, if fixed.</summary>
+    public int? Seed { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "Dropout";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        if (NoiseShape is { } noise)
+        {
+            // The mask must broadcast against the input: each known entry is 1 or the input's dimension.
+            bool broadcasts = noise.Count == x.Rank &&
+                Enumerable.Range(0, x.Rank).All(a => noise[a] is null || noise[a] == 1 || x[a] is null || noise[a] == x[a]);
+            if (!broadcasts)
+                throw Error($"has noise_shape={NoiseTuple(noise)}, which does not broadcast to its input shape {x}: it needs the input's rank, with each dimension 1, None or the input's.");
+        }
+        return [x];
+    }
+
+    /// <summary>Python's tuple notation, as Keras prints <c>noise_shape</c>: <c>(None, 1, 64)</c>.</summary>
+    private static string NoiseTuple(IReadOnlyCollection<int?> dims) =>
+        "(" + string.Join(", ", dims.Select(d => d?.ToString(CultureInfo.InvariantCulture) ?? "None")) + (dims.Count == 1 ? ",)" : ")");
+}

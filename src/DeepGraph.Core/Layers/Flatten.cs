@@ -1,0 +1,24 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>Flatten</c>: every axis after the batch folded into one.
+/// Input (batch, d1, …, dn) → output (batch, d1·…·dn); the product is unknown (<c>None</c>)
+/// when any dᵢ is, and an input of rank 1 (batch only) gives (batch, 1).
+/// </summary>
+/// <example><code>new Flatten { Id = id, Name = "flatten" }   // (None, 7, 7, 64) → (None, 3136)</code></example>
+public sealed record Flatten : Layer
+{
+    /// <inheritdoc/>
+    public override string ClassName => "Flatten";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        RequireMinRank(x, 1);
+        long? product = x.Product(1);
+        if (product > int.MaxValue)
+            throw Error($"would produce {product} features per sample, more than a tensor axis can hold. Input shape {x}.");
+        return [Shape.Of(x[0], (int?)product)];
+    }
+}

@@ -1,0 +1,23 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// What GlobalAveragePooling2D and GlobalMaxPooling2D share (Keras's <c>BaseGlobalPooling</c>):
+/// one value per channel over all of height and width. Input (batch, h, w, c) → output
+/// (batch, c), or (batch, 1, 1, c) with <see cref="KeepDims"/>.
+/// </summary>
+public abstract record GlobalPooling2D : Layer
+{
+    /// <summary>Stores whether the spatial axes are kept.</summary>
+    protected GlobalPooling2D(bool keepDims) => KeepDims = keepDims;
+
+    /// <summary>When true the spatial axes stay, with length 1 (Keras's <c>keepdims</c>).</summary>
+    public bool KeepDims { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        RequireRank(x, 4);
+        return [KeepDims ? Shape.Of(x[0], 1, 1, x[3]) : Shape.Of(x[0], x[3])];
+    }
+}

@@ -1,0 +1,103 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// The stable identity of a layer. Two graph nodes that name the same id are two calls of one
+/// layer (a shared layer, one set of weights); two layers with equal records but different ids
+/// are different layers that happen to hold the same values.
+/// </summary>
+public readonly record struct LayerId(long Value)
+{
+    /// <summary>The number, for debugging.</summary>
+    public override string ToString() => $"#{Value}";
+}
+
+/// <summary>One weight of a built layer: its role (<c>kernel</c>, <c>bias</c>, <c>moving_mean</c> …), value and whether training changes it.</summary>
+public sealed record Weight(string Role, Tensor Value, bool Trainable);
+
+/// <summary>
+/// An immutable layer record: configuration and, once built, weights. A layer knows how to
+/// infer its output shapes from its input shapes (raising <see cref="ShapeError"/> for shapes
+/// it cannot take), how to build its weights from a seed, and how many parameters it holds.
+/// Equality is by value — class, name, trainability, configuration and weights — and ignores
+/// <see cref="Id"/>, which is identity.
+/// </summary>
+public abstract record Layer
+{
+    /// <summary>The layer's identity (see <see cref="LayerId"/>).</summary>
+    public required LayerId Id { get; init; }
+
+    /// <summary>The layer's name, unique within a model.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>When false, training leaves every weight of this layer unchanged and the summary counts them as non-trainable.</summary>
+    public bool Trainable { get; init; } = true;
+
+    /// <summary>The Keras class name the summary prints (<c>Dense</c>, <c>Conv2D</c>, <c>Functional</c> …).</summary>
+    public abstract string ClassName { get; }
+
+    /// <summary>True once the layer holds its weights (always true for layers without weights).</summary>
+    public virtual bool IsBuilt => true;
+
+    /// <summary>
+    /// The shapes of the tensors a call on inputs of shapes <paramref name="inputs"/> produces.
+    /// A built layer also checks that the inputs fit its weights.
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take these shapes.</exception>
+    public abstract IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs);
+
+    /// <summary>
+    /// The layer with its weights made for inputs of shapes <paramref name="inputs"/>, drawn
+    /// from <paramref name="seed"/>. A layer already built is returned as it is once its
+    /// weights are checked against the inputs.
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take these shapes.</exception>
+    public virtual Layer Build(IReadOnlyList<Shape> inputs, int seed)
+    {
+        OutputShapes(inputs);
+        return this;
+    }
+
+    /// <summary>The layer's weights in Keras's order; empty until built.</summary>
+    public virtual IReadOnlyList<Weight> Weights => [];
+
+    /// <summary>Total number of scalars in <see cref="Weights"/>.</summary>
+    public long ParamCount => Weights.Sum(w => (long)w.Value.Length);
+
+    /// <summary>Value equality that ignores <see cref="Id"/>.</summary>
+    public virtual bool Equals(Layer? other) =>
+        other is not null && EqualityContract == other.EqualityContract && Name == other.Name && Trainable == other.Trainable;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Name, Trainable);
+
+    /// <summary>The single input of a one-input layer.</summary>
+    /// <exception cref="ShapeError">There is not exactly one input.</exception>
+    protected Shape Single(IReadOnlyList<Shape> inputs)
+    {
+        if (inputs.Count != 1)
+            throw Error($"expects 1 input tensor, but it received {inputs.Count}: {string.Join(", ", inputs)}.");
+        return inputs[0];
+    }
+
+    /// <summary>Checks that <paramref name="input"/> has rank <paramref name="rank"/>, in Keras's words.</summary>
+    protected void RequireRank(Shape input, int rank)
+    {
+        if (input.Rank != rank)
+            throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected ndim={rank}, found ndim={input.Rank}. Full shape received: {input}");
+    }
+
+    /// <summary>Checks that <paramref name="input"/> has rank at least <paramref name="rank"/>.</summary>
+    protected void RequireMinRank(Shape input, int rank)
+    {
+        if (input.Rank < rank)
+            throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected min_ndim={rank}, found ndim={input.Rank}. Full shape received: {input}");
+    }
+
+    /// <summary>A <see cref="ShapeError"/> for this layer; the message is prefixed with the layer's name and class unless it names the layer already.</summary>
+    protected ShapeError Error(string message) =>
+        new(Name, message.Contains($"\"{Name}\"") ? message : $"Layer \"{Name}\" ({ClassName}) {message}");
+
+    /// <summary>An <see cref="ArgumentException"/> for an invalid constructor argument, in Keras's words.</summary>
+    protected static ArgumentException InvalidArgument(string argument, string expected, object? received) =>
+        new($"Received an invalid value for `{argument}`, expected {expected}. Received: {argument}={received}");
+}

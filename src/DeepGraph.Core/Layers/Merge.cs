@@ -1,0 +1,39 @@
+namespace DeepGraph.Core;
+
+/// <summary>A layer that combines two or more tensors of one shape elementwise (Keras's <c>_Merge</c>: Add, Multiply).</summary>
+public abstract record ElementwiseMerge : Layer
+{
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        if (inputs.Count < 2)
+            throw Error($"A merge layer should be called on a list of at least 2 inputs. Got {inputs.Count} inputs.");
+        var first = inputs[0];
+        foreach (var other in inputs.Skip(1))
+        {
+            bool compatible = other.Rank == first.Rank &&
+                Enumerable.Range(1, first.Rank - 1).All(a => first[a] is null || other[a] is null || first[a] == other[a]);
+            if (!compatible)
+                throw Error($"Inputs have incompatible shapes. Received shapes {first} and {other}");
+        }
+        // Where one input leaves a dimension unknown, another may know it.
+        var dims = first.ToNullableArray();
+        foreach (var other in inputs)
+            for (int a = 0; a < dims.Length; a++) dims[a] ??= other[a];
+        return [Shape.Of(dims)];
+    }
+}
+
+/// <summary>Keras's <c>Add</c>: the elementwise sum of 2 or more same-shape tensors.</summary>
+public sealed record Add : ElementwiseMerge
+{
+    /// <inheritdoc/>
+    public override string ClassName => "Add";
+}
+
+/// <summary>Keras's <c>Multiply</c>: the elementwise product of 2 or more same-shape tensors.</summary>
+public sealed record Multiply : ElementwiseMerge
+{
+    /// <inheritdoc/>
+    public override string ClassName => "Multiply";
+}

@@ -1,0 +1,39 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// What MaxPooling2D and AveragePooling2D share (Keras's <c>BasePooling</c>): a
+/// <see cref="PoolSize"/> window slid by <see cref="Strides"/> over height and width, channels-last.
+/// Input (batch, h, w, c) → output (batch, h', w', c) with, per spatial axis,
+/// <c>valid</c>: ⌊(n − k)/s⌋ + 1 and <c>same</c>: ⌈n/s⌉ (<see cref="Padding2D.OutputSize"/>).
+/// </summary>
+public abstract record Pooling2D : Layer
+{
+    /// <summary>Validates and stores the window, strides (default: the window) and padding.</summary>
+    /// <exception cref="ArgumentException">A size or stride is not positive, or the padding is unknown.</exception>
+    protected Pooling2D((int H, int W) poolSize, (int H, int W)? strides, string padding)
+    {
+        PoolSize = poolSize.H > 0 && poolSize.W > 0 ? poolSize : throw InvalidArgument("pool_size", "positive integers", poolSize);
+        Strides = strides ?? poolSize;
+        if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
+        Padding = Padding2D.Normalize(padding);
+    }
+
+    /// <summary>Window height and width.</summary>
+    public (int H, int W) PoolSize { get; }
+
+    /// <summary>Strides along height and width (Keras's default: the pool size).</summary>
+    public (int H, int W) Strides { get; }
+
+    /// <summary><c>valid</c> or <c>same</c>.</summary>
+    public string Padding { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        RequireRank(x, 4);
+        if (Padding == "valid" && (x[1] < PoolSize.H || x[2] < PoolSize.W))
+            throw Error($"pool size {PoolSize.H}x{PoolSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
+        return [Shape.Of(x[0], Padding2D.OutputSize(x[1], PoolSize.H, Strides.H, Padding), Padding2D.OutputSize(x[2], PoolSize.W, Strides.W, Padding), x[3])];
+    }
+}

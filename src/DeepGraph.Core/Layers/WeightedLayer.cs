@@ -1,0 +1,71 @@
+namespace DeepGraph.Core;
+
+/// <summary>What a layer needs of one weight to build it: role, shape, trainability and initializer.</summary>
+public sealed record WeightSpec(string Role, Shape Shape, bool Trainable, Initializer Initializer);
+
+/// <summary>
+/// A layer that owns weights (Dense, Conv2D, BatchNormalization). The weights live in the
+/// record as <see cref="Params"/>, in the order of <see cref="Specs"/>; a new value is a new
+/// record (<c>layer with { Params = … }</c>).
+/// </summary>
+public abstract record WeightedLayer : Layer
+{
+    /// <summary>The weight values in <see cref="Specs"/> order; empty until built.</summary>
+    public EquatableArray<Tensor> Params { get; init; } = EquatableArray<Tensor>.Empty;
+
+    /// <inheritdoc/>
+    public override bool IsBuilt => Params.Count > 0;
+
+    /// <summary>The weights this layer needs for inputs of shapes <paramref name="inputs"/> (shapes already validated).</summary>
+    protected abstract IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs);
+
+    /// <summary>The roles and trainability of the weights, in order, independent of input shapes.</summary>
+    protected abstract IReadOnlyList<(string Role, bool Trainable)> Roles { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Weight> Weights =>
+        IsBuilt ? [.. Roles.Select((r, i) => new Weight(r.Role, Params[i], r.Trainable && Trainable))] : [];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var outputs = InferShapes(inputs);
+        if (IsBuilt) CheckWeights(inputs);
+        return outputs;
+    }
+
+    /// <summary>Output shapes from input shapes, validating the configuration against them.</summary>
+    protected abstract IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs);
+
+    /// <inheritdoc/>
+    public override Layer Build(IReadOnlyList<Shape> inputs, int seed)
+    {
+        InferShapes(inputs);
+        if (IsBuilt)
+        {
+            CheckWeights(inputs);
+            return this;
+        }
+        var specs = Specs(inputs);
+        var values = specs.Select((s, i) => s.Initializer.Create(s.Shape.ToArray(), Seeds.Derive(seed, i)));
+        return this with { Params = EquatableArray.Of(values) };
+    }
+
+    /// <summary>Checks the built weights against what <paramref name="inputs"/> need.</summary>
+    /// <exception cref="ShapeError">A weight has another shape than the inputs need.</exception>
+    protected virtual void CheckWeights(IReadOnlyList<Shape> inputs)
+    {
+        var specs = Specs(inputs);
+        for (int i = 0; i < specs.Count; i++)
+        {
+            if (i >= Params.Count || Params[i].Shape != specs[i].Shape)
+                throw Error($"is built with weight '{specs[i].Role}' of shape {(i < Params.Count ? Params[i].Shape : "none")}, but input shape {string.Join(", ", inputs)} needs {specs[i].Shape}.");
+        }
+    }
+
+    /// <summary>Value equality: configuration (derived records) and weights.</summary>
+    public virtual bool Equals(WeightedLayer? other) => base.Equals(other) && Params == other.Params;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Params.Count);
+}

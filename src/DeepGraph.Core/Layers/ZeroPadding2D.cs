@@ -1,0 +1,51 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>ZeroPadding2D</c>: rows of zeros above and below, columns of zeros left and right.
+/// Input (batch, h, w, c) → output (batch, h + top + bottom, w + left + right, c); an unknown
+/// height or width stays unknown.
+/// </summary>
+/// <example><code>
+/// new ZeroPadding2D(3) { Id = id, Name = "pad" }                 // (None, 224, 224, 3) → (None, 230, 230, 3)
+/// new ZeroPadding2D((1, 2)) { Id = id, Name = "pad" }            // h + 2, w + 4
+/// new ZeroPadding2D(((0, 1), (0, 1))) { Id = id, Name = "pad" }  // h + 1, w + 1
+/// </code></example>
+public sealed record ZeroPadding2D : Layer
+{
+    /// <summary>Padding each side by <paramref name="padding"/> (Keras's <c>padding=1</c>, the default).</summary>
+    /// <exception cref="ArgumentException">The padding is negative.</exception>
+    public ZeroPadding2D(int padding = 1) : this(((padding, padding), (padding, padding)))
+    {
+    }
+
+    /// <summary>Symmetric padding: <c>H</c> rows above and below, <c>W</c> columns left and right (Keras's <c>padding=(1, 2)</c>).</summary>
+    /// <exception cref="ArgumentException">A padding is negative.</exception>
+    public ZeroPadding2D((int H, int W) padding) : this(((padding.H, padding.H), (padding.W, padding.W)))
+    {
+    }
+
+    /// <summary>Padding each side on its own (Keras's <c>padding=((top, bottom), (left, right))</c>).</summary>
+    /// <exception cref="ArgumentException">A padding is negative.</exception>
+    public ZeroPadding2D(((int Top, int Bottom) Height, (int Left, int Right) Width) padding)
+    {
+        var ((top, bottom), (left, right)) = padding;
+        Padding = top >= 0 && bottom >= 0 && left >= 0 && right >= 0
+            ? padding
+            : throw InvalidArgument("padding", "non-negative integers", padding);
+    }
+
+    /// <summary>Rows added above and below, columns added left and right.</summary>
+    public ((int Top, int Bottom) Height, (int Left, int Right) Width) Padding { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "ZeroPadding2D";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    {
+        var x = Single(inputs);
+        RequireRank(x, 4);
+        var ((top, bottom), (left, right)) = Padding;
+        return [Shape.Of(x[0], x[1] + top + bottom, x[2] + left + right, x[3])];
+    }
+}

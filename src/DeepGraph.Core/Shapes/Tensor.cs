@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+
+namespace DeepGraph;
+
+/// <summary>
+/// A dense float32 tensor: row-major, channels-last (NHWC) as in Keras. Immutable to users:
+/// <see cref="FromArray"/> copies its input and <see cref="ToArray"/> returns a copy.
+/// Two tensors are equal when their shapes and every value's bits are equal.
+/// </summary>
+/// <example><code>var x = Tensor.FromArray(new float[2 * 3], [2, 3]);</code></example>
+public sealed class Tensor : IEquatable<Tensor>
+{
+    private readonly float[] data;
+
+    private Tensor(float[] data, Shape shape)
+    {
+        this.data = data;
+        Shape = shape;
+    }
+
+    /// <summary>The tensor's dimensions (all known).</summary>
+    public Shape Shape { get; }
+
+    /// <summary>Number of elements.</summary>
+    public int Length => data.Length;
+
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with shape <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentException">The data length is not the product of the shape.</exception>
+    public static Tensor FromArray(float[] data, int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        var s = Shape.Known(shape);
+        if (s.Product() != data.Length)
+            throw new ArgumentException($"Tensor data has {data.Length} values but shape {s} needs {s.Product()}.", nameof(data));
+        return new Tensor((float[])data.Clone(), s);
+    }
+
+    /// <summary>Takes ownership of <paramref name="data"/> without copying; for code that has just made the array.</summary>
+    internal static Tensor Own(float[] data, Shape shape)
+    {
+        if (!shape.IsFullyKnown || shape.Product() != data.Length)
+            throw new ArgumentException($"Tensor data has {data.Length} values but shape {shape} needs {shape.Product()}.", nameof(data));
+        return new Tensor(data, shape);
+    }
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(params int[] shape)
+    {
+        var s = Shape.Known(shape);
+        return new Tensor(new float[checked((int)s.Product()!.Value)], s);
+    }
+
+    /// <summary>A tensor with every value equal to <paramref name="value"/>.</summary>
+    public static Tensor Filled(float value, params int[] shape)
+    {
+        var t = Zeros(shape);
+        Array.Fill(t.data, value);
+        return t;
+    }
+
+    /// <summary>A copy of the values, row-major.</summary>
+    public float[] ToArray() => (float[])data.Clone();
+
+    /// <summary>The values without copying, read-only.</summary>
+    public ReadOnlySpan<float> Span => data;
+
+    /// <summary>The value at a full index (one entry per dimension).</summary>
+    public float this[params int[] index] => data[Offset(index)];
+
+    private int Offset(int[] index)
+    {
+        if (index.Length != Shape.Rank)
+            throw new ArgumentException($"Index has {index.Length} entries but the tensor has rank {Shape.Rank}.", nameof(index));
+        int offset = 0;
+        for (int i = 0; i < index.Length; i++)
+        {
+            int d = Shape[i]!.Value;
+            if ((uint)index[i] >= (uint)d)
+                throw new IndexOutOfRangeException($"Index {index[i]} is out of range for axis {i} of shape {Shape}.");
+            offset = offset * d + index[i];
+        }
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(Tensor? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            Shape == other.Shape && MemoryMarshal.AsBytes(data.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(other.data.AsSpan())));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as Tensor);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Shape);
+        for (int i = 0; i < Math.Min(data.Length, 16); i++) h.Add(data[i]);
+        return h.ToHashCode();
+    }
+
+    /// <summary>Shape and first values, for debugging.</summary>
+    public override string ToString() =>
+        $"Tensor{Shape} [{string.Join(", ", data.Take(6))}{(data.Length > 6 ? ", ..." : "")}]";
+}

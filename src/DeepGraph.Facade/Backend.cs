@@ -1,0 +1,102 @@
+using DeepGraph.Core;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// The session that Keras keeps behind its layers: automatic names (<c>dense</c>, <c>dense_1</c>,
+/// <c>input_1</c> …), the graph that symbolic tensors live in, and the seed stream that
+/// initialises new layers. Keras's <c>keras.backend.clear_session()</c> is <see cref="ClearSession"/>.
+/// </summary>
+public static class Backend
+{
+    private static readonly Lock Gate = new();
+    private static int sessions;
+    private static Session current = new(++sessions, seed: 0);
+
+    internal static Session Current
+    {
+        get { lock (Gate) return current; }
+    }
+
+    /// <summary>Starts a new session: automatic names count from the start again, and tensors of the old session can no longer be used to build layers or models.</summary>
+    public static void ClearSession()
+    {
+        lock (Gate) current = new Session(++sessions, current.BaseSeed);
+    }
+
+    /// <summary>
+    /// Sets the seed from which layers built from now on draw their initial weights (Keras's
+    /// <c>keras.utils.set_random_seed</c>); the same seed and the same program give the same weights, bit for bit.
+    /// The default seed is 0.
+    /// </summary>
+    public static void SetRandomSeed(int seed)
+    {
+        lock (Gate) current.Reseed(seed);
+    }
+}
+
+/// <summary>One session's mutable state: the facade's, never Core's. Every member locks.</summary>
+internal sealed class Session(int scope, int seed)
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, int> nameCounts = [];
+    private readonly Dictionary<LayerId, Layer> handles = [];
+    private long nextLayerId;
+    private int seedCounter;
+
+    public int Scope { get; } = scope;
+
+    public int BaseSeed { get; private set; } = seed;
+
+    public Graph Graph { get; private set; } = Graph.Empty(scope);
+
+    public void Reseed(int seed)
+    {
+        lock (gate) (BaseSeed, seedCounter) = (seed, 0);
+    }
+
+    /// <summary>Keras's <c>unique_object_name</c>: <c>prefix</c>, <c>prefix_1</c> … (zero-based) or <c>prefix_1</c>, <c>prefix_2</c> ….</summary>
+    public string UniqueName(string prefix, bool zeroBased)
+    {
+        lock (gate)
+        {
+            int n = nameCounts.GetValueOrDefault(prefix);
+            nameCounts[prefix] = n + 1;
+            return zeroBased && n == 0 ? prefix : $"{prefix}_{(zeroBased ? n : n + 1)}";
+        }
+    }
+
+    public LayerId NewLayerId()
+    {
+        lock (gate) return new LayerId(++nextLayerId);
+    }
+
+    public void Register(Layer handle)
+    {
+        lock (gate) handles[handle.Record.Id] = handle;
+    }
+
+    public Layer HandleOf(LayerId id)
+    {
+        lock (gate) return handles[id];
+    }
+
+    /// <summary>Calls <paramref name="record"/> on <paramref name="inputs"/> in the session graph; on error the graph is unchanged.</summary>
+    public (Core.Layer Built, IReadOnlyList<TensorRef> Outputs) Call(Core.Layer record, IReadOnlyList<TensorRef> inputs)
+    {
+        lock (gate)
+        {
+            var (graph, outputs) = Graph.Call(record, inputs, Seeds.Derive(BaseSeed, seedCounter));
+            seedCounter++;
+            Graph = graph;
+            return (graph.Layers[record.Id], outputs);
+        }
+    }
+
+    /// <summary>Keras's text for a tensor of this session.</summary>
+    public string Describe(TensorRef t)
+    {
+        var graph = Graph;
+        return KerasTensor.Format(graph.ShapeOf(t), graph.LayerOf(t).Name);
+    }
+}

@@ -1,0 +1,141 @@
+using DeepGraph.Core;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// A layer handle, as Keras users know layers: it owns the current immutable layer record
+/// (<see cref="Record"/>) and is called on symbolic tensors to build graphs. Calling it builds
+/// its weights on first use; calling it again reuses them (a shared layer). Models built from
+/// the same handles share their weights, exactly as Keras layers do.
+/// </summary>
+/// <example><code>
+/// var dense = Layers.Dense(64, activation: "relu");
+/// KerasTensor y = dense.Call(x);
+/// </code></example>
+public class Layer
+{
+    private static long nextId;
+    private readonly List<(KerasTensorList Inputs, KerasTensorList Outputs)> nodes = [];
+    private Core.Layer? record;
+
+    internal Layer(Core.Layer? record, Shape? batchInputShape = null)
+    {
+        this.record = record;
+        BatchInputShape = batchInputShape;
+    }
+
+    /// <summary>A new layer identity, unique in the process (layers outlive sessions).</summary>
+    internal static LayerId NewId() => new(Interlocked.Increment(ref nextId));
+
+    /// <summary>The current immutable record: configuration and, once built, weights.</summary>
+    /// <exception cref="InvalidOperationException">The layer is a model that is not built yet.</exception>
+    public virtual Core.Layer Record => record ?? throw new InvalidOperationException(
+        "This model has not yet been built. Build the model first by calling `Build()` or by calling the model on a batch of data.");
+
+    /// <summary>Replaces the record (same id) with <paramref name="built"/>, e.g. after a call built it or training changed it.</summary>
+    internal virtual void Adopt(Core.Layer built)
+    {
+        if (record is not null && built.Id != record.Id)
+            throw new InvalidOperationException($"Record of layer \"{built.Name}\" has another id.");
+        record = built;
+    }
+
+    /// <summary>The layer's name, unique within a model.</summary>
+    public virtual string Name => Record.Name;
+
+    /// <summary>Keras's class name (<c>Dense</c>, <c>Conv2D</c>, <c>Functional</c> …).</summary>
+    public string ClassName => Record.ClassName;
+
+    /// <summary>
+    /// When false, training does not change this layer's weights and summaries count them as
+    /// non-trainable. Setting it on a model sets it on every layer inside, as in Keras.
+    /// </summary>
+    public virtual bool Trainable
+    {
+        get => Record.Trainable;
+        set => record = Record with { Trainable = value };
+    }
+
+    /// <summary>The input shape (batch included) given with <c>inputShape:</c>, which a Sequential model uses for its input.</summary>
+    public Shape? BatchInputShape { get; }
+
+    /// <summary>True once the layer holds its weights.</summary>
+    public bool Built => record is { IsBuilt: true };
+
+    /// <summary>The layer's weights (empty until built).</summary>
+    public IReadOnlyList<Weight> Weights => record?.Weights ?? [];
+
+    /// <summary>Keras's <c>count_params()</c>.</summary>
+    public long CountParams() => Record.ParamCount;
+
+    /// <summary>Calls the layer on one or more tensors and returns its single output.</summary>
+    /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
+    /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
+    /// <exception cref="InvalidOperationException">The layer gives several outputs (use <see cref="CallMany"/>).</exception>
+    public KerasTensor Call(params KerasTensor[] inputs)
+    {
+        var outputs = CallMany(inputs);
+        if (outputs.Count != 1)
+            throw new InvalidOperationException($"Layer \"{Name}\" gives {outputs.Count} outputs; use CallMany to get them all.");
+        return outputs[0];
+    }
+
+    /// <summary>Calls the layer on a list of tensors (Keras's <c>layer([a, b])</c>) and returns its single output.</summary>
+    public KerasTensor Call(IEnumerable<KerasTensor> inputs) => Call([.. inputs]);
+
+    /// <summary>Calls the layer on one or more tensors and returns all of its outputs (a model with several outputs gives several).</summary>
+    /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
+    /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
+    public KerasTensorList CallMany(params KerasTensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Length == 0)
+            throw new ArgumentException($"Layer \"{Name}\" must be called on at least one tensor.", nameof(inputs));
+        var session = inputs[0].Session;
+        foreach (var t in inputs)
+        {
+            ArgumentNullException.ThrowIfNull(t, nameof(inputs));
+            if (t.Session != session)
+                throw new GraphError($"Layer \"{Name}\" was called on tensors of different graphs: {inputs[0]} and {t}.");
+        }
+        if (session != Backend.Current)
+            throw new GraphError($"Layer \"{Name}\" was called on {inputs[0]}, a tensor of a session that Backend.ClearSession() has ended; make the model's Input again in the current session.");
+        var (built, refs) = session.Call(Record, [.. inputs.Select(t => t.Reference)]);
+        Adopt(built);
+        session.Register(this);
+        var outputs = new KerasTensorList([.. refs.Select(r => new KerasTensor(session, r, session.Graph.ShapeOf(r), this))]);
+        nodes.Add((new KerasTensorList([.. inputs]), outputs));
+        return outputs;
+    }
+
+    /// <summary>The input tensor of the layer's first call (Keras's <c>layer.input</c>).</summary>
+    /// <exception cref="InvalidOperationException">The layer has not been called, or its first call took several tensors (use <see cref="GetInputsAt"/>).</exception>
+    public virtual KerasTensor Input => SingleOf(GetInputsAt(0), "input");
+
+    /// <summary>The output tensor of the layer's first call (Keras's <c>layer.output</c>).</summary>
+    /// <exception cref="InvalidOperationException">The layer has not been called, or its first call gave several tensors (use <see cref="GetOutputsAt"/>).</exception>
+    public virtual KerasTensor Output => SingleOf(GetOutputsAt(0), "output");
+
+    /// <summary>The tensors the layer's call number <paramref name="nodeIndex"/> took.</summary>
+    public KerasTensorList GetInputsAt(int nodeIndex) => NodeAt(nodeIndex).Inputs;
+
+    /// <summary>The tensors the layer's call number <paramref name="nodeIndex"/> gave.</summary>
+    public KerasTensorList GetOutputsAt(int nodeIndex) => NodeAt(nodeIndex).Outputs;
+
+    internal void AddInputNode(KerasTensor tensor) => nodes.Add((new KerasTensorList([tensor]), new KerasTensorList([tensor])));
+
+    private (KerasTensorList Inputs, KerasTensorList Outputs) NodeAt(int nodeIndex)
+    {
+        if (nodes.Count == 0)
+            throw new InvalidOperationException($"Layer {Name} is not connected, no input to return.");
+        if (nodeIndex < 0 || nodeIndex >= nodes.Count)
+            throw new ArgumentOutOfRangeException(nameof(nodeIndex), $"Asked to get node {nodeIndex} of layer {Name}, but the layer has only {nodes.Count} inbound nodes.");
+        return nodes[nodeIndex];
+    }
+
+    private KerasTensor SingleOf(KerasTensorList tensors, string what) =>
+        tensors.Count == 1 ? tensors[0] : throw new InvalidOperationException($"Layer \"{Name}\" has {tensors.Count} {what} tensors at its first call; use Get{char.ToUpperInvariant(what[0])}{what[1..]}sAt(0).");
+
+    /// <summary><c>&lt;Dense name=dense&gt;</c>.</summary>
+    public override string ToString() => $"<{(record?.ClassName ?? GetType().Name)} name={Name}>";
+}

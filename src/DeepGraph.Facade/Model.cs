@@ -1,0 +1,131 @@
+using DeepGraph.Core;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// A functional model (Keras's <c>keras.Model(inputs=…, outputs=…)</c>): the graph of layer
+/// calls from its inputs to its outputs. It is also a layer, so it can be called inside
+/// another model. Its layers are the same handles the graph was built with: training this
+/// model changes them, and other models that use them see it.
+/// </summary>
+/// <example><code>
+/// var input = Layers.Input(shape: [784]);
+/// var output = Layers.Dense(10, activation: "softmax").Call(input);
+/// var model = new Model(inputs: input, outputs: output, name: "mnist");
+/// model.Summary();
+/// </code></example>
+public class Model : Layer
+{
+    private IReadOnlyList<Layer> layers = [];
+    private bool trainable = true;
+
+    /// <summary>A model with one input and one output.</summary>
+    public Model(KerasTensor inputs, KerasTensor outputs, string? name = null) : this([inputs], [outputs], name) { }
+
+    /// <summary>A model with one input and several outputs.</summary>
+    public Model(KerasTensor inputs, IEnumerable<KerasTensor> outputs, string? name = null) : this([inputs], outputs, name) { }
+
+    /// <summary>A model with several inputs and one output.</summary>
+    public Model(IEnumerable<KerasTensor> inputs, KerasTensor outputs, string? name = null) : this(inputs, [outputs], name) { }
+
+    /// <summary>A model with several inputs and outputs.</summary>
+    /// <exception cref="GraphError">An input is not an <c>Input</c> tensor, tensors come from different graphs, the outputs do not depend on the inputs, or two layers share a name.</exception>
+    public Model(IEnumerable<KerasTensor> inputs, IEnumerable<KerasTensor> outputs, string? name = null) : base(null)
+    {
+        var ins = inputs.ToArray();
+        var outs = outputs.ToArray();
+        if (ins.Length == 0 || outs.Length == 0)
+            throw new GraphError("A model needs at least one input and one output tensor.");
+        var session = ins[0].Session;
+        foreach (var t in ins.Concat(outs))
+            if (t.Session != session)
+                throw new GraphError($"Tensors {ins[0]} and {t} belong to different graphs (one was made before Backend.ClearSession()); a model's tensors must come from one graph.");
+        var core = Core.Model.Functional(session.Graph, [.. ins.Select(t => t.Reference)], [.. outs.Select(t => t.Reference)],
+            name ?? session.UniqueName("model", zeroBased: true), NewId(), session.Describe);
+        SetModel(core, [.. core.LayerOrder.Select(session.HandleOf)], new KerasTensorList(ins), new KerasTensorList(outs));
+    }
+
+    /// <summary>For <see cref="Sequential"/>, which sets its model as layers are added.</summary>
+    private protected Model(string name) : base(null)
+    {
+        SequentialName = name;
+        Inputs = new KerasTensorList([]);
+        Outputs = new KerasTensorList([]);
+    }
+
+    private protected string? SequentialName { get; }
+
+    /// <summary>The model as last assembled; <see cref="Record"/> refreshes its layers from the handles.</summary>
+    private protected Core.Model? Snapshot { get; private set; }
+
+    private protected void SetModel(Core.Model core, IReadOnlyList<Layer> handles, KerasTensorList inputs, KerasTensorList outputs)
+    {
+        Snapshot = core;
+        layers = handles;
+        Inputs = inputs;
+        Outputs = outputs;
+        base.Adopt(core);
+    }
+
+    /// <summary>The model as an immutable Core value with every layer's current record.</summary>
+    public Core.Model CoreModel
+    {
+        get
+        {
+            var snapshot = Snapshot ?? (Core.Model)base.Record;
+            return snapshot.WithLayers(layers.Select(h => h.Record)) with { Trainable = trainable };
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Core.Layer Record => CoreModel;
+
+    /// <summary>A model's record is assembled from its layers; a call changes nothing to adopt.</summary>
+    internal override void Adopt(Core.Layer built) { }
+
+    /// <inheritdoc/>
+    public override string Name => Snapshot?.Name ?? SequentialName!;
+
+    /// <summary>Sets trainability on the model and on every layer in it, as Keras does.</summary>
+    public override bool Trainable
+    {
+        get => trainable;
+        set
+        {
+            foreach (var layer in Layers) layer.Trainable = value;
+            trainable = value;
+        }
+    }
+
+    /// <summary>The model's layers (Keras's <c>model.layers</c>): by decreasing depth from the outputs, input layers first.</summary>
+    public virtual IReadOnlyList<Layer> Layers => layers;
+
+    /// <summary>The model's input tensors.</summary>
+    public KerasTensorList Inputs { get; private set; } = new([]);
+
+    /// <summary>The model's output tensors.</summary>
+    public KerasTensorList Outputs { get; private set; } = new([]);
+
+    /// <summary>The model's input tensor (Keras's <c>model.input</c>).</summary>
+    public override KerasTensor Input => Inputs.Count == 1 ? Inputs[0] : throw new InvalidOperationException($"Model \"{Name}\" has {Inputs.Count} inputs; use Inputs.");
+
+    /// <summary>The model's output tensor (Keras's <c>model.output</c>).</summary>
+    public override KerasTensor Output => Outputs.Count == 1 ? Outputs[0] : throw new InvalidOperationException($"Model \"{Name}\" has {Outputs.Count} outputs; use Outputs.");
+
+    /// <summary>The layer named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No layer has that name.</exception>
+    public Layer GetLayer(string name) =>
+        layers.FirstOrDefault(l => l.Name == name) ?? throw new ArgumentException($"No such layer: {name}. Existing layers are: [{string.Join(", ", layers.Select(l => l.Name))}].", nameof(name));
+
+    /// <summary>Prints Keras's summary table to the console.</summary>
+    public void Summary() => Summary(Console.WriteLine);
+
+    /// <summary>Writes Keras's summary table to <paramref name="writer"/>.</summary>
+    public void Summary(TextWriter writer) => Summary(writer.WriteLine);
+
+    /// <summary>Gives each line of Keras's summary table to <paramref name="printFn"/> (Keras's <c>print_fn</c>); <paramref name="lineLength"/> and <paramref name="positions"/> as in Keras.</summary>
+    public void Summary(Action<string> printFn, int? lineLength = null, IReadOnlyList<double>? positions = null)
+    {
+        foreach (var line in Core.Summary.Lines(CoreModel, lineLength, positions)) printFn(line);
+    }
+}

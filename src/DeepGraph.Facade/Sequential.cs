@@ -1,0 +1,84 @@
+using DeepGraph.Core;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// Keras's <c>Sequential</c>: a linear stack of layers. The first layer's <c>inputShape:</c> (or
+/// an input layer added first) gives the input; each added layer is called on the previous
+/// one's output.
+/// </summary>
+/// <example><code>
+/// var model = new Sequential([
+///     Layers.Dense(64, activation: "relu", inputShape: [784]),
+///     Layers.Dense(10, activation: "softmax"),
+/// ], name: "mlp");
+/// </code></example>
+public sealed class Sequential : Model
+{
+    private readonly List<Layer> stack = [];
+    private KerasTensor? input;
+    private KerasTensor? output;
+
+    /// <summary>A Sequential model of <paramref name="layers"/> (none by default; see <see cref="Add"/>).</summary>
+    public Sequential(IEnumerable<Layer>? layers = null, string? name = null)
+        : base(name ?? Backend.Current.UniqueName("sequential", zeroBased: true))
+    {
+        foreach (var layer in layers ?? []) Add(layer);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="layer"/> on top of the stack. An input layer (such as a functional
+    /// model's first layer) sets the input and is not listed in <see cref="Model.Layers"/>.
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take the previous output; the model is unchanged.</exception>
+    /// <exception cref="ArgumentException">A layer of that name is already in the model, or the layer has several outputs.</exception>
+    public void Add(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (layer.Record is InputLayer)
+        {
+            if (stack.Count > 0 || input is not null)
+                throw new ArgumentException($"Input layer \"{layer.Name}\" can only be added to an empty Sequential model; \"{Name}\" has layers already.", nameof(layer));
+            input = output = layer.Output;
+            Assemble();
+            return;
+        }
+        if (stack.Any(l => l.Name == layer.Name))
+            throw new ArgumentException($"All layers added to a Sequential model should have unique names. Name \"{layer.Name}\" is already the name of a layer in this model. Update the `name` argument to pass a unique name.", nameof(layer));
+        if (input is null && stack.Count == 0 && layer.BatchInputShape is not null)
+            input = output = global::DeepGraph.Keras.Layers.Input(layer.BatchInputShape, name: layer.Name + "_input");
+        if (output is not null)
+        {
+            var next = layer.CallMany(output);
+            if (next.Count != 1)
+                throw new ArgumentException($"All layers in a Sequential model should have a single output tensor. Layer \"{layer.Name}\" has {next.Count}. For multi-output layers, use the functional API.", nameof(layer));
+            output = next[0];
+        }
+        stack.Add(layer);
+        Assemble();
+    }
+
+    /// <summary>Builds a model whose layers were added without an input shape, for inputs of shape <paramref name="inputShape"/> (batch excluded).</summary>
+    /// <exception cref="InvalidOperationException">The model has an input already.</exception>
+    public void Build(params int[] inputShape)
+    {
+        if (input is not null) throw new InvalidOperationException($"Sequential model \"{Name}\" is built already.");
+        var layers = stack.ToList();
+        stack.Clear();
+        input = output = global::DeepGraph.Keras.Layers.Input(inputShape, name: (layers.FirstOrDefault()?.Name ?? Name) + "_input");
+        foreach (var layer in layers) Add(layer);
+        Assemble();
+    }
+
+    /// <summary>The added layers, in order; an input layer added first is not listed (as in Keras).</summary>
+    public override IReadOnlyList<Layer> Layers => [.. stack];
+
+    private void Assemble()
+    {
+        if (input is null || output is null) return;
+        var records = stack.Select(l => l.Record).ToList();
+        var id = Snapshot?.Id ?? NewId();
+        var core = Core.Model.Sequential((InputLayer)input.Layer.Record, records, Name, id, seed: 0);
+        SetModel(core, [input.Layer, .. stack], new KerasTensorList([input]), new KerasTensorList([output]));
+    }
+}
