@@ -78,13 +78,16 @@ public class LayerContractTests
     private static long Count(Layer layer, bool trainable) =>
         layer.Weights.Where(w => w.Trainable == trainable).Sum(w => (long)w.Value.Length);
 
+    /// <summary>Layer types this contract leaves to their own tests: a model used as a layer is a graph, tested with the models.</summary>
+    private static readonly string[] TestedElsewhere = ["Model"];
+
     [Fact]
     public void Every_concrete_layer_type_has_a_contract_row()
     {
         var types = typeof(Layer).Assembly.GetTypes()
             .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract)
             .Select(t => t.Name);
-        Assert.Empty(types.Except(Rows.Keys));
+        Assert.Equal([], types.Except(Rows.Keys).Except(TestedElsewhere).Order());
     }
 
     [Theory]
