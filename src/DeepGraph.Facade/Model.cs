@@ -117,6 +117,21 @@ public class Model : Layer
     public Layer GetLayer(string name) =>
         layers.FirstOrDefault(l => l.Name == name) ?? throw new ArgumentException($"No such layer: {name}. Existing layers are: [{string.Join(", ", layers.Select(l => l.Name))}].", nameof(name));
 
+    /// <summary>
+    /// This model as a <see cref="Sequential"/> of the same layer handles (so the same weights):
+    /// what the tutorial's loop <c>foreach (var layer in model.Layers) s.Add(layer)</c> does, but
+    /// checked first, so that a non-linear model is refused instead of stacked wrongly.
+    /// </summary>
+    /// <exception cref="GraphError">The model is not linear; the message names the layer that branches or merges.</exception>
+    public Sequential ToSequential(string? name = null)
+    {
+        var chain = Core.Conversions.LinearChain(CoreModel);
+        var sequential = new Sequential(name: name);
+        sequential.Add(layers.First(h => h.Record.Id == CoreModel.Inputs.Select(CoreModel.Graph.LayerOf).Single().Id));
+        foreach (var record in chain) sequential.Add(layers.First(h => h.Record.Id == record.Id));
+        return sequential;
+    }
+
     /// <summary>Prints Keras's summary table to the console.</summary>
     public void Summary() => Summary(Console.WriteLine);
 

@@ -70,6 +70,20 @@ public sealed class Sequential : Model
         Assemble();
     }
 
+    /// <summary>
+    /// The functional twin of this model: its layers (the same handles, so the same weights)
+    /// called in order on a new <c>Input</c> — the tutorial's Sequential → Functional loop.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is not built.</exception>
+    public Model ToFunctional(string? name = null, string? inputName = null)
+    {
+        var source = input ?? throw new InvalidOperationException($"Sequential model \"{Name}\" is not built; it has no input shape yet.");
+        var x = global::DeepGraph.Keras.Layers.Input(source.Shape, inputName);
+        var y = x;
+        foreach (var layer in stack) y = layer.Call(y);
+        return new Model(x, y, name);
+    }
+
     /// <summary>The added layers, in order; an input layer added first is not listed (as in Keras).</summary>
     public override IReadOnlyList<Layer> Layers => [.. stack];
 

@@ -1,0 +1,284 @@
+using DeepGraph.Keras;
+using DeepGraph.Properties.Tutorial;
+using static DeepGraph.Keras.Layers;
+
+namespace DeepGraph.Properties.Facade;
+
+/// <summary>What a Keras user sees of the facade: names, errors at call time, trainability, nesting.</summary>
+public sealed class FacadeBehaviour
+{
+    private static string Lines(params string[] lines) => string.Join("\n", lines);
+
+    [Fact]
+    public void Automatic_names_follow_keras_and_clear_session_resets_them()
+    {
+        Backend.ClearSession();
+        Assert.Equal(["dense", "dense_1", "conv2d", "max_pooling2d", "batch_normalization", "global_average_pooling2d", "zero_padding2d", "dense_2"],
+            new[] { Dense(1), Dense(1), Conv2D(1, 1), MaxPooling2D(), BatchNormalization(), GlobalAveragePooling2D(), ZeroPadding2D(), Dense(1) }.Select(l => l.Name));
+        Assert.Equal("named", Dense(1, name: "named").Name);
+        Assert.Equal("dense_3", Dense(1).Name); // an explicit name takes no number
+        var a = Input(shape: [3]);
+        var b = Input(shape: [3], name: "explicit");
+        var c = Input(shape: [3]);
+        Assert.Equal(["input_1", "explicit", "input_2"], new[] { a, b, c }.Select(t => t.Layer.Name));
+        Assert.Equal("model", new Model(a, Dense(2).Call(a)).Name);
+        Assert.Equal("model_1", new Model(a, Dense(2).Call(a)).Name);
+        Assert.Equal("sequential", new Sequential().Name);
+        Assert.Equal("sequential_1", new Sequential().Name);
+
+        Backend.ClearSession();
+        Assert.Equal("dense", Dense(1).Name);
+        Assert.Equal("input_1", Input(shape: [3]).Layer.Name);
+        Assert.Equal("model", new Model(Input(shape: [1]), Input(shape: [1])).Name);
+    }
+
+    [Fact]
+    public void Dense_built_for_10_features_called_on_8_names_the_layer_and_both_shapes_and_changes_nothing()
+    {
+        Backend.ClearSession();
+        var dense = Dense(4, name: "head");
+        dense.Call(Input(shape: [10]));
+        var before = dense.Record;
+        var error = Assert.Throws<ShapeError>(() => dense.Call(Input(shape: [8])));
+        Assert.Equal("head", error.LayerName);
+        Assert.Contains("\"head\"", error.Message);
+        Assert.Contains("value 10", error.Message);
+        Assert.Contains("(None, 8)", error.Message);
+        Assert.Equal(before, dense.Record);
+        Assert.Equal(Shape.Batched(4), dense.Call(Input(shape: [10])).Shape); // still usable
+    }
+
+    [Fact]
+    public void Add_of_mismatched_shapes_is_refused_at_call_time()
+    {
+        Backend.ClearSession();
+        var error = Assert.Throws<ShapeError>(() => Add(name: "sum").Call(Input(shape: [3]), Input(shape: [4])));
+        Assert.Contains("sum", error.Message);
+        Assert.Contains("(None, 3)", error.Message);
+        Assert.Contains("(None, 4)", error.Message);
+    }
+
+    [Fact]
+    public void Concatenate_on_a_mismatched_axis_is_refused_at_call_time()
+    {
+        Backend.ClearSession();
+        var error = Assert.Throws<ShapeError>(() => Concatenate(axis: 1, name: "cat").Call(Input(shape: [2, 3]), Input(shape: [2, 4])));
+        Assert.Contains("cat", error.Message);
+        Assert.Contains("(None, 2, 3)", error.Message);
+        Assert.Contains("(None, 2, 4)", error.Message);
+        Assert.Equal(Shape.Batched(4, 3), Concatenate(axis: 1).Call(Input(shape: [2, 3]), Input(shape: [2, 3])).Shape);
+    }
+
+    [Fact]
+    public void Conv2D_kernel_larger_than_its_valid_input_is_refused_at_call_time()
+    {
+        Backend.ClearSession();
+        var error = Assert.Throws<ShapeError>(() => Conv2D(8, 5, name: "big").Call(Input(shape: [3, 3, 1])));
+        Assert.Contains("big", error.Message);
+        Assert.Contains("5x5", error.Message);
+        Assert.Contains("(None, 3, 3, 1)", error.Message);
+        Assert.Equal(Shape.Batched(3, 3, 8), Conv2D(8, 5, padding: "same").Call(Input(shape: [3, 3, 1])).Shape);
+    }
+
+    [Fact]
+    public void A_model_whose_outputs_do_not_depend_on_its_inputs_is_refused()
+    {
+        Backend.ClearSession();
+        var a = Input(shape: [3], name: "a");
+        var b = Input(shape: [3], name: "b");
+        var y = Dense(2, name: "d").Call(b);
+        var error = Assert.Throws<GraphError>(() => new Model(a, y));
+        Assert.StartsWith("Graph disconnected: cannot obtain value for tensor <KerasTensor: shape=(None, 3) dtype=float32 (created by layer 'b')> at layer \"d\"", error.Message);
+    }
+
+    [Fact]
+    public void A_tensor_from_another_graph_is_refused()
+    {
+        Backend.ClearSession();
+        var old = Input(shape: [3]);
+        var oldOut = Dense(2).Call(old);
+        Backend.ClearSession();
+        var fresh = Input(shape: [3]);
+        Assert.Throws<GraphError>(() => Dense(2).Call(old));
+        Assert.Throws<GraphError>(() => Add().Call(fresh, Dense(3).Call(fresh), old));
+        Assert.Throws<GraphError>(() => new Model(fresh, oldOut));
+    }
+
+    [Fact]
+    public void Model_inputs_must_be_input_tensors()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [3]);
+        var h = Dense(2, name: "hidden").Call(x);
+        var error = Assert.Throws<GraphError>(() => new Model(h, Dense(1).Call(h)));
+        Assert.Contains("hidden", error.Message);
+    }
+
+    [Fact]
+    public void Two_layers_with_one_name_in_a_model_are_refused()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [3]);
+        var y = Dense(2, name: "same").Call(Dense(2, name: "same").Call(x));
+        var error = Assert.Throws<GraphError>(() => new Model(x, y));
+        Assert.Contains("The name \"same\" is used 2 times in the model", error.Message);
+        Assert.Throws<ArgumentException>(() => new Sequential([Dense(2, name: "twin", inputShape: [3]), Dense(2, name: "twin")]));
+    }
+
+    [Fact]
+    public void Freezing_a_layer_moves_its_parameters_to_non_trainable()
+    {
+        Backend.ClearSession();
+        var first = Dense(4, inputShape: [3]);
+        var model = new Sequential([first, Dense(1)], name: "m");
+        first.Trainable = false;
+        var text = TutorialSummaries.Text(model);
+        Assert.Contains("Total params: 21", text);
+        Assert.Contains("Trainable params: 5", text);
+        Assert.Contains("Non-trainable params: 16", text);
+        model.Trainable = false;
+        Assert.Contains("Non-trainable params: 21", TutorialSummaries.Text(model));
+        Assert.False(first.Trainable);
+    }
+
+    [Fact]
+    public void Batch_normalization_moving_statistics_are_non_trainable()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Dense(8, inputShape: [4]), BatchNormalization(), Dense(1)], name: "bn");
+        Assert.Equal(Lines(
+            "Model: \"bn\"",
+            "_________________________________________________________________",
+            "Layer (type)                 Output Shape              Param #",
+            "=================================================================",
+            "dense (Dense)                (None, 8)                 40",
+            "_________________________________________________________________",
+            "batch_normalization (BatchNo (None, 8)                 32",
+            "_________________________________________________________________",
+            "dense_1 (Dense)              (None, 1)                 9",
+            "=================================================================",
+            "Total params: 81",
+            "Trainable params: 65",
+            "Non-trainable params: 16",
+            "_________________________________________________________________"), TutorialSummaries.Text(model));
+    }
+
+    [Fact]
+    public void A_model_called_as_a_layer_is_one_row_and_shares_its_weights()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [8], name: "x");
+        var encoder = new Model(x, Dense(4, name: "h").Call(x), name: "encoder");
+        var y = Input(shape: [8], name: "y");
+        var outer = new Model(y, Dense(1, name: "out").Call(encoder.Call(y)), name: "outer");
+        Assert.Equal(Lines(
+            "Model: \"outer\"",
+            "_________________________________________________________________",
+            "Layer (type)                 Output Shape              Param #",
+            "=================================================================",
+            "y (InputLayer)               [(None, 8)]               0",
+            "_________________________________________________________________",
+            "encoder (Functional)         (None, 4)                 36",
+            "_________________________________________________________________",
+            "out (Dense)                  (None, 1)                 5",
+            "=================================================================",
+            "Total params: 41",
+            "Trainable params: 41",
+            "Non-trainable params: 0",
+            "_________________________________________________________________"), TutorialSummaries.Text(outer));
+        encoder.GetLayer("h").Trainable = false;
+        Assert.Contains("Non-trainable params: 36", TutorialSummaries.Text(outer));
+    }
+
+    [Fact]
+    public void A_shared_model_prints_its_calls_from_node_1_in_the_connected_to_column()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [8], name: "x");
+        var encoder = new Model(x, Dense(4, name: "h").Call(x), name: "encoder");
+        var a = Input(shape: [8], name: "a");
+        var b = Input(shape: [8], name: "b");
+        var joined = Concatenate(name: "concat").Call(encoder.Call(a), encoder.Call(b));
+        var siamese = new Model([a, b], Dense(1, name: "out").Call(joined), name: "siamese");
+        Assert.Equal(Lines(
+            "Model: \"siamese\"",
+            "__________________________________________________________________________________________________",
+            "Layer (type)                    Output Shape         Param #     Connected to",
+            "==================================================================================================",
+            "a (InputLayer)                  [(None, 8)]          0",
+            "__________________________________________________________________________________________________",
+            "b (InputLayer)                  [(None, 8)]          0",
+            "__________________________________________________________________________________________________",
+            "encoder (Functional)            (None, 4)            36          a[0][0]",
+            "                                                                 b[0][0]",
+            "__________________________________________________________________________________________________",
+            "concat (Concatenate)            (None, 8)            0           encoder[1][0]",
+            "                                                                 encoder[2][0]",
+            "__________________________________________________________________________________________________",
+            "out (Dense)                     (None, 1)            9           concat[0][0]",
+            "==================================================================================================",
+            "Total params: 45",
+            "Trainable params: 45",
+            "Non-trainable params: 0",
+            "__________________________________________________________________________________________________"), TutorialSummaries.Text(siamese));
+    }
+
+    [Fact]
+    public void A_non_linear_model_refuses_to_become_sequential_naming_the_layer()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4], name: "x");
+        var left = Dense(3, name: "left").Call(x);
+        var right = Dense(3, name: "right").Call(x);
+        var merged = Add(name: "merge").Call(left, right);
+        var model = new Model(x, merged, name: "branchy");
+        var error = Assert.Throws<GraphError>(() => model.ToSequential());
+        Assert.Contains("layer \"x\" (InputLayer) branches: its output feeds \"left\", \"right\"", error.Message);
+        // The tutorial's loop stacks layers as Keras does, and Keras's own error stops it here.
+        var s = new Sequential();
+        var stacking = Assert.Throws<ShapeError>(() => { foreach (var layer in model.Layers) s.Add(layer); });
+        Assert.Contains("right", stacking.Message);
+        var pure = Assert.Throws<GraphError>(() => Core.Conversions.ToSequential(model.CoreModel, "s", new Core.LayerId(-1)));
+        Assert.Contains("\"x\"", pure.Message);
+        Assert.Contains("branches", pure.Message);
+    }
+
+    [Fact]
+    public void Facade_conversions_keep_the_same_layers_and_weights()
+    {
+        Backend.ClearSession();
+        var s = new Sequential([Dense(4, activation: "relu", inputShape: [3], name: "a"), Dropout(0.5, name: "drop"), Dense(2, name: "b")], name: "s");
+        var f = s.ToFunctional("f");
+        Assert.Equal(s.Layers.Select(l => l.Record), f.Layers.Skip(1).Select(l => l.Record));
+        var back = f.ToSequential("s");
+        Assert.Equal(s.CoreModel.Layers, back.CoreModel.Layers);
+        Assert.Equal(TutorialSummaries.Text(s), TutorialSummaries.Text(back));
+        Assert.Same(s.Layers[0], back.Layers[0]);
+    }
+
+    [Fact]
+    public void Summary_writes_to_a_text_writer_and_to_a_line_callback_alike()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Dense(2, inputShape: [3])]);
+        var writer = new StringWriter();
+        model.Summary(writer);
+        var lines = new List<string>();
+        model.Summary(lines.Add);
+        Assert.Equal(string.Join(Environment.NewLine, lines) + Environment.NewLine, writer.ToString());
+        var narrow = new List<string>();
+        model.Summary(narrow.Add, lineLength: 40);
+        Assert.All(narrow.Where(l => l.StartsWith('_') || l.StartsWith('=')), l => Assert.Equal(40, l.Length));
+    }
+
+    [Fact]
+    public void A_sequential_without_input_shape_is_unbuilt_until_built()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Dense(4), Dense(1)], name: "lazy");
+        Assert.Equal(2, model.Layers.Count);
+        Assert.Throws<InvalidOperationException>(() => model.Summary(_ => { }));
+        model.Build(3);
+        Assert.Contains("Total params: 21", TutorialSummaries.Text(model));
+    }
+}
