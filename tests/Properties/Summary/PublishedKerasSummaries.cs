@@ -158,7 +158,7 @@ public class PublishedKerasSummaries
             __________________________________________________________________________________________________
             dense_7 (Dense)                 (None, 10)           2570        dropout[0][0]
             ==================================================================================================
-            Total params: 223,243
+            Total params: 223,242
             Trainable params: 223,242
             Non-trainable params: 0
             __________________________________________________________________________________________________
@@ -669,6 +669,69 @@ public class PublishedKerasSummaries
             Trainable params: 268,578
             Non-trainable params: 2,368
             _________________________________________________________________
+            """, model);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Source 7: a triplet-loss embedding network printed by TF 2.x: one Sequential network shared
+    // by three inputs, its three outputs concatenated. A public GitHub Python file whose module
+    // docstring holds the printed summary, found through the code search index (file id
+    // 7728348390); the index did not name its repository. The shared network was loaded from an
+    // .h5 file the source does not show, so its inside is unknown; the summary shows it as one row
+    // only. The stand-in below has the published input and output shapes and exactly the published
+    // parameter counts (36,843,978 in all, 254,208 of them non-trainable), which is all the outer
+    // summary can see.
+    // ---------------------------------------------------------------------------------------
+
+    /// <summary>A nested Sequential called three times: one row with three connections, then <c>sequential[1..3][0]</c> (node 0 is the nested model's own).</summary>
+    [Fact]
+    public void TripletNetwork_SharedSequential()
+    {
+        // Stand-in for the loaded network: 24 + 889,728 + 8,643,140 + 23,631,948 + 3,424,930 = 36,589,770 trainable,
+        // and 2 × 127,104 = 254,208 non-trainable moving statistics.
+        var baseNetwork = new Sequential([
+            Input(shape: [224, 224, 3]).Layer,
+            GlobalAveragePooling2D(),
+            Dense(6),
+            Dense(127104),
+            BatchNormalization(center: false, scale: false),
+            Dense(68),
+            Dense(342492),
+            Dense(10),
+        ], name: "sequential");
+
+        var anchorInput = Input(shape: [224, 224, 3], name: "anchor_input");
+        var positiveInput = Input(shape: [224, 224, 3], name: "positive_input");
+        var negativeInput = Input(shape: [224, 224, 3], name: "negative_input");
+        var encodedAnchor = baseNetwork.Call(anchorInput);
+        var encodedPositive = baseNetwork.Call(positiveInput);
+        var encodedNegative = baseNetwork.Call(negativeInput);
+        var merged = Concatenate(name: "merged_layer").Call(encodedAnchor, encodedPositive, encodedNegative);
+        var model = new Model(inputs: [anchorInput, positiveInput, negativeInput], outputs: [merged], name: "model");
+
+        AssertSummary("""
+            Model: "model"
+            __________________________________________________________________________________________________
+            Layer (type)                    Output Shape         Param #     Connected to
+            ==================================================================================================
+            anchor_input (InputLayer)       [(None, 224, 224, 3) 0
+            __________________________________________________________________________________________________
+            positive_input (InputLayer)     [(None, 224, 224, 3) 0
+            __________________________________________________________________________________________________
+            negative_input (InputLayer)     [(None, 224, 224, 3) 0
+            __________________________________________________________________________________________________
+            sequential (Sequential)         (None, 10)           36843978    anchor_input[0][0]
+                                                                             positive_input[0][0]
+                                                                             negative_input[0][0]
+            __________________________________________________________________________________________________
+            merged_layer (Concatenate)      (None, 30)           0           sequential[1][0]
+                                                                             sequential[2][0]
+                                                                             sequential[3][0]
+            ==================================================================================================
+            Total params: 36,843,978
+            Trainable params: 36,589,770
+            Non-trainable params: 254,208
+            __________________________________________________________________________________________________
             """, model);
     }
 }
