@@ -100,6 +100,7 @@ public class Layer
         }
         if (session != Backend.Current)
             throw new GraphError($"Layer \"{Name}\" was called on {inputs[0]}, a tensor of a session that Backend.ClearSession() has ended; make the model's Input again in the current session.");
+        BuildFor(inputs);
         var (built, refs) = session.Call(Record, [.. inputs.Select(t => t.Reference)]);
         Adopt(built);
         session.Register(this);
@@ -107,6 +108,9 @@ public class Layer
         nodes.Add((new KerasTensorList([.. inputs]), outputs));
         return outputs;
     }
+
+    /// <summary>Lets a layer that cannot be built before it sees its input (a Sequential model without an input shape) build on its first call.</summary>
+    private protected virtual void BuildFor(KerasTensor[] inputs) { }
 
     /// <summary>The input tensor of the layer's first call (Keras's <c>layer.input</c>).</summary>
     /// <exception cref="InvalidOperationException">The layer has not been called, or its first call took several tensors (use <see cref="GetInputsAt"/>).</exception>

@@ -70,6 +70,12 @@ public sealed class Sequential : Model
         Assemble();
     }
 
+    /// <summary>A Sequential model added without an input shape is built for the shape of the first tensor it is called on, as in Keras.</summary>
+    private protected override void BuildFor(KerasTensor[] inputs)
+    {
+        if (input is null && inputs.Length == 1) Build([.. inputs[0].Shape.WithoutBatch.Select(d => d ?? throw new ShapeError(Name, $"Sequential model \"{Name}\" cannot be built for input shape {inputs[0].Shape} with unknown dimensions."))]);
+    }
+
     /// <summary>
     /// The functional twin of this model: its layers (the same handles, so the same weights)
     /// called in order on a new <c>Input</c> — the tutorial's Sequential → Functional loop.

@@ -28,12 +28,12 @@ public sealed record GlorotUniform : Initializer
     {
         var (fanIn, fanOut) = Fans(shape);
         float limit = (float)Math.Sqrt(6.0 / Math.Max(1.0, fanIn + fanOut));
-        var t = Tensor.Zeros(shape);
-        var data = new float[t.Length];
+        var s = Shape.Known(shape);
+        var data = new float[checked((int)s.Product()!.Value)];
         var rng = new Xoshiro256StarStar(seed, threadSafe: false);
         for (int i = 0; i < data.Length; i++)
             data[i] = (float)(rng.NextDouble() * 2.0 - 1.0) * limit;
-        return Tensor.Own(data, t.Shape);
+        return Tensor.Own(data, s);
     }
 }
 

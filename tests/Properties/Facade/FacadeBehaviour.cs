@@ -281,4 +281,14 @@ public sealed class FacadeBehaviour
         model.Build(3);
         Assert.Contains("Total params: 21", TutorialSummaries.Text(model));
     }
+
+    [Fact]
+    public void A_sequential_without_input_shape_builds_when_first_called()
+    {
+        Backend.ClearSession();
+        var inner = new Sequential([Dense(4), Dense(1)], name: "lazy");
+        var x = Input(shape: [3], name: "x");
+        var outer = new Model(x, inner.Call(x), name: "outer");
+        Assert.Contains("lazy (Sequential)            (None, 1)                 21", TutorialSummaries.Text(outer));
+    }
 }

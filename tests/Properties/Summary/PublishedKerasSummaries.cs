@@ -13,6 +13,9 @@ namespace DeepGraph.Properties.Summary;
 /// </summary>
 public class PublishedKerasSummaries
 {
+    /// <summary>Each test starts a fresh session, as each published program started a fresh Python process.</summary>
+    public PublishedKerasSummaries() => Backend.ClearSession();
+
     private static void AssertSummary(string expected, Model model)
     {
         var lines = new List<string>();
