@@ -93,6 +93,19 @@ internal sealed class Session(int scope, int seed)
         }
     }
 
+    /// <summary>
+    /// Keras's number for session node <paramref name="node"/> among its layer's calls: calls
+    /// are numbered per layer across every model of the session, and a model called as a layer
+    /// counts its own internal call as 0.
+    /// </summary>
+    public int KerasNodeIndex(int node)
+    {
+        var graph = Graph;
+        var layer = graph.Nodes[node].Layer;
+        int index = graph.Nodes.Take(node).Count(n => n.Layer == layer);
+        return graph.Layers[layer] is Core.Model ? index + 1 : index;
+    }
+
     /// <summary>Keras's text for a tensor of this session.</summary>
     public string Describe(TensorRef t)
     {

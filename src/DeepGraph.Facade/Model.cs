@@ -18,6 +18,7 @@ public class Model : Layer
 {
     private IReadOnlyList<Layer> layers = [];
     private bool trainable = true;
+    private Func<int, int>? nodeIndex;
 
     /// <summary>A model with one input and one output.</summary>
     public Model(KerasTensor inputs, KerasTensor outputs, string? name = null) : this([inputs], [outputs], name) { }
@@ -40,9 +41,13 @@ public class Model : Layer
         foreach (var t in ins.Concat(outs))
             if (t.Session != session)
                 throw new GraphError($"Tensors {ins[0]} and {t} belong to different graphs (one was made before Backend.ClearSession()); a model's tensors must come from one graph.");
-        var core = Core.Model.Functional(session.Graph, [.. ins.Select(t => t.Reference)], [.. outs.Select(t => t.Reference)],
-            name ?? session.UniqueName("model", zeroBased: true), NewId(), session.Describe);
-        SetModel(core, [.. core.LayerOrder.Select(session.HandleOf)], new KerasTensorList(ins), new KerasTensorList(outs));
+        var graph = session.Graph;
+        TensorRef[] inRefs = [.. ins.Select(t => t.Reference)], outRefs = [.. outs.Select(t => t.Reference)];
+        var core = Core.Model.Functional(graph, inRefs, outRefs, name ?? session.UniqueName("model", zeroBased: true), NewId(), session.Describe);
+        // The model's compact nodes are the session nodes its outputs depend on, in creation order.
+        var sessionNodes = Topology.Of(graph, inRefs, outRefs, session.Describe).Nodes;
+        SetModel(core, [.. core.LayerOrder.Select(session.HandleOf)], new KerasTensorList(ins), new KerasTensorList(outs),
+            node => session.KerasNodeIndex(sessionNodes[node]));
     }
 
     /// <summary>For <see cref="Sequential"/>, which sets its model as layers are added.</summary>
@@ -58,8 +63,9 @@ public class Model : Layer
     /// <summary>The model as last assembled; <see cref="Record"/> refreshes its layers from the handles.</summary>
     private protected Core.Model? Snapshot { get; private set; }
 
-    private protected void SetModel(Core.Model core, IReadOnlyList<Layer> handles, KerasTensorList inputs, KerasTensorList outputs)
+    private protected void SetModel(Core.Model core, IReadOnlyList<Layer> handles, KerasTensorList inputs, KerasTensorList outputs, Func<int, int> kerasNodeIndex)
     {
+        nodeIndex = kerasNodeIndex;
         Snapshot = core;
         layers = handles;
         Inputs = inputs;
@@ -141,6 +147,6 @@ public class Model : Layer
     /// <summary>Gives each line of Keras's summary table to <paramref name="printFn"/> (Keras's <c>print_fn</c>); <paramref name="lineLength"/> and <paramref name="positions"/> as in Keras.</summary>
     public void Summary(Action<string> printFn, int? lineLength = null, IReadOnlyList<double>? positions = null)
     {
-        foreach (var line in Core.Summary.Lines(CoreModel, lineLength, positions)) printFn(line);
+        foreach (var line in Core.Summary.Lines(CoreModel, lineLength, positions, nodeIndex)) printFn(line);
     }
 }

@@ -16,6 +16,7 @@ namespace DeepGraph.Keras;
 public sealed class Sequential : Model
 {
     private readonly List<Layer> stack = [];
+    private readonly List<KerasTensor> calls = [];
     private KerasTensor? input;
     private KerasTensor? output;
 
@@ -53,6 +54,7 @@ public sealed class Sequential : Model
             if (next.Count != 1)
                 throw new ArgumentException($"All layers in a Sequential model should have a single output tensor. Layer \"{layer.Name}\" has {next.Count}. For multi-output layers, use the functional API.", nameof(layer));
             output = next[0];
+            calls.Add(output);
         }
         stack.Add(layer);
         Assemble();
@@ -65,6 +67,7 @@ public sealed class Sequential : Model
         if (input is not null) throw new InvalidOperationException($"Sequential model \"{Name}\" is built already.");
         var layers = stack.ToList();
         stack.Clear();
+        calls.Clear();
         input = output = global::DeepGraph.Keras.Layers.Input(inputShape, name: (layers.FirstOrDefault()?.Name ?? Name) + "_input");
         foreach (var layer in layers) Add(layer);
         Assemble();
@@ -99,6 +102,10 @@ public sealed class Sequential : Model
         var records = stack.Select(l => l.Record).ToList();
         var id = Snapshot?.Id ?? NewId();
         var core = Core.Model.Sequential((InputLayer)input.Layer.Record, records, Name, id, seed: 0);
-        SetModel(core, [input.Layer, .. stack], new KerasTensorList([input]), new KerasTensorList([output]));
+        // Compact node i + 1 is the call of stack[i]; node 0 is the input.
+        int[] sessionNodes = [input.Reference.Node, .. calls.Select(t => t.Reference.Node)];
+        var session = input.Session;
+        SetModel(core, [input.Layer, .. stack], new KerasTensorList([input]), new KerasTensorList([output]),
+            node => session.KerasNodeIndex(sessionNodes[node]));
     }
 }

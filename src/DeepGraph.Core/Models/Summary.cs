@@ -26,9 +26,13 @@ public static class Summary
     /// (<c>Layer (type)</c>, <c>Output Shape</c>, <c>Param #</c>); others 98 columns ending at
     /// 32 / 53 / 65 / 98 with <c>Connected to</c>. <paramref name="lineLength"/> and
     /// <paramref name="positions"/> (fractions ≤ 1 of the line, or absolute column ends) override them, as in Keras.
+    /// <paramref name="nodeIndex"/> numbers a node among its layer's calls for the <c>Connected to</c>
+    /// column; by default <see cref="Model.NodeIndex"/> (within this model). Keras numbers calls per
+    /// process, so a caller that knows a layer's earlier calls (the facade) passes that numbering.
     /// </summary>
-    public static ImmutableArray<string> Lines(Model model, int? lineLength = null, IReadOnlyList<double>? positions = null)
+    public static ImmutableArray<string> Lines(Model model, int? lineLength = null, IReadOnlyList<double>? positions = null, Func<int, int>? nodeIndex = null)
     {
+        nodeIndex ??= model.NodeIndex;
         bool sequentialLike = IsSequentialLike(model);
         int length = lineLength ?? (sequentialLike ? 65 : 98);
         var fractions = positions ?? (sequentialLike ? [0.45, 0.85, 1.0] : [0.33, 0.55, 0.67, 1.0]);
@@ -58,7 +62,7 @@ public static class Summary
             else
             {
                 var connections = nodes.SelectMany(n => n.Inputs)
-                    .Select(t => $"{graph.LayerOf(t).Name}[{model.NodeIndex(t.Node)}][{t.Index}]").ToList();
+                    .Select(t => $"{graph.LayerOf(t).Name}[{nodeIndex(t.Node)}][{t.Index}]").ToList();
                 lines.Add(Row([name, shape, parameters, connections.FirstOrDefault() ?? ""], ends));
                 foreach (var c in connections.Skip(1)) lines.Add(Row(["", "", "", c], ends));
             }

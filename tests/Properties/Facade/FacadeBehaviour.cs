@@ -224,6 +224,22 @@ public sealed class FacadeBehaviour
     }
 
     [Fact]
+    public void Connected_to_numbers_a_layers_calls_across_models_as_keras_does()
+    {
+        Backend.ClearSession();
+        var shared = Dense(2, name: "shared");
+        shared.Call(Input(shape: [2], name: "elsewhere")); // call 0, in no model
+        var b = Input(shape: [2], name: "b");
+        var joined = Concatenate(name: "cat").Call(shared.Call(b), b);
+        var text = TutorialSummaries.Text(new Model(b, joined, name: "m"));
+        Assert.Contains("shared[1][0]", text);
+        Assert.DoesNotContain("shared[0][0]", text);
+        // The pure summary, which sees one model only, numbers within the model.
+        var core = new Model(b, joined, name: "m2").CoreModel;
+        Assert.Contains(Core.Summary.Lines(core), l => l.Contains("shared[0][0]"));
+    }
+
+    [Fact]
     public void A_non_linear_model_refuses_to_become_sequential_naming_the_layer()
     {
         Backend.ClearSession();
