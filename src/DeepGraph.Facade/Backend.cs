@@ -1,4 +1,5 @@
 using DeepGraph.Core;
+using DeepGraph.Numerics;
 
 namespace DeepGraph.Keras;
 
@@ -23,6 +24,54 @@ public static class Backend
     {
         lock (Gate) current = new Session(++sessions, current.BaseSeed);
     }
+
+    private static IGemm? gemm;
+    private static string blasReport = "";
+
+    /// <summary>
+    /// The matrix multiply every model runs on. Chosen once, on first use: the environment
+    /// variable <c>DEEPGRAPH_BLAS</c> (<c>mkl</c>, <c>openblas</c>, <c>blis</c> or <c>managed</c>) if set,
+    /// else Intel MKL, OpenBLAS, BLIS, whichever loads first, else DeepGraph's managed kernel.
+    /// The choice is written once to <see cref="Log"/>.
+    /// </summary>
+    public static IGemm Blas
+    {
+        get
+        {
+            lock (Gate)
+            {
+                if (gemm is null) UseBlasLocked(Environment.GetEnvironmentVariable("DEEPGRAPH_BLAS") is { Length: > 0 } v ? v : null);
+                return gemm!;
+            }
+        }
+    }
+
+    /// <summary>Which BLAS is in use and why (e.g. <c>BLAS: OpenBLAS (libopenblas.so.0); mkl: not found</c>).</summary>
+    public static string BlasReport
+    {
+        get
+        {
+            _ = Blas;
+            lock (Gate) return blasReport;
+        }
+    }
+
+    /// <summary>Chooses the BLAS: <c>mkl</c>, <c>openblas</c>, <c>blis</c>, <c>managed</c>, or null for the first that loads.</summary>
+    /// <exception cref="ArgumentException">The library asked for cannot be loaded; the message says why.</exception>
+    public static void UseBlas(string? kind)
+    {
+        lock (Gate) UseBlasLocked(kind);
+    }
+
+    private static void UseBlasLocked(string? kind)
+    {
+        gemm = DeepGraph.Numerics.Blas.Resolve(kind, out var report);
+        blasReport = report;
+        Log(report);
+    }
+
+    /// <summary>Where the library writes its few messages (the BLAS it chose); standard error by default.</summary>
+    public static Action<string> Log { get; set; } = message => Console.Error.WriteLine(message);
 
     /// <summary>
     /// Sets the seed from which layers built from now on draw their initial weights (Keras's

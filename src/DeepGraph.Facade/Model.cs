@@ -138,6 +138,45 @@ public class Model : Layer
         return sequential;
     }
 
+    private readonly TensorPool pool = new();
+
+    /// <summary>
+    /// Runs the model on real inputs, one tensor per model input (batch first, channels last),
+    /// and returns one tensor per model output, in order. Safe to call from several threads at once.
+    /// </summary>
+    /// <exception cref="ShapeError">Wrong number of inputs, or a shape the model cannot take.</exception>
+    /// <exception cref="InvalidOperationException">A weight holds NaN or infinity.</exception>
+    public Tensor[] Predict(params Tensor[] inputs) => Predict(inputs, batchSize: 32);
+
+    /// <summary>Runs a one-input model in batches of at most <paramref name="batchSize"/> samples (Keras's <c>predict(x, batch_size=…)</c>).</summary>
+    public Tensor[] Predict(Tensor input, int batchSize) => Predict([input], batchSize);
+
+    /// <summary>Runs the model in batches of at most <paramref name="batchSize"/> samples (Keras's default is 32).</summary>
+    /// <exception cref="ShapeError">Wrong number of inputs, or a shape the model cannot take.</exception>
+    /// <exception cref="InvalidOperationException">A weight holds NaN or infinity.</exception>
+    public Tensor[] Predict(IReadOnlyList<Tensor> inputs, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var core = CoreModel;
+        CheckWeightsAreFinite(core);
+        return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool));
+    }
+
+    private static void CheckWeightsAreFinite(Core.Model model)
+    {
+        foreach (var layer in model.LayerOrder.Select(id => model.Graph.Layers[id]))
+        {
+            if (layer is Core.Model inner)
+            {
+                CheckWeightsAreFinite(inner);
+                continue;
+            }
+            foreach (var w in layer.Weights)
+                if (!w.Value.IsFinite)
+                    throw new InvalidOperationException($"Layer \"{layer.Name}\" ({layer.ClassName}): weight '{w.Role}' of shape {w.Value.Shape} holds NaN or infinite values; the model cannot run.");
+        }
+    }
+
     /// <summary>Prints Keras's summary table to the console.</summary>
     public void Summary() => Summary(Console.WriteLine);
 

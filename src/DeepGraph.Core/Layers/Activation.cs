@@ -1,3 +1,5 @@
+using DeepGraph.Numerics;
+using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -19,4 +21,15 @@ public sealed record Activation : Layer
 
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
+
+    /// <inheritdoc/>
+    public override bool ForwardIsView(ForwardContext context) => Function == "linear";
+
+    /// <summary>The activation of the input, elementwise (softmax over the last axis).</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var y = outputs[0].Data.AsSpan();
+        inputs[0].Span.CopyTo(y);
+        Activate.InPlace(Function, y, inputs[0].Shape[-1]!.Value);
+    }
 }

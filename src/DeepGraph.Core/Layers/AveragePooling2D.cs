@@ -19,4 +19,7 @@ public sealed record AveragePooling2D : Pooling2D
 
     /// <inheritdoc/>
     public override string ClassName => "AveragePooling2D";
+
+    /// <inheritdoc/>
+    protected override bool IsMax => false;
 }

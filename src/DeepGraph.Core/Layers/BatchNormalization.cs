@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -87,5 +88,44 @@ public sealed record BatchNormalization : WeightedLayer
     {
         if (inputs[0][Axis] != Features)
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis {Axis} of input shape to have value {Features}, but received input with shape {inputs[0]}");
+    }
+
+    /// <summary>
+    /// Inference: <c>(x − moving_mean) / sqrt(moving_variance + ε) · γ + β</c> along <see cref="Axis"/>,
+    /// folded into one scale and shift per feature.
+    /// </summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var shape = inputs[0].Shape;
+        int axis = shape.Axis(Axis), features = shape[axis]!.Value;
+        int inner = (int)shape.Product(axis + 1)!.Value;
+        int p = 0;
+        var gamma = Scale ? Params[p++].Span : default;
+        var beta = Center ? Params[p++].Span : default;
+        var mean = Params[p++].Span;
+        var variance = Params[p].Span;
+        var scale = new float[features];
+        var shift = new float[features];
+        for (int f = 0; f < features; f++)
+        {
+            double s = (Scale ? gamma[f] : 1.0) / Math.Sqrt(variance[f] + Epsilon);
+            scale[f] = (float)s;
+            shift[f] = (float)((Center ? beta[f] : 0.0) - mean[f] * s);
+        }
+        var x = inputs[0].Span;
+        var y = outputs[0].Data.AsSpan();
+        if (inner == 1)
+        {
+            for (int start = 0; start < x.Length; start += features)
+                TensorPrimitives.FusedMultiplyAdd(x.Slice(start, features), scale, shift, y.Slice(start, features));
+        }
+        else
+        {
+            for (int start = 0, f = 0; start < x.Length; start += inner, f = (f + 1) % features)
+            {
+                TensorPrimitives.Multiply(x.Slice(start, inner), scale[f], y.Slice(start, inner));
+                TensorPrimitives.Add(y.Slice(start, inner), shift[f], y.Slice(start, inner));
+            }
+        }
     }
 }

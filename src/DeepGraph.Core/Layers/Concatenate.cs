@@ -54,4 +54,21 @@ public sealed record Concatenate : Layer
         }
         return [Shape.Of(dims)];
     }
+
+    /// <summary>Copies each input's block along the axis, for every index before the axis.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var first = inputs[0].Shape;
+        int axis = first.Axis(Axis);
+        int outer = (int)first.Product(0)!.Value / (int)first.Product(axis)!.Value;
+        var blocks = inputs.Select(t => (int)t.Shape.Product(axis)!.Value).ToArray();
+        var y = outputs[0].Data.AsSpan();
+        int offset = 0;
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                inputs[i].Span.Slice(o * blocks[i], blocks[i]).CopyTo(y[offset..]);
+                offset += blocks[i];
+            }
+    }
 }

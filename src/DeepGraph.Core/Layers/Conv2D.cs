@@ -1,3 +1,5 @@
+using DeepGraph.Numerics;
+using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -81,32 +83,45 @@ public sealed record Conv2D : WeightedLayer
         if (inputs[0][3] != built)
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {built}, but received input with shape {inputs[0]}");
     }
-}
-
-/// <summary>TensorFlow's spatial padding rules, shared by convolution and pooling.</summary>
-public static class Padding2D
-{
-    /// <summary>The canonical padding name, <c>valid</c> or <c>same</c>.</summary>
-    /// <exception cref="ArgumentException">Any other name.</exception>
-    public static string Normalize(string padding)
-    {
-        var p = padding.ToLowerInvariant();
-        return p is "valid" or "same" ? p : throw new ArgumentException($"The `padding` argument must be one of \"valid\", \"same\". Received: padding={padding}", nameof(padding));
-    }
 
     /// <summary>
-    /// Output length along one axis of input length <paramref name="n"/> for a window of
-    /// (effective) size <paramref name="k"/> and stride <paramref name="s"/>:
-    /// valid ⌊(n − k)/s⌋ + 1, same ⌈n/s⌉; null when <paramref name="n"/> is unknown.
+    /// im2col + GEMM with the Keras kernel layout (kh·kw·cin, filters), over tiles of output
+    /// pixels so the patch matrix stays under <see cref="Im2ColBudget"/> floats; a pointwise
+    /// (1×1, stride 1) convolution multiplies the input directly.
     /// </summary>
-    public static int? OutputSize(int? n, int k, int s, string padding) =>
-        n is not int len ? null : padding == "same" ? (len + s - 1) / s : (len - k) / s + 1;
-
-    /// <summary>TensorFlow's "same" padding before and after along one axis: the extra cell goes after.</summary>
-    public static (int Before, int After) SamePadding(int n, int k, int s)
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        int outLen = (n + s - 1) / s;
-        int total = Math.Max((outLen - 1) * s + k - n, 0);
-        return (total / 2, total - total / 2);
+        var g = Window2D.Of(inputs[0].Shape, KernelSize, Strides, DilationRate, Padding);
+        var kernel = Params[0].Span;
+        var x = inputs[0].Span;
+        var y = outputs[0].Data.AsSpan();
+        int k = g.PatchSize;
+        if (g.IsPointwise)
+        {
+            context.Gemm.Sgemm(false, false, g.Rows, Filters, k, 1f, x, k, kernel, Filters, 0f, y, Filters);
+        }
+        else
+        {
+            int tile = Math.Clamp(Im2ColBudget / k, 1, g.Rows);
+            var cols = context.Pool.Rent(tile * k);
+            try
+            {
+                for (int start = 0; start < g.Rows; start += tile)
+                {
+                    int rows = Math.Min(tile, g.Rows - start);
+                    Spatial.Im2Col(x, g, start, rows, cols);
+                    context.Gemm.Sgemm(false, false, rows, Filters, k, 1f, cols.AsSpan(0, rows * k), k, kernel, Filters, 0f, y.Slice(start * Filters, rows * Filters), Filters);
+                }
+            }
+            finally
+            {
+                context.Pool.Return(cols);
+            }
+        }
+        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        Activate.InPlace(Activation, y, Filters);
     }
+
+    /// <summary>The most floats the im2col workspace of one call holds (4 MB): enough rows per tile for an efficient GEMM, small enough to stay in cache-friendly, bounded memory.</summary>
+    public const int Im2ColBudget = 1 << 20;
 }

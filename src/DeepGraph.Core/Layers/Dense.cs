@@ -1,3 +1,5 @@
+using DeepGraph.Numerics;
+using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -57,5 +59,17 @@ public sealed record Dense : WeightedLayer
     {
         if (inputs[0][-1] != InputDim)
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {InputDim}, but received input with shape {inputs[0]}");
+    }
+
+    /// <summary>One GEMM over all leading axes: (rows, in) · kernel (in, units), then bias and activation.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var kernel = Params[0];
+        int inDim = kernel.Shape[0]!.Value;
+        int rows = inputs[0].Length / inDim;
+        var y = outputs[0].Data.AsSpan();
+        context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
+        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        Activate.InPlace(Activation, y, Units);
     }
 }

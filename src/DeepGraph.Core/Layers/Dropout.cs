@@ -59,4 +59,27 @@ public sealed record Dropout : Layer
     /// <summary>Python's tuple notation, as Keras prints <c>noise_shape</c>: <c>(None, 1, 64)</c>.</summary>
     private static string NoiseTuple(IReadOnlyCollection<int?> dims) =>
         "(" + string.Join(", ", dims.Select(d => d?.ToString(CultureInfo.InvariantCulture) ?? "None")) + (dims.Count == 1 ? ",)" : ")");
+
+    /// <inheritdoc/>
+    public override bool ForwardIsView(ForwardContext context) => !context.Training || Rate == 0;
+
+    /// <summary>
+    /// In training, zeroes each value with probability <see cref="Rate"/> and scales the rest by
+    /// 1 / (1 − rate) (inverted dropout, as Keras), from a mask drawn from the pass's seed.
+    /// </summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var x = inputs[0].Span;
+        var y = outputs[0].Data.AsSpan();
+        if (!context.Training || Rate == 0)
+        {
+            x.CopyTo(y);
+            return;
+        }
+        if (NoiseShape is not null)
+            throw new NotSupportedException($"Layer \"{Name}\": training with a noise_shape is not supported yet.");
+        var rng = new MathNet.Numerics.Random.Xoshiro256StarStar(Seeds.Derive(context.Seed, Seed ?? Name.GetHashCode(StringComparison.Ordinal)), threadSafe: false);
+        float scale = (float)(1.0 / (1.0 - Rate));
+        for (int i = 0; i < x.Length; i++) y[i] = rng.NextDouble() < Rate ? 0f : x[i] * scale;
+    }
 }

@@ -21,4 +21,11 @@ public sealed record Flatten : Layer
             throw Error($"would produce {product} features per sample, more than a tensor axis can hold. Input shape {x}.");
         return [Shape.Of(x[0], (int?)product)];
     }
+
+    /// <inheritdoc/>
+    public override bool ForwardIsView(ForwardContext context) => true;
+
+    /// <summary>Never called: a flattened tensor is a view of its input.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        inputs[0].Span.CopyTo(outputs[0].Data);
 }

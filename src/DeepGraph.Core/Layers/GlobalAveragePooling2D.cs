@@ -15,4 +15,7 @@ public sealed record GlobalAveragePooling2D : GlobalPooling2D
 
     /// <inheritdoc/>
     public override string ClassName => "GlobalAveragePooling2D";
+
+    /// <inheritdoc/>
+    protected override bool IsMax => false;
 }

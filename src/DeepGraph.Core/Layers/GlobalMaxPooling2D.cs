@@ -15,4 +15,7 @@ public sealed record GlobalMaxPooling2D : GlobalPooling2D
 
     /// <inheritdoc/>
     public override string ClassName => "GlobalMaxPooling2D";
+
+    /// <inheritdoc/>
+    protected override bool IsMax => true;
 }

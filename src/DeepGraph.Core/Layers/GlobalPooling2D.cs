@@ -1,3 +1,4 @@
+using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -19,5 +20,15 @@ public abstract record GlobalPooling2D : Layer
         var x = Single(inputs);
         RequireRank(x, 4);
         return [KeepDims ? Shape.Of(x[0], 1, 1, x[3]) : Shape.Of(x[0], x[3])];
+    }
+
+    /// <summary>True for max pooling, false for average pooling.</summary>
+    protected abstract bool IsMax { get; }
+
+    /// <summary>Pools over height and width.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var s = inputs[0].Shape;
+        Spatial.GlobalPool(IsMax, inputs[0].Span, s[0]!.Value, s[1]!.Value * s[2]!.Value, s[3]!.Value, outputs[0].Data);
     }
 }

@@ -16,4 +16,8 @@ public sealed record InputLayer(Shape BatchShape) : Layer
             throw Error($"is an input layer and cannot be called on tensors; received {inputs.Count}.");
         return [BatchShape];
     }
+
+    /// <summary>Never called: the executor binds input layers to the model's inputs.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        throw new InvalidOperationException($"Input layer \"{Name}\" is bound to a model input, not run.");
 }

@@ -57,6 +57,20 @@ public abstract record Layer
         return this;
     }
 
+    /// <summary>
+    /// Computes a call's outputs into <paramref name="outputs"/>, which the executor has
+    /// allocated with the shapes <see cref="OutputShapes"/> gives (their contents are undefined),
+    /// from <paramref name="inputs"/>, whose shapes have been checked.
+    /// </summary>
+    public abstract void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs);
+
+    /// <summary>
+    /// True when the single output is the single input's values under the output shape
+    /// (Flatten, Reshape, Dropout at inference): the executor then passes a view and does not
+    /// call <see cref="Forward"/>.
+    /// </summary>
+    public virtual bool ForwardIsView(ForwardContext context) => false;
+
     /// <summary>The layer's weights in Keras's order; empty until built.</summary>
     public virtual IReadOnlyList<Weight> Weights => [];
 

@@ -19,4 +19,7 @@ public sealed record MaxPooling2D : Pooling2D
 
     /// <inheritdoc/>
     public override string ClassName => "MaxPooling2D";
+
+    /// <inheritdoc/>
+    protected override bool IsMax => true;
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace DeepGraph.Core;
 
 /// <summary>A layer that combines two or more tensors of one shape elementwise (Keras's <c>_Merge</c>: Add, Multiply).</summary>
@@ -27,6 +29,14 @@ public abstract record ElementwiseMerge : Layer
 /// <summary>Keras's <c>Add</c>: the elementwise sum of 2 or more same-shape tensors.</summary>
 public sealed record Add : ElementwiseMerge
 {
+    /// <summary>The sum of the inputs.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var y = outputs[0].Data.AsSpan();
+        TensorPrimitives.Add(inputs[0].Span, inputs[1].Span, y);
+        for (int i = 2; i < inputs.Count; i++) TensorPrimitives.Add(y, inputs[i].Span, y);
+    }
+
     /// <inheritdoc/>
     public override string ClassName => "Add";
 }
@@ -34,6 +44,14 @@ public sealed record Add : ElementwiseMerge
 /// <summary>Keras's <c>Multiply</c>: the elementwise product of 2 or more same-shape tensors.</summary>
 public sealed record Multiply : ElementwiseMerge
 {
+    /// <summary>The product of the inputs.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var y = outputs[0].Data.AsSpan();
+        TensorPrimitives.Multiply(inputs[0].Span, inputs[1].Span, y);
+        for (int i = 2; i < inputs.Count; i++) TensorPrimitives.Multiply(y, inputs[i].Span, y);
+    }
+
     /// <inheritdoc/>
     public override string ClassName => "Multiply";
 }

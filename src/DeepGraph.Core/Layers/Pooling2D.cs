@@ -1,3 +1,4 @@
+using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -36,4 +37,11 @@ public abstract record Pooling2D : Layer
             throw Error($"pool size {PoolSize.H}x{PoolSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
         return [Shape.Of(x[0], Padding2D.OutputSize(x[1], PoolSize.H, Strides.H, Padding), Padding2D.OutputSize(x[2], PoolSize.W, Strides.W, Padding), x[3])];
     }
+
+    /// <summary>True for max pooling, false for average pooling.</summary>
+    protected abstract bool IsMax { get; }
+
+    /// <summary>Pools each window; padded cells never count.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        Spatial.Pool(IsMax, inputs[0].Span, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data);
 }

@@ -63,4 +63,11 @@ public sealed record Reshape : Layer
     /// <summary>Python's tuple notation, as Keras prints <c>target_shape</c>: <c>(4, -1)</c>, <c>(6,)</c>.</summary>
     private static string Tuple(IReadOnlyCollection<int> dims) =>
         dims.Count == 1 ? $"({dims.First()},)" : "(" + string.Join(", ", dims) + ")";
+
+    /// <inheritdoc/>
+    public override bool ForwardIsView(ForwardContext context) => true;
+
+    /// <summary>Copies the values (row-major order is unchanged); the executor uses a view instead.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        inputs[0].Span.CopyTo(outputs[0].Data);
 }

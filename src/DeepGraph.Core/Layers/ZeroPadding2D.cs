@@ -1,3 +1,4 @@
+using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -47,5 +48,13 @@ public sealed record ZeroPadding2D : Layer
         RequireRank(x, 4);
         var ((top, bottom), (left, right)) = Padding;
         return [Shape.Of(x[0], x[1] + top + bottom, x[2] + left + right, x[3])];
+    }
+
+    /// <summary>The input in the middle of a zero border.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var s = inputs[0].Shape;
+        Spatial.ZeroPad(inputs[0].Span, s[0]!.Value, s[1]!.Value, s[2]!.Value, s[3]!.Value,
+            Padding.Height.Top, Padding.Height.Bottom, Padding.Width.Left, Padding.Width.Right, outputs[0].Data);
     }
 }

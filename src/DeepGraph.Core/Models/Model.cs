@@ -143,6 +143,13 @@ public sealed record Model : Layer
         [.. LayerOrder.Select(id => Graph.Layers[id]).SelectMany(l => l.Weights.Select(w =>
             new Weight(l is Model ? w.Role : $"{l.Name}/{w.Role}", w.Value, w.Trainable && Trainable)))];
 
+    /// <summary>Runs the nested model's graph on the inputs.</summary>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var results = Executor.Run(this, inputs, context);
+        for (int i = 0; i < results.Length; i++) results[i].Span.CopyTo(outputs[i].Data);
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
     {

@@ -65,6 +65,30 @@ public sealed class Tensor : IEquatable<Tensor>
     /// <summary>The values without copying, read-only.</summary>
     public ReadOnlySpan<float> Span => data;
 
+    /// <summary>The backing array, for kernels that fill a tensor they have just been given (never one a user can see).</summary>
+    internal float[] Data => data;
+
+    /// <summary>A tensor of <paramref name="shape"/> over the same values (a reshape without copying).</summary>
+    internal Tensor View(Shape shape) => Own(data, shape);
+
+    private int finiteState; // 0 unknown, 1 finite, 2 not: values never change, so the answer is cached
+
+    /// <summary>True when no value is NaN or infinite (computed once).</summary>
+    public bool IsFinite
+    {
+        get
+        {
+            if (finiteState == 0)
+            {
+                bool finite = true;
+                foreach (var v in data)
+                    if (!float.IsFinite(v)) { finite = false; break; }
+                finiteState = finite ? 1 : 2;
+            }
+            return finiteState == 1;
+        }
+    }
+
     /// <summary>The value at a full index (one entry per dimension).</summary>
     public float this[params int[] index] => data[Offset(index)];
 

@@ -8,6 +8,8 @@ namespace DeepGraph.Properties.Graph;
 
 // Inside this namespace `Graph` would name the namespace itself; alias the Core type.
 using Graph = DeepGraph.Core.Graph;
+using Summary = DeepGraph.Core.Summary;
+using Model = DeepGraph.Core.Model;
 
 /// <summary>
 /// A random layer stack as the choices that make it: the input's dimensions (batch excluded:

@@ -1,0 +1,155 @@
+using System.Runtime.InteropServices;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Runs a model forward on real tensors: walks the compact graph in creation order (a
+/// topological order), gives each layer call its inputs and preallocated outputs, and returns
+/// each intermediate buffer to the pool once its last consumer has run.
+/// </summary>
+public static class Executor
+{
+    /// <summary>
+    /// The model's outputs for <paramref name="inputs"/> (one per model input, batch first), in
+    /// output order. The results are fresh tensors the caller owns.
+    /// </summary>
+    /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
+    public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
+    {
+        CheckInputs(model, inputs);
+        var graph = model.Graph;
+        var nodes = graph.Nodes;
+        var values = new Tensor[nodes.Count][];
+
+        // How many pending reads each buffer has: consumers of every tensor over it, plus one per model output.
+        var pending = new Dictionary<float[], int>(ReferenceEqualityComparer.Instance);
+        var pooled = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        var reads = new int[nodes.Count][];
+        for (int i = 0; i < nodes.Count; i++) reads[i] = new int[nodes[i].OutputShapes.Count];
+        foreach (var n in nodes)
+            foreach (var t in n.Inputs) reads[t.Node][t.Index]++;
+        foreach (var t in model.Outputs) reads[t.Node][t.Index]++;
+
+        void Hold(Tensor tensor, int count)
+        {
+            ref int p = ref CollectionsMarshal.GetValueRefOrAddDefault(pending, tensor.Data, out _);
+            p += count;
+        }
+        void Release(Tensor tensor)
+        {
+            ref int p = ref CollectionsMarshal.GetValueRefOrNullRef(pending, tensor.Data);
+            if (--p == 0 && pooled.Remove(tensor.Data)) context.Pool.Return(tensor.Data);
+        }
+
+        int inputIndex = 0;
+        var inputOf = model.Inputs.ToDictionary(t => t.Node, _ => inputIndex++);
+        try
+        {
+            foreach (var node in nodes)
+            {
+                var layer = graph.Layers[node.Layer];
+                if (layer is InputLayer)
+                {
+                    values[node.Id] = [inputs[inputOf[node.Id]]];
+                    Hold(values[node.Id][0], reads[node.Id][0]);
+                    continue;
+                }
+                var args = new Tensor[node.Inputs.Count];
+                for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
+                var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+                Tensor[] outs;
+                if (layer.ForwardIsView(context))
+                {
+                    outs = [args[0].View(shapes[0])];
+                }
+                else
+                {
+                    outs = new Tensor[shapes.Count];
+                    for (int k = 0; k < outs.Length; k++)
+                    {
+                        outs[k] = context.Pool.RentTensor(shapes[k]);
+                        pooled.Add(outs[k].Data);
+                    }
+                    layer.Forward(context, args, outs);
+                }
+                values[node.Id] = outs;
+                for (int k = 0; k < outs.Length; k++) Hold(outs[k], reads[node.Id][k]);
+                foreach (var a in args) Release(a);
+            }
+
+            var results = new Tensor[model.Outputs.Count];
+            for (int i = 0; i < results.Length; i++)
+            {
+                var t = model.Outputs[i];
+                var value = values[t.Node][t.Index];
+                results[i] = Tensor.Own(value.Span.ToArray(), value.Shape);
+                Release(value);
+            }
+            return results;
+        }
+        catch
+        {
+            foreach (var array in pooled) context.Pool.Return(array);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> over slices of at most <paramref name="batchSize"/> samples, concatenated
+    /// again along the batch axis (Keras's <c>predict(batch_size=…)</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    public static Tensor[] Predict(Model model, IReadOnlyList<Tensor> inputs, int batchSize, ForwardContext context)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckInputs(model, inputs);
+        int total = inputs[0].Shape[0]!.Value;
+        if (total <= batchSize) return Run(model, inputs, context);
+
+        var parts = new List<Tensor[]>();
+        for (int start = 0; start < total; start += batchSize)
+        {
+            int count = Math.Min(batchSize, total - start);
+            parts.Add(Run(model, [.. inputs.Select(x => Slice(x, start, count))], context));
+        }
+        return [.. Enumerable.Range(0, model.Outputs.Count).Select(o => ConcatBatch(parts.Select(p => p[o]).ToList()))];
+    }
+
+    private static Tensor Slice(Tensor x, int start, int count)
+    {
+        int row = x.Length / x.Shape[0]!.Value;
+        return Tensor.Own(x.Span.Slice(start * row, count * row).ToArray(), x.Shape.WithBatch(count));
+    }
+
+    private static Tensor ConcatBatch(IReadOnlyList<Tensor> parts)
+    {
+        int total = parts.Sum(p => p.Shape[0]!.Value);
+        var data = new float[parts.Sum(p => p.Length)];
+        int offset = 0;
+        foreach (var p in parts)
+        {
+            p.Span.CopyTo(data.AsSpan(offset));
+            offset += p.Length;
+        }
+        return Tensor.Own(data, parts[0].Shape.WithBatch(total));
+    }
+
+    /// <summary>Checks the number of inputs, their shapes against the model's, and one batch size for all.</summary>
+    /// <exception cref="ShapeError">In Keras's words, naming the model and the shapes.</exception>
+    public static void CheckInputs(Model model, IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != model.Inputs.Count)
+            throw new ShapeError(model.Name, $"Model \"{model.Name}\" expects {model.Inputs.Count} input(s), but it received {inputs.Count} input tensors. Expected shapes: {string.Join(", ", model.Inputs.Select(model.Graph.ShapeOf))}.");
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(inputs[i]);
+            var expected = model.Graph.ShapeOf(model.Inputs[i]);
+            var got = inputs[i].Shape;
+            bool fits = got.Rank == expected.Rank && Enumerable.Range(0, got.Rank).All(a => expected[a] is null || expected[a] == got[a]);
+            if (!fits)
+                throw new ShapeError(model.Name, $"Input {i} of model \"{model.Name}\" (layer \"{model.Graph.LayerOf(model.Inputs[i]).Name}\") is incompatible: expected shape={expected}, found shape={got}");
+            if (got[0] != inputs[0].Shape[0])
+                throw new ShapeError(model.Name, $"Inputs of model \"{model.Name}\" have different batch sizes: {inputs[0].Shape} and {got}.");
+        }
+    }
+}

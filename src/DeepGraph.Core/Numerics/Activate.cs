@@ -1,0 +1,72 @@
+using System.Numerics.Tensors;
+
+namespace DeepGraph.Numerics;
+
+/// <summary>
+/// Activation functions applied in place, vectorised through <see cref="TensorPrimitives"/>
+/// where it has the operation. Definitions follow Keras 2 / TensorFlow.js (hard_sigmoid is
+/// clip(0.2·x + 0.5, 0, 1); leaky_relu's slope is 0.2; gelu is the exact erf form).
+/// </summary>
+public static class Activate
+{
+    private const float SeluAlpha = 1.6732632423543772f, SeluScale = 1.0507009873554805f;
+
+    /// <summary>Applies <paramref name="activation"/> (a canonical name) to <paramref name="x"/>; softmax runs over rows of <paramref name="lastAxis"/> values.</summary>
+    /// <exception cref="ArgumentException">Unknown activation.</exception>
+    public static void InPlace(string activation, Span<float> x, int lastAxis)
+    {
+        switch (activation)
+        {
+            case "linear": return;
+            case "relu": TensorPrimitives.Max(x, 0f, x); return;
+            case "relu6": TensorPrimitives.Max(x, 0f, x); TensorPrimitives.Min(x, 6f, x); return;
+            case "sigmoid": TensorPrimitives.Sigmoid(x, x); return;
+            case "tanh": TensorPrimitives.Tanh(x, x); return;
+            case "softmax": Softmax(x, lastAxis); return;
+            case "exponential": TensorPrimitives.Exp(x, x); return;
+            case "hard_sigmoid":
+                TensorPrimitives.Multiply(x, 0.2f, x);
+                TensorPrimitives.Add(x, 0.5f, x);
+                TensorPrimitives.Max(x, 0f, x);
+                TensorPrimitives.Min(x, 1f, x);
+                return;
+            case "swish":
+            case "silu":
+                foreach (ref float v in x) v = v / (1f + MathF.Exp(-v));
+                return;
+            case "softsign":
+                foreach (ref float v in x) v = v / (1f + MathF.Abs(v));
+                return;
+            case "softplus":
+                foreach (ref float v in x) v = MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
+                return;
+            case "elu":
+                foreach (ref float v in x) if (v < 0f) v = MathF.Exp(v) - 1f;
+                return;
+            case "selu":
+                foreach (ref float v in x) v = v > 0f ? SeluScale * v : SeluScale * SeluAlpha * (MathF.Exp(v) - 1f);
+                return;
+            case "leaky_relu":
+                foreach (ref float v in x) if (v < 0f) v *= 0.2f;
+                return;
+            case "gelu":
+                foreach (ref float v in x) v = (float)(0.5 * v * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
+                return;
+            default:
+                throw new ArgumentException($"Unknown activation function: '{activation}'.", nameof(activation));
+        }
+    }
+
+    /// <summary>Softmax over consecutive rows of <paramref name="row"/> values, stable for large logits (the row maximum is subtracted first).</summary>
+    public static void Softmax(Span<float> x, int row)
+    {
+        for (int start = 0; start < x.Length; start += row)
+        {
+            var r = x.Slice(start, row);
+            float max = TensorPrimitives.Max(r);
+            TensorPrimitives.Subtract(r, max, r);
+            TensorPrimitives.Exp(r, r);
+            TensorPrimitives.Divide(r, TensorPrimitives.Sum(r), r);
+        }
+    }
+}

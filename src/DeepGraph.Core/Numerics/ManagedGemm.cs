@@ -1,0 +1,399 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DeepGraph.Numerics;
+
+/// <summary>Which micro-kernel a <see cref="ManagedGemm"/> runs.</summary>
+public enum ManagedGemmKernel
+{
+    /// <summary>The widest one this CPU accelerates: <see cref="Vector512"/>, else <see cref="Vector256"/>, else <see cref="Portable"/>.</summary>
+    Auto,
+
+    /// <summary>AVX-512 FMA, a 14×32 register tile (needs AVX-512F).</summary>
+    Vector512,
+
+    /// <summary>256-bit vectors (FMA when the CPU has it), a 6×16 register tile (needs hardware 256-bit vectors).</summary>
+    Vector256,
+
+    /// <summary><see cref="System.Numerics.Vector{T}"/> of the platform's width, a 4×(2·width) tile; runs everywhere.</summary>
+    Portable,
+}
+
+/// <summary>
+/// A managed <see cref="IGemm"/>: the GotoBLAS/BLIS algorithm in C#. C is cut into column
+/// blocks of NC and op(B) into row blocks of KC; each KC×NC block of op(B) is packed into
+/// contiguous column panels (NR wide) that stay in the last-level cache, each MC×KC block of
+/// op(A) into row panels (MR tall) that stay in L2, and an unrolled MR×NR micro-kernel keeps
+/// its tile of C in vector registers while it streams the two panels (one B row of NR floats
+/// and MR broadcast A elements per step of k). Transposes are absorbed by the packing, ragged
+/// edges by zero-padded panels and a scratch tile, and large problems are split over
+/// <see cref="DegreeOfParallelism"/> threads, each packing its own panels.
+/// </summary>
+/// <remarks>
+/// No state is shared between calls: the packing buffers are rented from
+/// <see cref="ArrayPool{T}.Shared"/> per call and per thread, so one instance may be used from
+/// several threads at once.
+/// </remarks>
+public sealed unsafe partial class ManagedGemm : IGemm
+{
+    /// <summary>Below this many multiply-adds a problem runs on the calling thread alone: forking costs more than it saves.</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    private readonly Blocking blocking;
+
+    /// <summary>A GEMM that uses every core (<see cref="Environment.ProcessorCount"/>) and the widest kernel the CPU accelerates.</summary>
+    public ManagedGemm() : this(Environment.ProcessorCount) { }
+
+    /// <summary>A GEMM with a given number of threads and kernel.</summary>
+    /// <param name="degreeOfParallelism">The most threads one call uses (≥ 1).</param>
+    /// <param name="kernel">The micro-kernel; <see cref="ManagedGemmKernel.Auto"/> picks the widest one the CPU accelerates.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="degreeOfParallelism"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException">The requested kernel needs instructions this CPU lacks.</exception>
+    public ManagedGemm(int degreeOfParallelism, ManagedGemmKernel kernel = ManagedGemmKernel.Auto)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
+        DegreeOfParallelism = degreeOfParallelism;
+        Kernel = Choose(kernel);
+        blocking = Blocking.For(Kernel);
+        Name = Kernel switch
+        {
+            ManagedGemmKernel.Vector512 => "managed (AVX-512 FMA)",
+            ManagedGemmKernel.Vector256 => Fma.IsSupported ? "managed (AVX2 FMA)" : "managed (256-bit vectors)",
+            _ => $"managed (Vector<T>, {Vector<float>.Count} lanes)",
+        };
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>The most threads one call uses.</summary>
+    public int DegreeOfParallelism { get; }
+
+    /// <summary>The micro-kernel this instance runs (never <see cref="ManagedGemmKernel.Auto"/>).</summary>
+    public ManagedGemmKernel Kernel { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>Whether this CPU can run <paramref name="kernel"/> (<see cref="ManagedGemmKernel.Auto"/> and <see cref="ManagedGemmKernel.Portable"/> always can).</summary>
+    /// <param name="kernel">The kernel to ask about.</param>
+    public static bool IsSupported(ManagedGemmKernel kernel) => kernel switch
+    {
+        ManagedGemmKernel.Vector512 => Avx512F.IsSupported,
+        ManagedGemmKernel.Vector256 => Vector256.IsHardwareAccelerated,
+        _ => true,
+    };
+
+    private static ManagedGemmKernel Choose(ManagedGemmKernel kernel)
+    {
+        if (kernel == ManagedGemmKernel.Auto)
+            return Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? ManagedGemmKernel.Vector512
+                : Vector256.IsHardwareAccelerated ? ManagedGemmKernel.Vector256
+                : ManagedGemmKernel.Portable;
+        if (!Enum.IsDefined(kernel))
+            throw new ArgumentException($"Unknown managed GEMM kernel {(int)kernel}.", nameof(kernel));
+        if (!IsSupported(kernel))
+            throw new ArgumentException(
+                kernel == ManagedGemmKernel.Vector512
+                    ? "The Vector512 kernel needs AVX-512F, which this CPU does not have."
+                    : "The Vector256 kernel needs hardware 256-bit vectors, which this CPU does not have.", nameof(kernel));
+        return kernel;
+    }
+
+    /// <inheritdoc/>
+    public void Sgemm(bool transA, bool transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc)
+    {
+        GemmArguments.Validate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (GemmArguments.TryTrivial(m, n, k, alpha, beta, c, ldc)) return;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var problem = new Problem(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            Run(problem);
+        }
+    }
+
+    /// <summary>The validated arguments of one call, with pinned pointers.</summary>
+    private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
+        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        public readonly bool TransA = transA, TransB = transB;
+        public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
+        public readonly float Alpha = alpha, Beta = beta;
+        public readonly float* A = a, B = b, C = c;
+    }
+
+    /// <summary>Splits the problem into row or column stripes of C, one per thread, and runs them.</summary>
+    private void Run(Problem p)
+    {
+        int mr = blocking.MR, nr = blocking.NR;
+        int tilesM = Ceil(p.M, mr), tilesN = Ceil(p.N, nr);
+        long work = (long)p.M * p.N * p.K;
+        int threads = work < ParallelThreshold ? 1 : (int)Math.Min(DegreeOfParallelism, Math.Max(tilesM, tilesN));
+        if (threads <= 1)
+        {
+            RunStripe(p, 0, p.M, 0, p.N);
+            return;
+        }
+
+        // Each thread packs its own panels, so splitting rows of C repacks all of op(B) per
+        // thread and splitting columns repacks all of op(A). Pick the split whose slowest
+        // thread finishes first, counting the kernel (≈ 32 multiply-adds a cycle) and the
+        // packing (≈ 1 element a cycle for a gather, 1/8 for a contiguous copy).
+        double packA = p.TransA ? 0.25 : 1, packB = p.TransB ? 1 : 0.125;
+        int rowTiles = Ceil(tilesM, threads), colTiles = Ceil(tilesN, threads);
+        double byRows = (double)rowTiles * mr * tilesN * nr * p.K / 32 + packB * p.K * p.N + packA * rowTiles * mr * p.K;
+        double byCols = (double)tilesM * mr * colTiles * nr * p.K / 32 + packA * p.K * p.M + packB * colTiles * nr * p.K;
+        bool splitRows = tilesM >= threads && (byRows <= byCols || tilesN < threads);
+        int step = (splitRows ? rowTiles : colTiles) * (splitRows ? mr : nr);
+        int extent = splitRows ? p.M : p.N;
+        int parts = Ceil(extent, step);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
+        Parallel.For(0, parts, options, t =>
+        {
+            int start = t * step, end = Math.Min(extent, start + step);
+            if (splitRows) RunStripe(p, start, end, 0, p.N);
+            else RunStripe(p, 0, p.M, start, end);
+        });
+    }
+
+    /// <summary>C[i0..i1, j0..j1) on the calling thread: the five loops around the micro-kernel.</summary>
+    private void RunStripe(Problem p, int i0, int i1, int j0, int j1)
+    {
+        var bl = blocking;
+        int mLen = i1 - i0, nLen = j1 - j0;
+        // Even blocks: k = KC + 1 as one block of KC and one of 1 would waste the second pass.
+        int kc0 = Ceil(p.K, Ceil(p.K, bl.KC));
+        int mc0 = Ceil(Ceil(mLen, Ceil(mLen, bl.MC)), bl.MR) * bl.MR;
+        int nc0 = Ceil(Ceil(nLen, Ceil(nLen, bl.NC)), bl.NR) * bl.NR;
+        const int Align = 16; // floats: 64 bytes
+        float[] aBuffer = ArrayPool<float>.Shared.Rent(mc0 * kc0 + Align);
+        float[] bBuffer = ArrayPool<float>.Shared.Rent(nc0 * kc0 + Align);
+        float* tile = stackalloc float[bl.MR * bl.NR];
+        try
+        {
+            fixed (float* aRaw = aBuffer, bRaw = bBuffer)
+            {
+                float* aPack = AlignUp(aRaw), bPack = AlignUp(bRaw);
+                for (int jc = j0; jc < j1; jc += nc0)
+                {
+                    int nc = Math.Min(nc0, j1 - jc);
+                    for (int pc = 0; pc < p.K; pc += kc0)
+                    {
+                        int kc = Math.Min(kc0, p.K - pc);
+                        PackB(p, pc, kc, jc, nc, bPack);
+                        float beta = pc == 0 ? p.Beta : 1f;
+                        for (int ic = i0; ic < i1; ic += mc0)
+                        {
+                            int mc = Math.Min(mc0, i1 - ic);
+                            PackA(p, ic, mc, pc, kc, aPack);
+                            Macro(kc, mc, nc, aPack, bPack, p.C + (long)ic * p.Ldc + jc, p.Ldc, p.Alpha, beta, tile);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(aBuffer);
+            ArrayPool<float>.Shared.Return(bBuffer);
+        }
+    }
+
+    /// <summary>One packed mc×kc block of op(A) times one packed kc×nc block of op(B) into C.</summary>
+    private void Macro(int kc, int mc, int nc, float* aPack, float* bPack, float* c, int ldc, float alpha, float beta, float* tile)
+    {
+        int MR = blocking.MR, NR = blocking.NR, half = NR / 2;
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            bool narrow = nr <= half;
+            int width = narrow ? half : NR;
+            float* bp = bPack + (long)jr * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                float* ap = aPack + (long)ir * kc;
+                float* cp = c + (long)ir * ldc + jr;
+                if (mr == MR && nr == width)
+                {
+                    MicroKernel(narrow, kc, ap, bp, cp, ldc, alpha, beta);
+                }
+                else
+                {
+                    MicroKernel(narrow, kc, ap, bp, tile, width, 1f, 0f);
+                    Merge(tile, width, cp, ldc, mr, nr, alpha, beta);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MicroKernel(bool narrow, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        switch (Kernel)
+        {
+            case ManagedGemmKernel.Vector512:
+                if (narrow) Kernel512Half(kc, a, b, c, ldc, alpha, beta);
+                else Kernel512Full(kc, a, b, c, ldc, alpha, beta);
+                break;
+            case ManagedGemmKernel.Vector256:
+                if (narrow) Kernel256Half(kc, a, b, c, ldc, alpha, beta);
+                else Kernel256Full(kc, a, b, c, ldc, alpha, beta);
+                break;
+            default:
+                if (narrow) KernelVHalf(kc, a, b, c, ldc, alpha, beta);
+                else KernelVFull(kc, a, b, c, ldc, alpha, beta);
+                break;
+        }
+    }
+
+    /// <summary>C[0..mr, 0..nr) ← alpha·tile + beta·C for a ragged edge tile (C not read when beta = 0).</summary>
+    private static void Merge(float* tile, int ldt, float* c, int ldc, int mr, int nr, float alpha, float beta)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* t = tile + i * ldt, r = c + (long)i * ldc;
+            if (beta == 0f) for (int j = 0; j < nr; j++) r[j] = alpha * t[j];
+            else if (beta == 1f) for (int j = 0; j < nr; j++) r[j] += alpha * t[j];
+            else for (int j = 0; j < nr; j++) r[j] = alpha * t[j] + beta * r[j];
+        }
+    }
+
+    /// <summary>
+    /// Packs op(A)[i0..i0+mc, p0..p0+kc) as row panels of MR: panel r holds, for each step p of k,
+    /// the MR elements op(A)[i0 + r·MR + i, p0 + p] side by side; rows past the edge are zeros.
+    /// </summary>
+    private void PackA(Problem p, int i0, int mc, int p0, int kc, float* dst)
+    {
+        int MR = blocking.MR;
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int mr = Math.Min(MR, mc - ir);
+            float* d = dst + (long)ir * kc;
+            if (!p.TransA)
+            {
+                // op(A)(i, p) = a[i·lda + p]: walk each row contiguously, write with stride MR.
+                for (int i = 0; i < mr; i++)
+                {
+                    float* s = p.A + (long)(i0 + ir + i) * p.Lda + p0;
+                    float* di = d + i;
+                    for (int q = 0; q < kc; q++) di[q * MR] = s[q];
+                }
+                for (int i = mr; i < MR; i++)
+                    for (int q = 0; q < kc; q++) d[q * MR + i] = 0f;
+            }
+            else
+            {
+                // op(A)(i, p) = a[p·lda + i]: each step of k is a contiguous run of mr elements.
+                for (int q = 0; q < kc; q++)
+                {
+                    float* s = p.A + (long)(p0 + q) * p.Lda + i0 + ir;
+                    float* dq = d + q * MR;
+                    int i = 0;
+                    for (; i < mr; i++) dq[i] = s[i];
+                    for (; i < MR; i++) dq[i] = 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[p0..p0+kc, j0..j0+nc) as column panels of NR (the last one NR/2 wide when at
+    /// most NR/2 columns are left): for each step of k, the panel's row side by side; columns
+    /// past the edge are zeros. Panel r starts at r·NR·kc.
+    /// </summary>
+    private void PackB(Problem p, int p0, int kc, int j0, int nc, float* dst)
+    {
+        int NR = blocking.NR, half = NR / 2;
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int nr = Math.Min(NR, nc - jr);
+            int width = nr <= half ? half : NR;
+            float* d = dst + (long)jr * kc;
+            if (!p.TransB)
+            {
+                // op(B)(p, j) = b[p·ldb + j]: each step of k is a contiguous run of nr elements.
+                for (int q = 0; q < kc; q++)
+                {
+                    float* s = p.B + (long)(p0 + q) * p.Ldb + j0 + jr;
+                    float* dq = d + q * width;
+                    if (nr == width)
+                    {
+                        new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(dq, nr));
+                    }
+                    else
+                    {
+                        int j = 0;
+                        for (; j < nr; j++) dq[j] = s[j];
+                        for (; j < width; j++) dq[j] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                // op(B)(p, j) = b[j·ldb + p]: walk each stored row contiguously, write with stride width.
+                for (int j = 0; j < nr; j++)
+                {
+                    float* s = p.B + (long)(j0 + jr + j) * p.Ldb + p0;
+                    float* dj = d + j;
+                    for (int q = 0; q < kc; q++) dj[q * width] = s[q];
+                }
+                for (int j = nr; j < width; j++)
+                    for (int q = 0; q < kc; q++) d[q * width + j] = 0f;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Ceil(int x, int y) => (x + y - 1) / y;
+
+    private static float* AlignUp(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> acc, Vector512<float> alpha, Vector512<float> vbeta, float beta)
+    {
+        if (beta == 0f) Vector512.Store(acc * alpha, c);
+        else if (beta == 1f) Vector512.Store(Avx512F.FusedMultiplyAdd(acc, alpha, Vector512.Load(c)), c);
+        else Vector512.Store(Avx512F.FusedMultiplyAdd(acc, alpha, Vector512.Load(c) * vbeta), c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fma256(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : c + a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> acc, Vector256<float> alpha, Vector256<float> vbeta, float beta)
+    {
+        if (beta == 0f) Vector256.Store(acc * alpha, c);
+        else if (beta == 1f) Vector256.Store(Fma256(acc, alpha, Vector256.Load(c)), c);
+        else Vector256.Store(Fma256(acc, alpha, Vector256.Load(c) * vbeta), c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreV(float* c, Vector<float> acc, Vector<float> alpha, Vector<float> vbeta, float beta)
+    {
+        if (beta == 0f) Unsafe.WriteUnaligned(c, acc * alpha);
+        else if (beta == 1f) Unsafe.WriteUnaligned(c, Unsafe.ReadUnaligned<Vector<float>>(c) + acc * alpha);
+        else Unsafe.WriteUnaligned(c, Unsafe.ReadUnaligned<Vector<float>>(c) * vbeta + acc * alpha);
+    }
+
+    /// <summary>Register tile (MR×NR) and cache blocks (MC×KC of A in L2, KC×NC of B in L3) of one kernel.</summary>
+    private readonly record struct Blocking(int MR, int NR, int MC, int KC, int NC)
+    {
+        private static int Env(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : fallback; // TUNING ONLY
+
+        public static Blocking For(ManagedGemmKernel kernel) => kernel switch
+        {
+            // Zen 5 here: 48 KiB L1d, 1 MiB L2 per core. A KC×32 B panel (32 KiB at KC = 256)
+            // is reused from L1 across the A panels of an MC block (MC×KC = 336 KiB in L2).
+            ManagedGemmKernel.Vector512 => new(14, 32, Env("DG_MC", 14 * 24), Env("DG_KC", 256), Env("DG_NC", 4096)),
+            ManagedGemmKernel.Vector256 => new(6, 16, 6 * 40, 256, 4096),
+            _ => new(4, 2 * Vector<float>.Count, 4 * 40, 256, 4096),
+        };
+    }
+}

@@ -1,0 +1,144 @@
+using System.Numerics.Tensors;
+
+namespace DeepGraph.Numerics;
+
+/// <summary>The geometry of a 2-D window slid over an NHWC tensor: what convolution and pooling share.</summary>
+/// <param name="Batch">Images.</param>
+/// <param name="H">Input height.</param>
+/// <param name="W">Input width.</param>
+/// <param name="C">Channels.</param>
+/// <param name="KH">Window height.</param>
+/// <param name="KW">Window width.</param>
+/// <param name="SH">Stride along height.</param>
+/// <param name="SW">Stride along width.</param>
+/// <param name="DH">Dilation along height.</param>
+/// <param name="DW">Dilation along width.</param>
+/// <param name="PadTop">Rows of implicit padding above.</param>
+/// <param name="PadLeft">Columns of implicit padding on the left.</param>
+/// <param name="OH">Output height.</param>
+/// <param name="OW">Output width.</param>
+public readonly record struct Window2D(int Batch, int H, int W, int C, int KH, int KW, int SH, int SW, int DH, int DW, int PadTop, int PadLeft, int OH, int OW)
+{
+    /// <summary>The window for an NHWC input, with TensorFlow's <c>valid</c>/<c>same</c> padding rule.</summary>
+    public static Window2D Of(DeepGraph.Shape input, (int H, int W) kernel, (int H, int W) strides, (int H, int W) dilation, string padding)
+    {
+        int n = input[0]!.Value, h = input[1]!.Value, w = input[2]!.Value, c = input[3]!.Value;
+        int kh = (kernel.H - 1) * dilation.H + 1, kw = (kernel.W - 1) * dilation.W + 1;
+        int oh = DeepGraph.Core.Padding2D.OutputSize(h, kh, strides.H, padding)!.Value;
+        int ow = DeepGraph.Core.Padding2D.OutputSize(w, kw, strides.W, padding)!.Value;
+        int top = padding == "same" ? DeepGraph.Core.Padding2D.SamePadding(h, kh, strides.H).Before : 0;
+        int left = padding == "same" ? DeepGraph.Core.Padding2D.SamePadding(w, kw, strides.W).Before : 0;
+        return new Window2D(n, h, w, c, kernel.H, kernel.W, strides.H, strides.W, dilation.H, dilation.W, top, left, oh, ow);
+    }
+
+    /// <summary>Output pixels over all images: the rows of the im2col matrix.</summary>
+    public int Rows => Batch * OH * OW;
+
+    /// <summary>Values in one patch: the columns of the im2col matrix (Keras's kernel rows, kh·kw·c).</summary>
+    public int PatchSize => KH * KW * C;
+
+    /// <summary>True when the patches are the input's pixels themselves (a 1×1 window, stride 1, no padding).</summary>
+    public bool IsPointwise => KH == 1 && KW == 1 && SH == 1 && SW == 1 && PadTop == 0 && PadLeft == 0;
+}
+
+/// <summary>im2col, pooling and padding kernels on NHWC spans.</summary>
+public static class Spatial
+{
+    /// <summary>
+    /// Writes the patches of output pixels <paramref name="rowStart"/> … + <paramref name="rows"/>
+    /// (flattened over batch, height, width) as rows of <paramref name="cols"/>, each laid out
+    /// (kh, kw, c) like Keras's kernel, with zeros where the window leaves the image.
+    /// </summary>
+    public static void Im2Col(ReadOnlySpan<float> x, in Window2D g, int rowStart, int rows, Span<float> cols)
+    {
+        int patch = g.PatchSize, c = g.C;
+        for (int r = 0; r < rows; r++)
+        {
+            int pixel = rowStart + r;
+            int ox = pixel % g.OW, rest = pixel / g.OW, oy = rest % g.OH, b = rest / g.OH;
+            var dst = cols.Slice(r * patch, patch);
+            int ix0 = ox * g.SW - g.PadLeft;
+            // The kernel columns j whose input column ix0 + j·dw lies inside the image.
+            int jFirst = ix0 >= 0 ? 0 : (-ix0 + g.DW - 1) / g.DW;
+            int jEnd = Math.Min(g.KW, (g.W - ix0 + g.DW - 1) / g.DW);
+            for (int i = 0; i < g.KH; i++)
+            {
+                var rowDst = dst.Slice(i * g.KW * c, g.KW * c);
+                int iy = oy * g.SH - g.PadTop + i * g.DH;
+                if (iy < 0 || iy >= g.H || jFirst >= jEnd)
+                {
+                    rowDst.Clear();
+                    continue;
+                }
+                rowDst[..(jFirst * c)].Clear();
+                rowDst[(jEnd * c)..].Clear();
+                int src = ((b * g.H + iy) * g.W + ix0 + jFirst * g.DW) * c;
+                if (g.DW == 1)
+                {
+                    x.Slice(src, (jEnd - jFirst) * c).CopyTo(rowDst[(jFirst * c)..]);
+                }
+                else
+                {
+                    for (int j = jFirst; j < jEnd; j++, src += g.DW * c)
+                        x.Slice(src, c).CopyTo(rowDst.Slice(j * c, c));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max or average pooling with window (kh, kw) of <paramref name="g"/>. Cells of the padding
+    /// never count: max ignores them, average divides by the number of real cells in the window.
+    /// </summary>
+    public static void Pool(bool max, ReadOnlySpan<float> x, in Window2D g, Span<float> y)
+    {
+        int c = g.C;
+        for (int b = 0; b < g.Batch; b++)
+        for (int oy = 0; oy < g.OH; oy++)
+        {
+            int y0 = Math.Max(oy * g.SH - g.PadTop, 0), y1 = Math.Min(oy * g.SH - g.PadTop + g.KH, g.H);
+            for (int ox = 0; ox < g.OW; ox++)
+            {
+                int x0 = Math.Max(ox * g.SW - g.PadLeft, 0), x1 = Math.Min(ox * g.SW - g.PadLeft + g.KW, g.W);
+                var dst = y.Slice(((b * g.OH + oy) * g.OW + ox) * c, c);
+                x.Slice(((b * g.H + y0) * g.W + x0) * c, c).CopyTo(dst);
+                for (int iy = y0; iy < y1; iy++)
+                for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++)
+                {
+                    var src = x.Slice(((b * g.H + iy) * g.W + ix) * c, c);
+                    if (max) TensorPrimitives.Max(dst, src, dst);
+                    else TensorPrimitives.Add(dst, src, dst);
+                }
+                if (!max) TensorPrimitives.Multiply(dst, 1f / ((y1 - y0) * (x1 - x0)), dst);
+            }
+        }
+    }
+
+    /// <summary>Max or mean over height and width: (batch, h, w, c) → (batch, c).</summary>
+    public static void GlobalPool(bool max, ReadOnlySpan<float> x, int batch, int pixels, int c, Span<float> y)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            var dst = y.Slice(b * c, c);
+            var image = x.Slice(b * pixels * c, pixels * c);
+            image[..c].CopyTo(dst);
+            for (int p = 1; p < pixels; p++)
+            {
+                var src = image.Slice(p * c, c);
+                if (max) TensorPrimitives.Max(dst, src, dst);
+                else TensorPrimitives.Add(dst, src, dst);
+            }
+            if (!max) TensorPrimitives.Multiply(dst, 1f / pixels, dst);
+        }
+    }
+
+    /// <summary>Copies each image into the middle of a zero border: (top, bottom) rows and (left, right) columns.</summary>
+    public static void ZeroPad(ReadOnlySpan<float> x, int batch, int h, int w, int c, int top, int bottom, int left, int right, Span<float> y)
+    {
+        int oh = h + top + bottom, ow = w + left + right;
+        y.Clear();
+        for (int b = 0; b < batch; b++)
+        for (int iy = 0; iy < h; iy++)
+            x.Slice(((b * h + iy) * w) * c, w * c).CopyTo(y[(((b * oh + iy + top) * ow + left) * c)..]);
+    }
+}
