@@ -77,19 +77,48 @@ public sealed class Graph : IEquatable<Graph>
     /// <summary>
     /// The graph with one more node, <paramref name="layer"/> called on <paramref name="inputs"/>,
     /// and the tensors it produces. An unbuilt layer is built from <paramref name="seed"/>; the
-    /// built record replaces any earlier record of the same layer id.
+    /// built record replaces any earlier record of the same layer id, so it must still fit that
+    /// layer's earlier calls.
     /// </summary>
     /// <exception cref="GraphError">An input belongs to another graph.</exception>
-    /// <exception cref="ShapeError">The layer cannot take the inputs' shapes.</exception>
+    /// <exception cref="ShapeError">The layer cannot take the inputs' shapes, or the record no longer fits an earlier call of the same layer.</exception>
     public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed)
     {
         ArgumentNullException.ThrowIfNull(layer);
         var shapes = inputs.Select(ShapeOf).ToArray();
         var built = layer.Build(shapes, seed);
         var outputShapes = built.OutputShapes(shapes);
+        if (Layers.ContainsKey(layer.Id)) CheckEarlierCalls(built, shapes);
         var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes));
         var graph = new Graph(Scope, Nodes.Add(node), Layers.SetItem(layer.Id, built));
         return (graph, [.. Enumerable.Range(0, outputShapes.Count).Select(i => new TensorRef(Scope, node.Id, i))]);
+    }
+
+    /// <summary>
+    /// Refuses a record that would replace its layer's record but no longer fits the layer's
+    /// earlier calls — an unbuilt copy of a shared layer, built afresh for other shapes — since the
+    /// graph would then hold nodes its layer cannot compute.
+    /// </summary>
+    private void CheckEarlierCalls(Layer record, Shape[] shapes)
+    {
+        foreach (var node in Nodes)
+        {
+            if (node.Layer != record.Id) continue;
+            var earlier = node.Inputs.Select(ShapeOf).ToArray();
+            bool fits;
+            try
+            {
+                fits = record.OutputShapes(earlier).SequenceEqual(node.OutputShapes);
+            }
+            catch (ShapeError)
+            {
+                fits = false;
+            }
+            if (!fits)
+                throw new ShapeError(record.Name,
+                    $"Layer \"{record.Name}\" ({record.ClassName}) was called on {string.Join(", ", shapes)}, but this graph already calls it on {string.Join(", ", earlier)} " +
+                    $"and the record given, built for the new call, does not fit that one. To share the layer, call the graph's record (graph.Layers[id]), which keeps its weights.");
+        }
     }
 
     /// <summary>The graph with the records of layers already in it replaced (same ids), e.g. after training.</summary>

@@ -171,8 +171,8 @@ public sealed unsafe partial class ManagedGemm : IGemm
         int mc0 = Ceil(Ceil(mLen, Ceil(mLen, bl.MC)), bl.MR) * bl.MR;
         int nc0 = Ceil(Ceil(nLen, Ceil(nLen, bl.NC)), bl.NR) * bl.NR;
         const int Align = 16; // floats: 64 bytes
-        float[] aBuffer = ArrayPool<float>.Shared.Rent(mc0 * kc0 + Align);
-        float[] bBuffer = ArrayPool<float>.Shared.Rent(nc0 * kc0 + Align);
+        float[] aBuffer = ArrayPool<float>.Shared.Rent(mc0 * kc0 + Align + PackSlack);
+        float[] bBuffer = ArrayPool<float>.Shared.Rent(nc0 * kc0 + Align + PackSlack);
         float* tile = stackalloc float[bl.MR * bl.NR];
         try
         {
@@ -261,91 +261,6 @@ public sealed unsafe partial class ManagedGemm : IGemm
             if (beta == 0f) for (int j = 0; j < nr; j++) r[j] = alpha * t[j];
             else if (beta == 1f) for (int j = 0; j < nr; j++) r[j] += alpha * t[j];
             else for (int j = 0; j < nr; j++) r[j] = alpha * t[j] + beta * r[j];
-        }
-    }
-
-    /// <summary>
-    /// Packs op(A)[i0..i0+mc, p0..p0+kc) as row panels of MR: panel r holds, for each step p of k,
-    /// the MR elements op(A)[i0 + r·MR + i, p0 + p] side by side; rows past the edge are zeros.
-    /// </summary>
-    private void PackA(Problem p, int i0, int mc, int p0, int kc, float* dst)
-    {
-        int MR = blocking.MR;
-        for (int ir = 0; ir < mc; ir += MR)
-        {
-            int mr = Math.Min(MR, mc - ir);
-            float* d = dst + (long)ir * kc;
-            if (!p.TransA)
-            {
-                // op(A)(i, p) = a[i·lda + p]: walk each row contiguously, write with stride MR.
-                for (int i = 0; i < mr; i++)
-                {
-                    float* s = p.A + (long)(i0 + ir + i) * p.Lda + p0;
-                    float* di = d + i;
-                    for (int q = 0; q < kc; q++) di[q * MR] = s[q];
-                }
-                for (int i = mr; i < MR; i++)
-                    for (int q = 0; q < kc; q++) d[q * MR + i] = 0f;
-            }
-            else
-            {
-                // op(A)(i, p) = a[p·lda + i]: each step of k is a contiguous run of mr elements.
-                for (int q = 0; q < kc; q++)
-                {
-                    float* s = p.A + (long)(p0 + q) * p.Lda + i0 + ir;
-                    float* dq = d + q * MR;
-                    int i = 0;
-                    for (; i < mr; i++) dq[i] = s[i];
-                    for (; i < MR; i++) dq[i] = 0f;
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Packs op(B)[p0..p0+kc, j0..j0+nc) as column panels of NR (the last one NR/2 wide when at
-    /// most NR/2 columns are left): for each step of k, the panel's row side by side; columns
-    /// past the edge are zeros. Panel r starts at r·NR·kc.
-    /// </summary>
-    private void PackB(Problem p, int p0, int kc, int j0, int nc, float* dst)
-    {
-        int NR = blocking.NR, half = NR / 2;
-        for (int jr = 0; jr < nc; jr += NR)
-        {
-            int nr = Math.Min(NR, nc - jr);
-            int width = nr <= half ? half : NR;
-            float* d = dst + (long)jr * kc;
-            if (!p.TransB)
-            {
-                // op(B)(p, j) = b[p·ldb + j]: each step of k is a contiguous run of nr elements.
-                for (int q = 0; q < kc; q++)
-                {
-                    float* s = p.B + (long)(p0 + q) * p.Ldb + j0 + jr;
-                    float* dq = d + q * width;
-                    if (nr == width)
-                    {
-                        new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(dq, nr));
-                    }
-                    else
-                    {
-                        int j = 0;
-                        for (; j < nr; j++) dq[j] = s[j];
-                        for (; j < width; j++) dq[j] = 0f;
-                    }
-                }
-            }
-            else
-            {
-                // op(B)(p, j) = b[j·ldb + p]: walk each stored row contiguously, write with stride width.
-                for (int j = 0; j < nr; j++)
-                {
-                    float* s = p.B + (long)(j0 + jr + j) * p.Ldb + p0;
-                    float* dj = d + j;
-                    for (int q = 0; q < kc; q++) dj[q * width] = s[q];
-                }
-                for (int j = nr; j < width; j++)
-                    for (int q = 0; q < kc; q++) d[q * width + j] = 0f;
-            }
         }
     }
 
