@@ -78,8 +78,16 @@ public sealed record Dropout : Layer
         }
         if (NoiseShape is not null)
             throw new NotSupportedException($"Layer \"{Name}\": training with a noise_shape is not supported yet.");
-        var rng = new MathNet.Numerics.Random.Xoshiro256StarStar(Seeds.Derive(context.Seed, Seed ?? Name.GetHashCode(StringComparison.Ordinal)), threadSafe: false);
+        var rng = new MathNet.Numerics.Random.Xoshiro256StarStar(Seeds.Derive(context.Seed, Seed ?? StableHash(Name)), threadSafe: false);
         float scale = (float)(1.0 / (1.0 - Rate));
         for (int i = 0; i < x.Length; i++) y[i] = rng.NextDouble() < Rate ? 0f : x[i] * scale;
+    }
+
+    /// <summary>FNV-1a of the name: the same in every process (string.GetHashCode is randomised per process, which made masks irreproducible).</summary>
+    private static int StableHash(string name)
+    {
+        uint h = 2166136261;
+        foreach (char c in name) h = unchecked((h ^ c) * 16777619);
+        return unchecked((int)h);
     }
 }
