@@ -65,6 +65,31 @@ public class Layer
     /// <summary>The layer's weights (empty until built).</summary>
     public IReadOnlyList<Weight> Weights => record?.Weights ?? [];
 
+    /// <summary>Keras's <c>get_weights()</c>: the weight values in Keras's order.</summary>
+    public virtual Tensor[] GetWeights() => [.. Weights.Select(w => w.Value)];
+
+    /// <summary>Keras's <c>set_weights()</c>: replaces the weight values, in Keras's order, each of the same shape as now.</summary>
+    /// <exception cref="ArgumentException">The count or a shape differs; nothing is changed.</exception>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public virtual void SetWeights(params Tensor[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var current = Record;
+        if (current is not WeightedLayer weighted)
+        {
+            if (weights.Length == 0) return;
+            throw new ArgumentException($"Layer \"{Name}\" ({ClassName}) has no weights; received {weights.Length}.", nameof(weights));
+        }
+        if (!weighted.IsBuilt)
+            throw new InvalidOperationException($"Layer \"{Name}\" is not built yet: call it on a tensor first, so that its weights have shapes.");
+        if (weights.Length != weighted.Params.Count)
+            throw new ArgumentException($"Layer \"{Name}\" expects {weighted.Params.Count} weights ({string.Join(", ", weighted.Weights.Select(w => $"{w.Role} {w.Value.Shape}"))}), but received {weights.Length}.", nameof(weights));
+        for (int i = 0; i < weights.Length; i++)
+            if (weights[i].Shape != weighted.Params[i].Shape)
+                throw new ArgumentException($"Layer \"{Name}\" weight '{weighted.Weights[i].Role}' has shape {weighted.Params[i].Shape}, but the value given has shape {weights[i].Shape}.", nameof(weights));
+        record = weighted with { Params = EquatableArray.Of(weights) };
+    }
+
     /// <summary>Keras's <c>count_params()</c>.</summary>
     public long CountParams() => Record.ParamCount;
 

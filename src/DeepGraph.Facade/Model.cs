@@ -118,6 +118,31 @@ public class Model : Layer
     /// <summary>The model's output tensor (Keras's <c>model.output</c>).</summary>
     public override KerasTensor Output => Outputs.Count == 1 ? Outputs[0] : throw new InvalidOperationException($"Model \"{Name}\" has {Outputs.Count} outputs; use Outputs.");
 
+    /// <summary>Every layer's weights, layer after layer in <see cref="Layers"/> order (Keras's <c>model.get_weights()</c>).</summary>
+    public override Tensor[] GetWeights() => [.. layers.SelectMany(l => l.GetWeights())];
+
+    /// <summary>Sets every layer's weights from one list in <see cref="GetWeights"/> order (Keras's <c>model.set_weights()</c>).</summary>
+    /// <exception cref="ArgumentException">The count or a shape differs; nothing is changed.</exception>
+    public override void SetWeights(params Tensor[] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        int expected = layers.Sum(l => l.GetWeights().Length);
+        if (weights.Length != expected)
+            throw new ArgumentException($"Model \"{Name}\" expects {expected} weights, but received {weights.Length}.", nameof(weights));
+        // Check every shape before changing any layer, so a bad list changes nothing.
+        var mine = GetWeights();
+        for (int i = 0; i < weights.Length; i++)
+            if (weights[i].Shape != mine[i].Shape)
+                throw new ArgumentException($"Model \"{Name}\" weight {i} has shape {mine[i].Shape}, but the value given has shape {weights[i].Shape}.", nameof(weights));
+        int offset = 0;
+        foreach (var layer in layers)
+        {
+            int n = layer.GetWeights().Length;
+            layer.SetWeights(weights[offset..(offset + n)]);
+            offset += n;
+        }
+    }
+
     /// <summary>The layer named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No layer has that name.</exception>
     public Layer GetLayer(string name) =>

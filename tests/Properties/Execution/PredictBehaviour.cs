@@ -1,4 +1,3 @@
-using System.Reflection;
 using DeepGraph.Keras;
 using FsCheck;
 using FsCheck.Fluent;
@@ -213,11 +212,7 @@ public sealed class PredictBehaviour
         Assert.Throws<ArgumentNullException>(() => model.Predict((Tensor)null!));
     }
 
-    /// <summary>
-    /// A NaN weight is refused before running, naming the layer and the weight. The facade has no
-    /// public way to set weights yet, so the NaN is put in through the layer's internal
-    /// <c>Adopt</c> (by reflection), as loading or training would.
-    /// </summary>
+    /// <summary>A NaN weight (set through Keras's <c>set_weights</c>) is refused before running, naming the layer and the weight.</summary>
     [Fact]
     public void A_NaN_weight_is_a_clear_error_naming_the_layer_and_the_weight()
     {
@@ -225,12 +220,10 @@ public sealed class PredictBehaviour
         var x = Input(shape: [3]);
         var hidden = Dense(4, name: "hidden");
         var model = new Model(x, Dense(2, name: "out").Call(hidden.Call(x)), name: "m");
-        var record = (Core.Dense)hidden.Record;
-        var kernel = record.Params[0].ToArray();
+        var weights = hidden.GetWeights();
+        var kernel = weights[0].ToArray();
         kernel[5] = float.NaN;
-        var adopt = typeof(Layer).GetMethod("Adopt", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("Layer.Adopt is gone: set the NaN weight through the public API that replaced it.");
-        adopt.Invoke(hidden, [record with { Params = DeepGraph.EquatableArray.Of(Tensor.FromArray(kernel, [3, 4]), record.Params[1]) }]);
+        hidden.SetWeights(Tensor.FromArray(kernel, [3, 4]), weights[1]);
 
         var error = Assert.Throws<InvalidOperationException>(() => model.Predict(Tensor.Zeros(1, 3)));
         Assert.Contains("\"hidden\"", error.Message);

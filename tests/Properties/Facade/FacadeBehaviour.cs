@@ -273,6 +273,26 @@ public sealed class FacadeBehaviour
     }
 
     [Fact]
+    public void Set_weights_checks_count_and_shapes_and_changes_nothing_on_error()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [3]);
+        var a = Dense(2, name: "a");
+        var model = new Model(x, Dense(1, name: "b").Call(a.Call(x)));
+        var before = model.GetWeights();
+        Assert.Equal(4, before.Length);
+        Assert.Throws<ArgumentException>(() => a.SetWeights(Tensor.Zeros(3, 2)));
+        Assert.Throws<ArgumentException>(() => a.SetWeights(Tensor.Zeros(2, 3), Tensor.Zeros(2)));
+        Assert.Throws<ArgumentException>(() => model.SetWeights(before[0], before[1], before[2], Tensor.Zeros(5)));
+        Assert.Equal(before, model.GetWeights());
+        var ones = before.Select(w => Tensor.Filled(1f, w.Shape.ToArray())).ToArray();
+        model.SetWeights(ones);
+        Assert.Equal(ones, model.GetWeights());
+        // All ones: each unit of a is 3 + 1 = 4, and b is 4 + 4 + 1.
+        Assert.Equal(9f, model.Predict(Tensor.Filled(1f, 1, 3))[0][0, 0]);
+    }
+
+    [Fact]
     public void Summary_writes_to_a_text_writer_and_to_a_line_callback_alike()
     {
         Backend.ClearSession();
