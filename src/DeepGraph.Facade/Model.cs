@@ -202,6 +202,13 @@ public class Model : Layer
         }
     }
 
+    /// <summary>
+    /// Saves the model in TensorFlow.js's layers-model format, which <see cref="Models.LoadModel"/> and
+    /// <c>tf.loadLayersModel</c> read: <paramref name="path"/> (the <c>model.json</c>) and, beside it, the
+    /// weights in <see cref="Models.WeightsFileName"/> (<c>model.weights.bin</c> for <c>model.json</c>).
+    /// </summary>
+    public void Save(string path) => Models.Save(this, path);
+
     /// <summary>Prints Keras's summary table to the console.</summary>
     public void Summary() => Summary(Console.WriteLine);
 

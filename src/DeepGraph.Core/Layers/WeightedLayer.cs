@@ -37,6 +37,17 @@ public abstract record WeightedLayer : Layer
     /// <summary>Output shapes from input shapes, validating the configuration against them.</summary>
     protected abstract IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs);
 
+    /// <summary>
+    /// The weights a call on inputs of shapes <paramref name="inputs"/> needs — role, shape,
+    /// trainability, initializer — without making them (a loader fills them from a file).
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take these shapes.</exception>
+    public IReadOnlyList<WeightSpec> WeightSpecs(IReadOnlyList<Shape> inputs)
+    {
+        InferShapes(inputs);
+        return Specs(inputs);
+    }
+
     /// <inheritdoc/>
     public override Layer Build(IReadOnlyList<Shape> inputs, int seed)
     {

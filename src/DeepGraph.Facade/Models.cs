@@ -1,0 +1,107 @@
+using DeepGraph.Core;
+using DeepGraph.Serialization;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// Keras's <c>keras.models</c>: loading a saved model. The format is TensorFlow.js's layers model —
+/// a <c>model.json</c> (the Keras topology and a weights manifest) and the binary weight files it names.
+/// </summary>
+/// <example><code>
+/// Model model = Models.LoadModel("path/model.json");
+/// Tensor[] ys = model.Predict(Tensor.FromArray(new float[2 * 28 * 28], [2, 28, 28, 1]));
+/// model.Save("out/model.json");   // writes out/model.json and out/model.weights.bin
+/// </code></example>
+public static class Models
+{
+    /// <summary>
+    /// The model saved at <paramref name="path"/> (a TF.js <c>model.json</c>; its weight files are
+    /// read from the same folder), with a layer handle for each layer: a Sequential file gives a
+    /// <see cref="Sequential"/>, a nested model gives a <see cref="Model"/> handle. The layers are
+    /// new layers of the current session, as if the program had built them.
+    /// </summary>
+    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown, or a weight is missing, extra or of the wrong size.</exception>
+    /// <exception cref="IOException">The JSON file cannot be read.</exception>
+    public static Model LoadModel(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(file)!;
+        var core = TfjsModel.Read(File.ReadAllText(file), name => File.ReadAllBytes(WeightFile(folder, name)));
+        return Wrap(core, []);
+    }
+
+    /// <summary>The weight file <see cref="Model.Save"/> writes beside <paramref name="path"/>: the JSON file's stem + <c>.weights.bin</c>.</summary>
+    public static string WeightsFileName(string path) => Path.GetFileNameWithoutExtension(path) + ".weights.bin";
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> and its weights beside it; each file appears whole or not at all.</summary>
+    internal static void Save(Model model, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(file)!;
+        var weightsName = WeightsFileName(file);
+        var (json, weights) = TfjsModel.Write(model.CoreModel, weightsName);
+        Directory.CreateDirectory(folder);
+        // Weights first: a model.json never names a weight file that is not there yet.
+        Replace(Path.Combine(folder, weightsName), tmp => File.WriteAllBytes(tmp, weights));
+        Replace(file, tmp => File.WriteAllText(tmp, json));
+    }
+
+    private static void Replace(string target, Action<string> write)
+    {
+        var tmp = target + ".tmp";
+        write(tmp);
+        File.Move(tmp, target, overwrite: true);
+    }
+
+    /// <summary>A weight file named in the manifest, which must lie in the model's folder (or below it).</summary>
+    private static string WeightFile(string folder, string name)
+    {
+        var file = Path.GetFullPath(Path.Combine(folder, name));
+        if (!file.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidDataException($"the path \"{name}\" leads outside the model's folder {folder}.");
+        return file;
+    }
+
+    /// <summary>
+    /// A facade model over <paramref name="core"/>: its calls replayed through new layer handles in
+    /// the current session (new ids, the same records otherwise), so the result behaves as a model
+    /// built in code — its layers can be called again, nested or trained.
+    /// </summary>
+    private static Model Wrap(Core.Model core, Dictionary<LayerId, Layer> handles)
+    {
+        Layer Handle(Core.Layer record)
+        {
+            if (!handles.TryGetValue(record.Id, out var handle))
+                handles[record.Id] = handle = record is Core.Model nested ? Wrap(nested, handles) : new Layer(record with { Id = Layer.NewId() });
+            return handle;
+        }
+
+        Model model;
+        if (core.IsSequential)
+        {
+            var input = core.InputLayers[0];
+            var sequential = new Sequential(name: core.Name);
+            sequential.Add(Layers.Input(input.BatchShape, input.Name).Layer);
+            foreach (var record in core.Layers) sequential.Add(Handle(record));
+            model = sequential;
+        }
+        else
+        {
+            var graph = core.Graph;
+            var tensors = new Dictionary<TensorRef, KerasTensor>();
+            foreach (var node in graph.Nodes)
+            {
+                var record = graph.Layers[node.Layer];
+                IReadOnlyList<KerasTensor> outputs = record is InputLayer input
+                    ? [Layers.Input(input.BatchShape, input.Name)]
+                    : Handle(record).CallMany([.. node.Inputs.Select(t => tensors[t])]);
+                for (int k = 0; k < outputs.Count; k++) tensors[new TensorRef(graph.Scope, node.Id, k)] = outputs[k];
+            }
+            model = new Model([.. core.Inputs.Select(t => tensors[t])], [.. core.Outputs.Select(t => tensors[t])], core.Name);
+        }
+        if (!core.Trainable) model.Trainable = false;
+        return model;
+    }
+}
