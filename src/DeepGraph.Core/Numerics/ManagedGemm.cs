@@ -223,6 +223,12 @@ public sealed unsafe partial class ManagedGemm : IGemm
                 {
                     MicroKernel(narrow, kc, ap, bp, cp, ldc, alpha, beta);
                 }
+                else if (nr == NR && Kernel == ManagedGemmKernel.Vector512)
+                {
+                    // Bottom edge (m = 128 leaves 2 rows of 14): a kernel of just those rows,
+                    // rather than a full tile of which most is padding.
+                    Kernel512Rows(mr, kc, ap, bp, cp, ldc, alpha, beta);
+                }
                 else
                 {
                     MicroKernel(narrow, kc, ap, bp, tile, width, 1f, 0f);
@@ -300,13 +306,11 @@ public sealed unsafe partial class ManagedGemm : IGemm
     /// <summary>Register tile (MR×NR) and cache blocks (MC×KC of A in L2, KC×NC of B in L3) of one kernel.</summary>
     private readonly record struct Blocking(int MR, int NR, int MC, int KC, int NC)
     {
-        private static int Env(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) ? v : fallback; // TUNING ONLY
-
         public static Blocking For(ManagedGemmKernel kernel) => kernel switch
         {
             // Zen 5 here: 48 KiB L1d, 1 MiB L2 per core. A KC×32 B panel (32 KiB at KC = 256)
             // is reused from L1 across the A panels of an MC block (MC×KC = 336 KiB in L2).
-            ManagedGemmKernel.Vector512 => new(14, 32, Env("DG_MC", 14 * 24), Env("DG_KC", 256), Env("DG_NC", 4096)),
+            ManagedGemmKernel.Vector512 => new(14, 32, 14 * 24, 256, 4096),
             ManagedGemmKernel.Vector256 => new(6, 16, 6 * 40, 256, 4096),
             _ => new(4, 2 * Vector<float>.Count, 4 * 40, 256, 4096),
         };
