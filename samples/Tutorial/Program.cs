@@ -61,3 +61,10 @@ Console.WriteLine();
 // In [19] and In [24]: inputs and outputs of a model and of a layer.
 Console.WriteLine($"({f1Model.Inputs},\n {f1Model.Outputs})");
 Console.WriteLine($"({f1Model.Layers[^1].Input},\n {f1Model.Layers[^1].Output})");
+
+// Beyond the tutorial: run s_model forward on two images and say which BLAS did the work.
+var pixels = new float[2 * 224 * 224 * 3];
+var random = new Random(0);
+for (int i = 0; i < pixels.Length; i++) pixels[i] = random.NextSingle();
+var scores = sModel.Predict(DeepGraph.Tensor.FromArray(pixels, [2, 224, 224, 3]))[0];
+Console.WriteLine($"\ns_model on 2 images: {scores[0, 0]:F4}, {scores[1, 0]:F4} ({Backend.BlasReport})");
