@@ -74,6 +74,8 @@ public static class Executor
                 }
                 values[node.Id] = outs;
                 for (int k = 0; k < outs.Length; k++) Hold(outs[k], reads[node.Id][k]);
+                foreach (var o in outs)
+                    if (pending[o.Data] == 0 && pooled.Remove(o.Data)) context.Pool.Return(o.Data); // an output no one reads
                 foreach (var a in args) Release(a);
             }
 
@@ -82,8 +84,20 @@ public static class Executor
             {
                 var t = model.Outputs[i];
                 var value = values[t.Node][t.Index];
-                results[i] = Tensor.Own(value.Span.ToArray(), value.Shape);
-                Release(value);
+                ref int p = ref CollectionsMarshal.GetValueRefOrNullRef(pending, value.Data);
+                if (p == 1 && pooled.Remove(value.Data))
+                {
+                    // Nothing else reads this buffer: hand it to the caller instead of copying it.
+                    p = 0;
+                    results[i] = value;
+                }
+                else
+                {
+                    var copy = GC.AllocateUninitializedArray<float>(value.Length);
+                    value.Span.CopyTo(copy);
+                    results[i] = Tensor.Own(copy, value.Shape);
+                    Release(value);
+                }
             }
             return results;
         }

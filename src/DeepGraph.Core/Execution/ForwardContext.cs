@@ -14,7 +14,7 @@ public sealed class TensorPool
 
     /// <summary>A buffer of exactly <paramref name="length"/> floats, with whatever values it last held.</summary>
     public float[] Rent(int length) =>
-        free.TryGetValue(length, out var bag) && bag.TryTake(out var array) ? array : new float[length];
+        free.TryGetValue(length, out var bag) && bag.TryTake(out var array) ? array : GC.AllocateUninitializedArray<float>(length);
 
     /// <summary>Gives <paramref name="array"/> back for reuse; the caller must not touch it again.</summary>
     public void Return(float[] array) => free.GetOrAdd(array.Length, _ => []).Add(array);
