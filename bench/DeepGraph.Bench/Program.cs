@@ -6,9 +6,15 @@ switch (mode)
 {
     case "sgemm":
         return SgemmBench.Run(args[1..]);
-    case "tune":
-        return TuneBench.Run(args[1..]);
+    case "conv":
+        return ConvBench.Run(args[1..]);
+    case "mnist":
+        return ModelBench.Mnist(args[1..]);
+    case "smodel":
+        return ModelBench.SModelTime(args[1..]);
+    case "smodel-rss":
+        return ModelBench.SModelRss(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick]");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel");
         return 2;
 }

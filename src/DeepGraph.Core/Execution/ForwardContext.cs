@@ -28,4 +28,10 @@ public sealed class TensorPool
 /// <param name="Pool">Where intermediate buffers come from and go back to.</param>
 /// <param name="Training">True while training (Dropout drops, BatchNormalization uses batch statistics).</param>
 /// <param name="Seed">The seed of this pass's randomness (Dropout masks).</param>
-public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0);
+/// <param name="Parallelism">How many threads kernels that split their own work may use (0: one per core).</param>
+/// <param name="Im2ColOnly">Convolutions always take im2col + GEMM, never the implicit-GEMM kernel (to test and compare the two).</param>
+public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false)
+{
+    /// <summary><see cref="Parallelism"/> with 0 resolved to the number of cores.</summary>
+    public int Threads => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
+}

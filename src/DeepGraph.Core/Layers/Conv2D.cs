@@ -96,6 +96,12 @@ public sealed record Conv2D : WeightedLayer
         var x = inputs[0].Span;
         var y = outputs[0].Data.AsSpan();
         int k = g.PatchSize;
+        if (UseDirect(g, context))
+        {
+            DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads);
+            Activate.InPlace(Activation, y, Filters);
+            return;
+        }
         if (g.IsPointwise)
         {
             context.Gemm.Sgemm(false, false, g.Rows, Filters, k, 1f, x, k, kernel, Filters, 0f, y, Filters);
@@ -121,6 +127,13 @@ public sealed record Conv2D : WeightedLayer
         if (UseBias) Bias.AddToRows(y, Params[1].Span);
         Activate.InPlace(Activation, y, Filters);
     }
+
+    /// <summary>
+    /// Whether the implicit-GEMM kernel (<see cref="DirectConv"/>) beats im2col + GEMM for this
+    /// window: it needs AVX-512, and pays where im2col's GEMM is thin (few input channels per
+    /// patch or few filters), measured in bench/RESULTS.md.
+    /// </summary>
+    private static bool UseDirect(in Window2D g, ForwardContext context) => DirectConv.IsSupported && !g.IsPointwise && !context.Im2ColOnly;
 
     /// <summary>The most floats the im2col workspace of one call holds (4 MB): enough rows per tile for an efficient GEMM, small enough to stay in cache-friendly, bounded memory.</summary>
     public const int Im2ColBudget = 1 << 20;

@@ -151,7 +151,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c13_0, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 1 row of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 1 row of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows1(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -170,7 +170,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c0_0, va, vb, beta); Store512(r + 16, c0_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 2 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 2 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows2(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -193,7 +193,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c1_0, va, vb, beta); Store512(r + 16, c1_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 3 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 3 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows3(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -220,7 +220,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c2_0, va, vb, beta); Store512(r + 16, c2_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 4 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 4 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows4(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -251,7 +251,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c3_0, va, vb, beta); Store512(r + 16, c3_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 5 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 5 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows5(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -286,7 +286,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c4_0, va, vb, beta); Store512(r + 16, c4_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 6 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 6 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows6(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -325,7 +325,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c5_0, va, vb, beta); Store512(r + 16, c5_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 7 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 7 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows7(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -368,7 +368,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c6_0, va, vb, beta); Store512(r + 16, c6_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 8 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 8 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows8(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -415,7 +415,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c7_0, va, vb, beta); Store512(r + 16, c7_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 9 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 9 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows9(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -466,7 +466,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c8_0, va, vb, beta); Store512(r + 16, c8_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 10 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 10 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows10(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -521,7 +521,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c9_0, va, vb, beta); Store512(r + 16, c9_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 11 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 11 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows11(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -580,7 +580,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c10_0, va, vb, beta); Store512(r + 16, c10_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 12 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 12 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows12(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -643,7 +643,7 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c11_0, va, vb, beta); Store512(r + 16, c11_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: the last 13 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
+    /// <summary>AVX-512: the first 13 rows of a 14-row A panel times a 32-wide B panel, for the bottom edge of C.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512Rows13(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
@@ -710,25 +710,594 @@ public sealed unsafe partial class ManagedGemm
         Store512(r, c12_0, va, vb, beta); Store512(r + 16, c12_1, va, vb, beta);
     }
 
-    /// <summary>AVX-512: an edge tile of 1 to 13 rows by 32 columns, straight into C.</summary>
-    private static void Kernel512Rows(int rows, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    /// <summary>AVX-512: the first 1 row of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows1(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
-        switch (rows)
+        Vector512<float> c0_0 = default;
+        for (int p = 0; p < kc; p++)
         {
-            case 1: Kernel512Rows1(kc, a, b, c, ldc, alpha, beta); break;
-            case 2: Kernel512Rows2(kc, a, b, c, ldc, alpha, beta); break;
-            case 3: Kernel512Rows3(kc, a, b, c, ldc, alpha, beta); break;
-            case 4: Kernel512Rows4(kc, a, b, c, ldc, alpha, beta); break;
-            case 5: Kernel512Rows5(kc, a, b, c, ldc, alpha, beta); break;
-            case 6: Kernel512Rows6(kc, a, b, c, ldc, alpha, beta); break;
-            case 7: Kernel512Rows7(kc, a, b, c, ldc, alpha, beta); break;
-            case 8: Kernel512Rows8(kc, a, b, c, ldc, alpha, beta); break;
-            case 9: Kernel512Rows9(kc, a, b, c, ldc, alpha, beta); break;
-            case 10: Kernel512Rows10(kc, a, b, c, ldc, alpha, beta); break;
-            case 11: Kernel512Rows11(kc, a, b, c, ldc, alpha, beta); break;
-            case 12: Kernel512Rows12(kc, a, b, c, ldc, alpha, beta); break;
-            case 13: Kernel512Rows13(kc, a, b, c, ldc, alpha, beta); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows));
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 2 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows2(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 3 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows3(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 4 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows4(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 5 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows5(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 6 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows6(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 7 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows7(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 8 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows8(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 9 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows9(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta); r += ldc;
+        Store512(r, c8_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 10 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows10(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        Vector512<float> c9_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+            Vector512<float> a9 = Vector512.Create(a[9]);
+            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta); r += ldc;
+        Store512(r, c8_0, va, vb, beta); r += ldc;
+        Store512(r, c9_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 11 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows11(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        Vector512<float> c9_0 = default;
+        Vector512<float> c10_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+            Vector512<float> a9 = Vector512.Create(a[9]);
+            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+            Vector512<float> a10 = Vector512.Create(a[10]);
+            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta); r += ldc;
+        Store512(r, c8_0, va, vb, beta); r += ldc;
+        Store512(r, c9_0, va, vb, beta); r += ldc;
+        Store512(r, c10_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 12 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows12(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        Vector512<float> c9_0 = default;
+        Vector512<float> c10_0 = default;
+        Vector512<float> c11_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+            Vector512<float> a9 = Vector512.Create(a[9]);
+            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+            Vector512<float> a10 = Vector512.Create(a[10]);
+            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+            Vector512<float> a11 = Vector512.Create(a[11]);
+            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta); r += ldc;
+        Store512(r, c8_0, va, vb, beta); r += ldc;
+        Store512(r, c9_0, va, vb, beta); r += ldc;
+        Store512(r, c10_0, va, vb, beta); r += ldc;
+        Store512(r, c11_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: the first 13 rows of a 14-row A panel times a 16-wide B panel, for the bottom right corner of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512HalfRows13(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        Vector512<float> c9_0 = default;
+        Vector512<float> c10_0 = default;
+        Vector512<float> c11_0 = default;
+        Vector512<float> c12_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c0_0 = Avx512F.FusedMultiplyAdd(a0, b0, c0_0);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c1_0 = Avx512F.FusedMultiplyAdd(a1, b0, c1_0);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c2_0 = Avx512F.FusedMultiplyAdd(a2, b0, c2_0);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c3_0 = Avx512F.FusedMultiplyAdd(a3, b0, c3_0);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c4_0 = Avx512F.FusedMultiplyAdd(a4, b0, c4_0);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c5_0 = Avx512F.FusedMultiplyAdd(a5, b0, c5_0);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c6_0 = Avx512F.FusedMultiplyAdd(a6, b0, c6_0);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c7_0 = Avx512F.FusedMultiplyAdd(a7, b0, c7_0);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c8_0 = Avx512F.FusedMultiplyAdd(a8, b0, c8_0);
+            Vector512<float> a9 = Vector512.Create(a[9]);
+            c9_0 = Avx512F.FusedMultiplyAdd(a9, b0, c9_0);
+            Vector512<float> a10 = Vector512.Create(a[10]);
+            c10_0 = Avx512F.FusedMultiplyAdd(a10, b0, c10_0);
+            Vector512<float> a11 = Vector512.Create(a[11]);
+            c11_0 = Avx512F.FusedMultiplyAdd(a11, b0, c11_0);
+            Vector512<float> a12 = Vector512.Create(a[12]);
+            c12_0 = Avx512F.FusedMultiplyAdd(a12, b0, c12_0);
+            a += 14;
+            b += 16;
+        }
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        float* r = c;
+        Store512(r, c0_0, va, vb, beta); r += ldc;
+        Store512(r, c1_0, va, vb, beta); r += ldc;
+        Store512(r, c2_0, va, vb, beta); r += ldc;
+        Store512(r, c3_0, va, vb, beta); r += ldc;
+        Store512(r, c4_0, va, vb, beta); r += ldc;
+        Store512(r, c5_0, va, vb, beta); r += ldc;
+        Store512(r, c6_0, va, vb, beta); r += ldc;
+        Store512(r, c7_0, va, vb, beta); r += ldc;
+        Store512(r, c8_0, va, vb, beta); r += ldc;
+        Store512(r, c9_0, va, vb, beta); r += ldc;
+        Store512(r, c10_0, va, vb, beta); r += ldc;
+        Store512(r, c11_0, va, vb, beta); r += ldc;
+        Store512(r, c12_0, va, vb, beta);
+    }
+
+    /// <summary>AVX-512: a tile of 1 to 14 rows by 32 columns (16 when <paramref name="narrow"/>), stored with alpha and beta.</summary>
+    private static void Kernel512Rows(bool narrow, int rows, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        if (narrow)
+        {
+            switch (rows)
+            {
+                case 1: Kernel512HalfRows1(kc, a, b, c, ldc, alpha, beta); break;
+                case 2: Kernel512HalfRows2(kc, a, b, c, ldc, alpha, beta); break;
+                case 3: Kernel512HalfRows3(kc, a, b, c, ldc, alpha, beta); break;
+                case 4: Kernel512HalfRows4(kc, a, b, c, ldc, alpha, beta); break;
+                case 5: Kernel512HalfRows5(kc, a, b, c, ldc, alpha, beta); break;
+                case 6: Kernel512HalfRows6(kc, a, b, c, ldc, alpha, beta); break;
+                case 7: Kernel512HalfRows7(kc, a, b, c, ldc, alpha, beta); break;
+                case 8: Kernel512HalfRows8(kc, a, b, c, ldc, alpha, beta); break;
+                case 9: Kernel512HalfRows9(kc, a, b, c, ldc, alpha, beta); break;
+                case 10: Kernel512HalfRows10(kc, a, b, c, ldc, alpha, beta); break;
+                case 11: Kernel512HalfRows11(kc, a, b, c, ldc, alpha, beta); break;
+                case 12: Kernel512HalfRows12(kc, a, b, c, ldc, alpha, beta); break;
+                case 13: Kernel512HalfRows13(kc, a, b, c, ldc, alpha, beta); break;
+                default: Kernel512Half(kc, a, b, c, ldc, alpha, beta); break;
+            }
+        }
+        else
+        {
+            switch (rows)
+            {
+                case 1: Kernel512Rows1(kc, a, b, c, ldc, alpha, beta); break;
+                case 2: Kernel512Rows2(kc, a, b, c, ldc, alpha, beta); break;
+                case 3: Kernel512Rows3(kc, a, b, c, ldc, alpha, beta); break;
+                case 4: Kernel512Rows4(kc, a, b, c, ldc, alpha, beta); break;
+                case 5: Kernel512Rows5(kc, a, b, c, ldc, alpha, beta); break;
+                case 6: Kernel512Rows6(kc, a, b, c, ldc, alpha, beta); break;
+                case 7: Kernel512Rows7(kc, a, b, c, ldc, alpha, beta); break;
+                case 8: Kernel512Rows8(kc, a, b, c, ldc, alpha, beta); break;
+                case 9: Kernel512Rows9(kc, a, b, c, ldc, alpha, beta); break;
+                case 10: Kernel512Rows10(kc, a, b, c, ldc, alpha, beta); break;
+                case 11: Kernel512Rows11(kc, a, b, c, ldc, alpha, beta); break;
+                case 12: Kernel512Rows12(kc, a, b, c, ldc, alpha, beta); break;
+                case 13: Kernel512Rows13(kc, a, b, c, ldc, alpha, beta); break;
+                default: Kernel512Full(kc, a, b, c, ldc, alpha, beta); break;
+            }
         }
     }
 

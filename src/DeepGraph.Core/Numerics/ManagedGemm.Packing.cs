@@ -17,6 +17,7 @@ public sealed unsafe partial class ManagedGemm
     /// Packs op(A)[i0..i0+mc, p0..p0+kc) as row panels of MR: panel r holds, for each step p of k,
     /// the MR elements op(A)[i0 + r·MR + i, p0 + p] side by side; rows past the edge are zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackA(Problem p, int i0, int mc, int p0, int kc, float* dst)
     {
         int MR = blocking.MR;
@@ -66,6 +67,7 @@ public sealed unsafe partial class ManagedGemm
     /// most NR/2 columns are left): for each step of k, the panel's row side by side; columns
     /// past the edge are zeros. Panel r starts at r·NR·kc.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackB(Problem p, int p0, int kc, int j0, int nc, float* dst)
     {
         int NR = blocking.NR, half = NR / 2;
@@ -83,6 +85,15 @@ public sealed unsafe partial class ManagedGemm
                     float* s = p.B + (long)(p0 + q) * p.Ldb + j0 + jr;
                     float* dq = d + q * width;
                     if (nr == width) Copy(s, dq, width);
+                    else if (wide)
+                    {
+                        // A narrow edge: masked loads read only the nr columns, the rest is zero.
+                        for (int j = 0; j < width; j += 16)
+                        {
+                            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(nr - j)).AsSingle();
+                            Vector512.Store(Avx512F.MaskLoad(s + j, mask, Vector512<float>.Zero), dq + j);
+                        }
+                    }
                     else
                     {
                         int j = 0;
@@ -126,6 +137,7 @@ public sealed unsafe partial class ManagedGemm
     /// The rows are written in order, so a stride below 16 is allowed: each row's tail is
     /// overwritten by the next row, and the last one writes up to 16 − stride floats past the block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16(float* src, long srcStride, int rows, float* dst, long dstStride)
     {
         Vector512<float> r0 = Row(src, srcStride, 0, rows), r1 = Row(src, srcStride, 1, rows),

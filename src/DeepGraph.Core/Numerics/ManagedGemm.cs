@@ -28,9 +28,11 @@ public enum ManagedGemmKernel
 /// contiguous column panels (NR wide) that stay in the last-level cache, each MC×KC block of
 /// op(A) into row panels (MR tall) that stay in L2, and an unrolled MR×NR micro-kernel keeps
 /// its tile of C in vector registers while it streams the two panels (one B row of NR floats
-/// and MR broadcast A elements per step of k). Transposes are absorbed by the packing, ragged
-/// edges by zero-padded panels and a scratch tile, and large problems are split over
-/// <see cref="DegreeOfParallelism"/> threads, each packing its own panels.
+/// and MR broadcast A elements per step of k). Transposes are absorbed by the packing (16×16
+/// register transposes with AVX-512); ragged edges by zero-padded panels, kernels of 1 to 13
+/// rows for the bottom edge (AVX-512) and a scratch tile for the rest; large problems are split
+/// into row or column stripes over <see cref="DegreeOfParallelism"/> threads, each packing its
+/// own panels.
 /// </summary>
 /// <remarks>
 /// No state is shared between calls: the packing buffers are rented from
@@ -128,12 +130,14 @@ public sealed unsafe partial class ManagedGemm : IGemm
     }
 
     /// <summary>Splits the problem into row or column stripes of C, one per thread, and runs them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(Problem p)
     {
         int mr = blocking.MR, nr = blocking.NR;
         int tilesM = Ceil(p.M, mr), tilesN = Ceil(p.N, nr);
         long work = (long)p.M * p.N * p.K;
-        int threads = work < ParallelThreshold ? 1 : (int)Math.Min(DegreeOfParallelism, Math.Max(tilesM, tilesN));
+        bool wide = Kernel == ManagedGemmKernel.Vector512;
+        int threads = work < ParallelThreshold ? 1 : Math.Min(DegreeOfParallelism, Math.Max(wide ? p.M : tilesM, tilesN));
         if (threads <= 1)
         {
             RunStripe(p, 0, p.M, 0, p.N);
@@ -143,13 +147,24 @@ public sealed unsafe partial class ManagedGemm : IGemm
         // Each thread packs its own panels, so splitting rows of C repacks all of op(B) per
         // thread and splitting columns repacks all of op(A). Pick the split whose slowest
         // thread finishes first, counting the kernel (≈ 32 multiply-adds a cycle) and the
-        // packing (≈ 1 element a cycle for a gather, 1/8 for a contiguous copy).
-        double packA = p.TransA ? 0.25 : 1, packB = p.TransB ? 1 : 0.125;
-        int rowTiles = Ceil(tilesM, threads), colTiles = Ceil(tilesN, threads);
-        double byRows = (double)rowTiles * mr * tilesN * nr * p.K / 32 + packB * p.K * p.N + packA * rowTiles * mr * p.K;
-        double byCols = (double)tilesM * mr * colTiles * nr * p.K / 32 + packA * p.K * p.M + packB * colTiles * nr * p.K;
-        bool splitRows = tilesM >= threads && (byRows <= byCols || tilesN < threads);
-        int step = (splitRows ? rowTiles : colTiles) * (splitRows ? mr : nr);
+        // packing (per element ≈ 1 cycle for a scalar gather, 1/4 for a 16×16 transpose, 1/8
+        // for a contiguous copy). With the AVX-512 row-edge kernels a stripe of any height costs
+        // its height, so rows split evenly (m = 128 as 64 + 64, not 70 + 58); otherwise a
+        // partial tile costs a whole one and stripes follow the tiles.
+        int rowStep = wide ? Ceil(p.M, threads) : Ceil(tilesM, threads) * mr;
+        int colStep = Ceil(tilesN, threads) * nr;
+        double rowsOfA = wide ? p.M : tilesM * mr;
+        double packA = p.TransA || wide ? 0.25 : 1, packB = !p.TransB ? 0.125 : wide ? 0.25 : 1;
+        double byRows = (double)rowStep * tilesN * nr * p.K / 32 + packB * p.K * p.N + packA * rowStep * p.K;
+        double byCols = rowsOfA * colStep * p.K / 32 + packA * p.K * p.M + packB * colStep * p.K;
+        bool canRows = p.M > rowStep, canCols = p.N > colStep;
+        if (!canRows && !canCols)
+        {
+            RunStripe(p, 0, p.M, 0, p.N);
+            return;
+        }
+        bool splitRows = canRows && (!canCols || byRows <= byCols);
+        int step = splitRows ? rowStep : colStep;
         int extent = splitRows ? p.M : p.N;
         int parts = Ceil(extent, step);
         var options = new ParallelOptions { MaxDegreeOfParallelism = parts };
@@ -162,6 +177,7 @@ public sealed unsafe partial class ManagedGemm : IGemm
     }
 
     /// <summary>C[i0..i1, j0..j1) on the calling thread: the five loops around the micro-kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunStripe(Problem p, int i0, int i1, int j0, int j1)
     {
         var bl = blocking;
@@ -205,6 +221,7 @@ public sealed unsafe partial class ManagedGemm : IGemm
     }
 
     /// <summary>One packed mc×kc block of op(A) times one packed kc×nc block of op(B) into C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Macro(int kc, int mc, int nc, float* aPack, float* bPack, float* c, int ldc, float alpha, float beta, float* tile)
     {
         int MR = blocking.MR, NR = blocking.NR, half = NR / 2;
@@ -223,11 +240,17 @@ public sealed unsafe partial class ManagedGemm : IGemm
                 {
                     MicroKernel(narrow, kc, ap, bp, cp, ldc, alpha, beta);
                 }
-                else if (nr == NR && Kernel == ManagedGemmKernel.Vector512)
+                else if (Kernel == ManagedGemmKernel.Vector512)
                 {
-                    // Bottom edge (m = 128 leaves 2 rows of 14): a kernel of just those rows,
-                    // rather than a full tile of which most is padding.
-                    Kernel512Rows(mr, kc, ap, bp, cp, ldc, alpha, beta);
+                    // Edges with AVX-512: a kernel of just the rows that are left (m = 128 leaves
+                    // 2 of 14) rather than a full tile of padding; columns past the edge through
+                    // the scratch tile and masked stores.
+                    if (nr == width) Kernel512Rows(narrow, mr, kc, ap, bp, cp, ldc, alpha, beta);
+                    else
+                    {
+                        Kernel512Rows(narrow, mr, kc, ap, bp, tile, width, 1f, 0f);
+                        Merge512(tile, width, cp, ldc, mr, nr, alpha, beta);
+                    }
                 }
                 else
                 {
@@ -259,6 +282,7 @@ public sealed unsafe partial class ManagedGemm : IGemm
     }
 
     /// <summary>C[0..mr, 0..nr) ← alpha·tile + beta·C for a ragged edge tile (C not read when beta = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Merge(float* tile, int ldt, float* c, int ldc, int mr, int nr, float alpha, float beta)
     {
         for (int i = 0; i < mr; i++)
@@ -267,6 +291,27 @@ public sealed unsafe partial class ManagedGemm : IGemm
             if (beta == 0f) for (int j = 0; j < nr; j++) r[j] = alpha * t[j];
             else if (beta == 1f) for (int j = 0; j < nr; j++) r[j] += alpha * t[j];
             else for (int j = 0; j < nr; j++) r[j] = alpha * t[j] + beta * r[j];
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Merge"/> with AVX-512 masked loads and stores: the lanes past column nr are
+    /// neither read nor written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Merge512(float* tile, int ldt, float* c, int ldc, int mr, int nr, float alpha, float beta)
+    {
+        Vector512<float> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        for (int j = 0; j < nr; j += 16)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(nr - j)).AsSingle();
+            for (int i = 0; i < mr; i++)
+            {
+                float* r = c + (long)i * ldc + j;
+                var v = Vector512.Load(tile + i * ldt + j) * va;
+                if (beta != 0f) v = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(r, mask, Vector512<float>.Zero), vb, v);
+                Avx512F.MaskStore(r, mask, v);
+            }
         }
     }
 

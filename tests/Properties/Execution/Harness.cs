@@ -144,9 +144,10 @@ public static class Harness
         var shapes = inputs.Select(t => t.Shape).ToArray();
         var inferred = c.Layer.OutputShapes(shapes)[0];
         var symbolic = model.OutputShapesOfModel[0];
-        foreach (var gemm in Gemms)
+        // Each GEMM, and convolutions both through the implicit-GEMM kernel (where the CPU has it) and through im2col + GEMM.
+        foreach (var (gemm, im2colOnly) in Gemms.SelectMany(g => new[] { (g, false), (g, true) }))
         {
-            var results = Executor.Run(model, inputs, new ForwardContext(gemm, Poisoned(Rented(c.Layer, shapes))));
+            var results = Executor.Run(model, inputs, new ForwardContext(gemm, Poisoned(Rented(c.Layer, shapes)), Im2ColOnly: im2colOnly));
             if (results.Length != 1) return $"{gemm.Name}: {results.Length} outputs";
             var got = results[0];
             if (got.Shape != inferred) return $"{gemm.Name}: forward shape {got.Shape}, OutputShapes says {inferred}";

@@ -28,7 +28,7 @@ public class GemmLaws
         return data;
     }
 
-    [Property(MaxTest = 150)]
+    [Property(MaxTest = 300)]
     public Property Managed_kernels_match_the_float64_reference() =>
         Prop.ForAll(GemmCase.Any.ToArbitrary(), c =>
         {
@@ -36,7 +36,7 @@ public class GemmLaws
             return (failure is null).Label(failure ?? "");
         });
 
-    [NativeProperty(MaxTest = 150)]
+    [NativeProperty(MaxTest = 200)]
     public Property Native_BLAS_matches_the_float64_reference() =>
         Prop.ForAll(GemmCase.Any.ToArbitrary(), c =>
         {

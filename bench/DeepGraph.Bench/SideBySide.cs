@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace DeepGraph.Bench;
+
+/// <summary>Times two implementations of one job in the same process, alternating, and reports medians.</summary>
+internal static class SideBySide
+{
+    /// <summary>Median milliseconds of <paramref name="ours"/> and <paramref name="peer"/>, measured in alternating rounds after warm-up.</summary>
+    public static (double Ours, double Peer) Time(Action ours, Action peer, int warmup, int rounds)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            ours();
+            peer();
+        }
+        var a = new double[rounds];
+        var b = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            a[r] = Ms(ours);
+            b[r] = Ms(peer);
+        }
+        return (Median(a), Median(b));
+    }
+
+    private static double Ms(Action run)
+    {
+        var sw = Stopwatch.StartNew();
+        run();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    public static double Median(double[] xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    /// <summary>Peak resident set size of this process (VmHWM), in MB.</summary>
+    public static double PeakRssMb()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+
+    /// <summary>Random values in [-1, 1) from a seed.</summary>
+    public static float[] Random(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var data = new float[length];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
+        return data;
+    }
+}
