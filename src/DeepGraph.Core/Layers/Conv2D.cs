@@ -98,8 +98,9 @@ public sealed record Conv2D : WeightedLayer
         int k = g.PatchSize;
         if (UseDirect(g, context))
         {
-            DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads);
-            Activate.InPlace(Activation, y, Filters);
+            bool relu = Activation == "relu";
+            DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads, relu);
+            if (!relu) Activate.InPlace(Activation, y, Filters);
             return;
         }
         if (g.IsPointwise)

@@ -21,9 +21,10 @@ public static unsafe class DirectConv
 
     /// <summary>
     /// y (rows, filters) = conv(x, kernel) + bias, for the window <paramref name="g"/>; the
-    /// kernel is Keras's (kh, kw, cin, filters); <paramref name="bias"/> may be empty.
+    /// kernel is Keras's (kh, kw, cin, filters); <paramref name="bias"/> may be empty; with
+    /// <paramref name="relu"/> the results are passed through relu before they are stored.
     /// </summary>
-    public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, Span<float> y, int parallelism)
+    public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, Span<float> y, int parallelism, bool relu = false)
     {
         int k = g.PatchSize, padded = (filters + Lanes - 1) / Lanes * Lanes;
         var packed = GC.AllocateUninitializedArray<float>(k * padded + padded + g.C, pinned: true);
@@ -48,25 +49,26 @@ public static unsafe class DirectConv
             nint xa = (nint)xp, ya = (nint)yp, wa = (nint)wp;
             if (chunks == 1 || parallelism <= 1)
             {
-                Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, 0, quads);
+                Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, 0, quads, relu);
             }
             else
             {
                 Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, c =>
                 {
                     int first = (int)((long)quads * c / chunks), last = (int)((long)quads * (c + 1) / chunks);
-                    Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, first, last);
+                    Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, first, last, relu);
                 });
             }
         }
     }
 
-    private static void Quads(in Window2D g, float* x, float* w, float* y, int filters, int padded, int firstQuad, int lastQuad)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Quads(in Window2D g, float* x, float* w, float* y, int filters, int padded, int firstQuad, int lastQuad, bool relu)
     {
         int k = g.PatchSize, c = g.C;
         float* bias = w + k * padded, zeros = bias + padded;
         var taps = stackalloc float*[Pixels * g.KH * g.KW];
-        float* tmp = stackalloc float[4 * Lanes];
+        float* tmp = stackalloc float[Pixels * 4 * Lanes];
         for (int q = firstQuad; q < lastQuad; q++)
         {
             int first = q * Pixels, count = Math.Min(Pixels, g.Rows - first);
@@ -86,13 +88,15 @@ public static unsafe class DirectConv
             }
             float* dst = y + (long)first * filters;
             int group = 0;
-            for (; padded - group >= 4 * Lanes; group += 4 * Lanes) Block4(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp);
-            for (; padded - group >= Lanes; group += Lanes) Block1(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp);
+            for (; padded - group >= 4 * Lanes; group += 4 * Lanes) Block4(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+            for (; padded - group >= 2 * Lanes; group += 2 * Lanes) Block2(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+            for (; padded - group >= Lanes; group += Lanes) Block1(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
         }
     }
 
     /// <summary>Four pixels × 64 filters: 16 accumulators in registers.</summary>
-    private static void Block4(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
     {
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16), b2 = Vector512.Load(bias + 32), b3 = Vector512.Load(bias + 48);
         Vector512<float> a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
@@ -114,14 +118,45 @@ public static unsafe class DirectConv
                 a30 = Vector512.FusedMultiplyAdd(v, w0, a30); a31 = Vector512.FusedMultiplyAdd(v, w1, a31); a32 = Vector512.FusedMultiplyAdd(v, w2, a32); a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
             }
         }
-        Store(dst, tmp, 0, group, filters, count, a00, a01, a02, a03);
-        Store(dst, tmp, 1, group, filters, count, a10, a11, a12, a13);
-        Store(dst, tmp, 2, group, filters, count, a20, a21, a22, a23);
-        Store(dst, tmp, 3, group, filters, count, a30, a31, a32, a33);
+        // Accumulators go out through a small buffer: passing them to a helper would make the JIT spill them in the loop.
+        a00.Store(tmp); a01.Store(tmp + 16); a02.Store(tmp + 32); a03.Store(tmp + 48);
+        a10.Store(tmp + 64); a11.Store(tmp + 80); a12.Store(tmp + 96); a13.Store(tmp + 112);
+        a20.Store(tmp + 128); a21.Store(tmp + 144); a22.Store(tmp + 160); a23.Store(tmp + 176);
+        a30.Store(tmp + 192); a31.Store(tmp + 208); a32.Store(tmp + 224); a33.Store(tmp + 240);
+        Scatter(tmp, 4 * Lanes, dst, group, filters, count, relu);
+    }
+
+    /// <summary>Four pixels × 32 filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block2(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+    {
+        Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
+        Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+        float* row = w;
+        for (int t = 0; t < tapCount; t++)
+        {
+            float* s0 = taps[t * Pixels], s1 = taps[t * Pixels + 1], s2 = taps[t * Pixels + 2], s3 = taps[t * Pixels + 3];
+            for (int ch = 0; ch < c; ch++, row += padded)
+            {
+                var w0 = Vector512.Load(row); var w1 = Vector512.Load(row + 16);
+                var v = Vector512.Create(s0[ch]);
+                a00 = Vector512.FusedMultiplyAdd(v, w0, a00); a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+                v = Vector512.Create(s1[ch]);
+                a10 = Vector512.FusedMultiplyAdd(v, w0, a10); a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+                v = Vector512.Create(s2[ch]);
+                a20 = Vector512.FusedMultiplyAdd(v, w0, a20); a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+                v = Vector512.Create(s3[ch]);
+                a30 = Vector512.FusedMultiplyAdd(v, w0, a30); a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+            }
+        }
+        a00.Store(tmp); a01.Store(tmp + 16); a10.Store(tmp + 32); a11.Store(tmp + 48);
+        a20.Store(tmp + 64); a21.Store(tmp + 80); a30.Store(tmp + 96); a31.Store(tmp + 112);
+        Scatter(tmp, 2 * Lanes, dst, group, filters, count, relu);
     }
 
     /// <summary>Four pixels × 16 filters.</summary>
-    private static void Block1(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block1(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
     {
         Vector512<float> a0 = Vector512.Load(bias), a1 = a0, a2 = a0, a3 = a0;
         float* row = w;
@@ -137,28 +172,16 @@ public static unsafe class DirectConv
                 a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s3[ch]), w0, a3);
             }
         }
-        var none = Vector512<float>.Zero;
-        Store(dst, tmp, 0, group, filters, count, a0, none, none, none, vectors: 1);
-        Store(dst, tmp, 1, group, filters, count, a1, none, none, none, vectors: 1);
-        Store(dst, tmp, 2, group, filters, count, a2, none, none, none, vectors: 1);
-        Store(dst, tmp, 3, group, filters, count, a3, none, none, none, vectors: 1);
+        a0.Store(tmp); a1.Store(tmp + Lanes); a2.Store(tmp + 2 * Lanes); a3.Store(tmp + 3 * Lanes);
+        Scatter(tmp, Lanes, dst, group, filters, count, relu);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* dst, float* tmp, int pixel, int group, int filters, int count, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, int vectors = 4)
+    /// <summary>Copies each pixel's <paramref name="width"/> results from <paramref name="tmp"/> to its output row, only the filters that exist.</summary>
+    private static void Scatter(float* tmp, int width, float* dst, int group, int filters, int count, bool relu)
     {
-        if (pixel >= count) return;
-        float* row = dst + (long)pixel * filters + group;
-        int room = filters - group;
-        if (room >= vectors * Lanes)
-        {
-            v0.Store(row);
-            if (vectors > 1) { v1.Store(row + 16); v2.Store(row + 32); v3.Store(row + 48); }
-            return;
-        }
-        // The last filters: through a small buffer, only the columns that exist.
-        v0.Store(tmp);
-        if (vectors > 1) { v1.Store(tmp + 16); v2.Store(tmp + 32); v3.Store(tmp + 48); }
-        new ReadOnlySpan<float>(tmp, room).CopyTo(new Span<float>(row, room));
+        if (relu) System.Numerics.Tensors.TensorPrimitives.Max(new ReadOnlySpan<float>(tmp, Pixels * width), 0f, new Span<float>(tmp, Pixels * width));
+        int room = Math.Min(width, filters - group);
+        for (int p = 0; p < count; p++)
+            new ReadOnlySpan<float>(tmp + p * width, room).CopyTo(new Span<float>(dst + (long)p * filters + group, room));
     }
 }

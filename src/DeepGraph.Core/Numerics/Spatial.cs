@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Numerics;
@@ -49,6 +50,7 @@ public static class Spatial
     /// (flattened over batch, height, width) as rows of <paramref name="cols"/>, each laid out
     /// (kh, kw, c) like Keras's kernel, with zeros where the window leaves the image.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Im2Col(ReadOnlySpan<float> x, in Window2D g, int rowStart, int rows, Span<float> cols)
     {
         int patch = g.PatchSize, c = g.C;
@@ -90,6 +92,7 @@ public static class Spatial
     /// Max or average pooling with window (kh, kw) of <paramref name="g"/>. Cells of the padding
     /// never count: max ignores them, average divides by the number of real cells in the window.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Pool(bool max, ReadOnlySpan<float> x, in Window2D g, Span<float> y)
     {
         int c = g.C;
@@ -101,20 +104,37 @@ public static class Spatial
             {
                 int x0 = Math.Max(ox * g.SW - g.PadLeft, 0), x1 = Math.Min(ox * g.SW - g.PadLeft + g.KW, g.W);
                 var dst = y.Slice(((b * g.OH + oy) * g.OW + ox) * c, c);
-                x.Slice(((b * g.H + y0) * g.W + x0) * c, c).CopyTo(dst);
-                for (int iy = y0; iy < y1; iy++)
-                for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++)
+                float scale = 1f / ((y1 - y0) * (x1 - x0));
+                // Channels in vectors of 16, the window's cells folded in registers; the last channels one by one.
+                int ch = 0;
+                for (; ch + 16 <= c; ch += 16)
                 {
-                    var src = x.Slice(((b * g.H + iy) * g.W + ix) * c, c);
-                    if (max) TensorPrimitives.Max(dst, src, dst);
-                    else TensorPrimitives.Add(dst, src, dst);
+                    var acc = Vector512.Create(x.Slice(((b * g.H + y0) * g.W + x0) * c + ch, 16));
+                    for (int iy = y0; iy < y1; iy++)
+                    for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++)
+                    {
+                        var v = Vector512.Create(x.Slice(((b * g.H + iy) * g.W + ix) * c + ch, 16));
+                        acc = max ? Vector512.Max(acc, v) : acc + v;
+                    }
+                    (max ? acc : acc * scale).CopyTo(dst.Slice(ch, 16));
                 }
-                if (!max) TensorPrimitives.Multiply(dst, 1f / ((y1 - y0) * (x1 - x0)), dst);
+                for (; ch < c; ch++)
+                {
+                    float acc = x[((b * g.H + y0) * g.W + x0) * c + ch];
+                    for (int iy = y0; iy < y1; iy++)
+                    for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++)
+                    {
+                        float v = x[((b * g.H + iy) * g.W + ix) * c + ch];
+                        acc = max ? MathF.Max(acc, v) : acc + v;
+                    }
+                    dst[ch] = max ? acc : acc * scale;
+                }
             }
         }
     }
 
     /// <summary>Max or mean over height and width: (batch, h, w, c) → (batch, c).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void GlobalPool(bool max, ReadOnlySpan<float> x, int batch, int pixels, int c, Span<float> y)
     {
         for (int b = 0; b < batch; b++)
@@ -133,6 +153,7 @@ public static class Spatial
     }
 
     /// <summary>Copies each image into the middle of a zero border: (top, bottom) rows and (left, right) columns.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void ZeroPad(ReadOnlySpan<float> x, int batch, int h, int w, int c, int top, int bottom, int left, int right, Span<float> y)
     {
         int oh = h + top + bottom, ow = w + left + right;
