@@ -39,9 +39,9 @@ internal static class ConvBench
             Func<torch.Tensor, torch.Tensor> act = c.Activation == "tanh" ? t => torch.tanh(t) : t => torch.nn.functional.relu(t);
             bool big = c.H > 100;
             var (ours, peer) = SideBySide.Time(
-                () => model.Predict(dgX, c.Batch),
+                () => { foreach (var y in model.Predict(dgX, c.Batch)) y.Dispose(); },
                 () => { using var _ = torch.no_grad(); using var scope = torch.NewDisposeScope(); act(conv.forward(tx)); },
-                warmup: big ? 1 : 5, rounds: big ? 5 : 30);
+                warmup: big ? 1 : 5, rounds: big ? 5 : 30, block: big ? 1 : 5);
             Console.WriteLine($"| {c.Name} | {ours:F2} | {peer:F2} | {ours / peer:F2} |");
         }
         return 0;

@@ -71,7 +71,7 @@ internal static class ModelBench
             var dgX = Tensor.FromArray(x, [batch, 28, 28, 1]);
             var tx = TorchPeer.ChannelsLast(x, batch, 28, 28, 1);
             var (ours, theirs) = SideBySide.Time(
-                () => model.Predict(dgX, batch),
+                () => { foreach (var y in model.Predict(dgX, batch)) y.Dispose(); },
                 () => { using var _ = torch.no_grad(); using var scope = torch.NewDisposeScope(); peer.Forward(tx); },
                 warmup: 20, rounds: batch == 1 ? 400 : 60);
             Console.WriteLine($"| {batch} | {ours:F3} | {theirs:F3} | {ours / theirs:F2} |");
@@ -139,9 +139,9 @@ internal static class ModelBench
         var dgX = Tensor.FromArray(x, [2, 224, 224, 3]);
         var tx = TorchPeer.ChannelsLast(x, 2, 224, 224, 3);
         var (ours, theirs) = SideBySide.Time(
-            () => model.Predict(dgX, 2),
+            () => { foreach (var y in model.Predict(dgX, 2)) y.Dispose(); },
             () => { using var _ = torch.no_grad(); using var scope = torch.NewDisposeScope(); peer.Forward(tx); },
-            warmup: 1, rounds: 5);
+            warmup: 1, rounds: 5, block: 1);
         double dgRss = Child("smodel-rss", "deepgraph"), tsRss = Child("smodel-rss", "torch");
         Console.WriteLine($"# s_model forward, batch 2 ({Backend.BlasReport})");
         Console.WriteLine("| | DeepGraph | TorchSharp | ratio (DG/TS) |");
@@ -159,7 +159,7 @@ internal static class ModelBench
         {
             var model = SModel();
             var dgX = Tensor.FromArray(x, [2, 224, 224, 3]);
-            for (int i = 0; i < 3; i++) model.Predict(dgX, 2);
+            for (int i = 0; i < 3; i++) foreach (var y in model.Predict(dgX, 2)) y.Dispose();
         }
         else
         {

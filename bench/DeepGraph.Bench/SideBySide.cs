@@ -5,22 +5,26 @@ namespace DeepGraph.Bench;
 /// <summary>Times two implementations of one job in the same process, alternating, and reports medians.</summary>
 internal static class SideBySide
 {
-    /// <summary>Median milliseconds of <paramref name="ours"/> and <paramref name="peer"/>, measured in alternating rounds after warm-up.</summary>
-    public static (double Ours, double Peer) Time(Action ours, Action peer, int warmup, int rounds)
+    /// <summary>
+    /// Median milliseconds of <paramref name="ours"/> and <paramref name="peer"/> after warm-up,
+    /// measured in alternating blocks of <paramref name="block"/> calls (so each library's
+    /// threads and caches settle, and neither always runs right after the other's).
+    /// </summary>
+    public static (double Ours, double Peer) Time(Action ours, Action peer, int warmup, int rounds, int block = 5)
     {
         for (int i = 0; i < warmup; i++)
         {
             ours();
             peer();
         }
-        var a = new double[rounds];
-        var b = new double[rounds];
-        for (int r = 0; r < rounds; r++)
+        var a = new List<double>();
+        var b = new List<double>();
+        for (int r = 0; r < rounds; r += block)
         {
-            a[r] = Ms(ours);
-            b[r] = Ms(peer);
+            for (int i = 0; i < block; i++) a.Add(Ms(ours));
+            for (int i = 0; i < block; i++) b.Add(Ms(peer));
         }
-        return (Median(a), Median(b));
+        return (Median([.. a]), Median([.. b]));
     }
 
     private static double Ms(Action run)

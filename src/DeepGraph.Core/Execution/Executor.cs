@@ -11,7 +11,8 @@ public static class Executor
 {
     /// <summary>
     /// The model's outputs for <paramref name="inputs"/> (one per model input, batch first), in
-    /// output order. The results are fresh tensors the caller owns.
+    /// output order. The results are the caller's; their buffers come from the context's pool,
+    /// and disposing them gives the buffers back.
     /// </summary>
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
     public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
@@ -89,13 +90,13 @@ public static class Executor
                 {
                     // Nothing else reads this buffer: hand it to the caller instead of copying it.
                     p = 0;
-                    results[i] = value;
+                    results[i] = Tensor.Pooled(value.Data, value.Shape, context.Pool);
                 }
                 else
                 {
-                    var copy = GC.AllocateUninitializedArray<float>(value.Length);
+                    var copy = context.Pool.Rent(value.Length);
                     value.Span.CopyTo(copy);
-                    results[i] = Tensor.Own(copy, value.Shape);
+                    results[i] = Tensor.Pooled(copy, value.Shape, context.Pool);
                     Release(value);
                 }
             }
@@ -126,7 +127,9 @@ public static class Executor
             int count = Math.Min(batchSize, total - start);
             parts.Add(Run(model, [.. inputs.Select(x => Slice(x, start, count))], context));
         }
-        return [.. Enumerable.Range(0, model.Outputs.Count).Select(o => ConcatBatch(parts.Select(p => p[o]).ToList()))];
+        var results = Enumerable.Range(0, model.Outputs.Count).Select(o => ConcatBatch(parts.Select(p => p[o]).ToList(), context.Pool)).ToArray();
+        foreach (var part in parts.SelectMany(p => p)) part.Dispose();
+        return results;
     }
 
     private static Tensor Slice(Tensor x, int start, int count)
@@ -135,17 +138,17 @@ public static class Executor
         return Tensor.Own(x.Span.Slice(start * row, count * row).ToArray(), x.Shape.WithBatch(count));
     }
 
-    private static Tensor ConcatBatch(IReadOnlyList<Tensor> parts)
+    private static Tensor ConcatBatch(IReadOnlyList<Tensor> parts, TensorPool pool)
     {
         int total = parts.Sum(p => p.Shape[0]!.Value);
-        var data = new float[parts.Sum(p => p.Length)];
+        var data = pool.Rent(parts.Sum(p => p.Length));
         int offset = 0;
         foreach (var p in parts)
         {
             p.Span.CopyTo(data.AsSpan(offset));
             offset += p.Length;
         }
-        return Tensor.Own(data, parts[0].Shape.WithBatch(total));
+        return Tensor.Pooled(data, parts[0].Shape.WithBatch(total), pool);
     }
 
     /// <summary>Checks the number of inputs, their shapes against the model's, and one batch size for all.</summary>

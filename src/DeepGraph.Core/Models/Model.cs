@@ -147,7 +147,11 @@ public sealed record Model : Layer
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
         var results = Executor.Run(this, inputs, context);
-        for (int i = 0; i < results.Length; i++) results[i].Span.CopyTo(outputs[i].Data);
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i].Span.CopyTo(outputs[i].Data);
+            results[i].Dispose();
+        }
     }
 
     /// <inheritdoc/>

@@ -6,11 +6,14 @@ namespace DeepGraph;
 /// A dense float32 tensor: row-major, channels-last (NHWC) as in Keras. Immutable to users:
 /// <see cref="FromArray"/> copies its input and <see cref="ToArray"/> returns a copy.
 /// Two tensors are equal when their shapes and every value's bits are equal.
+/// A tensor a model returns may be disposed (<c>using var y = …</c>) to give its memory back to
+/// the model for its next call; a disposed tensor cannot be read. Disposing any other tensor does nothing.
 /// </summary>
 /// <example><code>var x = Tensor.FromArray(new float[2 * 3], [2, 3]);</code></example>
-public sealed class Tensor : IEquatable<Tensor>
+public sealed class Tensor : IEquatable<Tensor>, IDisposable
 {
     private readonly float[] data;
+    private TensorPool? owner;
 
     private Tensor(float[] data, Shape shape)
     {
@@ -59,14 +62,41 @@ public sealed class Tensor : IEquatable<Tensor>
         return t;
     }
 
+    /// <summary>A tensor over a buffer of <paramref name="pool"/>, which <see cref="Dispose"/> gives back.</summary>
+    internal static Tensor Pooled(float[] data, Shape shape, TensorPool pool)
+    {
+        var t = Own(data, shape);
+        t.owner = pool;
+        return t;
+    }
+
+    /// <summary>Gives the memory of a tensor a model returned back to that model's pool; afterwards the tensor cannot be read.</summary>
+    public void Dispose()
+    {
+        var pool = Interlocked.Exchange(ref owner, null);
+        if (pool is null) return;
+        IsDisposed = true;
+        pool.Return(data);
+    }
+
+    /// <summary>True once <see cref="Dispose"/> has given the memory back.</summary>
+    public bool IsDisposed { get; private set; }
+
     /// <summary>A copy of the values, row-major.</summary>
-    public float[] ToArray() => (float[])data.Clone();
+    public float[] ToArray() => (float[])Data.Clone();
 
     /// <summary>The values without copying, read-only.</summary>
-    public ReadOnlySpan<float> Span => data;
+    public ReadOnlySpan<float> Span => Data;
 
     /// <summary>The backing array, for kernels that fill a tensor they have just been given (never one a user can see).</summary>
-    internal float[] Data => data;
+    internal float[] Data
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return data;
+        }
+    }
 
     /// <summary>A tensor of <paramref name="shape"/> over the same values (a reshape without copying).</summary>
     internal Tensor View(Shape shape) => Own(data, shape);
@@ -90,7 +120,7 @@ public sealed class Tensor : IEquatable<Tensor>
     }
 
     /// <summary>The value at a full index (one entry per dimension).</summary>
-    public float this[params int[] index] => data[Offset(index)];
+    public float this[params int[] index] => Data[Offset(index)];
 
     private int Offset(int[] index)
     {

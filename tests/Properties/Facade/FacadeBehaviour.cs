@@ -293,6 +293,27 @@ public sealed class FacadeBehaviour
     }
 
     [Fact]
+    public void A_disposed_result_gives_its_memory_back_and_cannot_be_read()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [3]);
+        var model = new Model(x, Dense(2).Call(x));
+        var input = Tensor.FromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+        var first = model.Predict(input)[0];
+        var values = first.ToArray();
+        first.Dispose();
+        Assert.True(first.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => first.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => first[0, 0]);
+        first.Dispose(); // twice is harmless
+        using var second = model.Predict(input)[0];
+        Assert.Equal(values, second.ToArray());
+        input.Dispose(); // a tensor the user made owns no pooled memory: nothing happens
+        Assert.False(input.IsDisposed);
+        Assert.Equal(6, input.ToArray().Length);
+    }
+
+    [Fact]
     public void Summary_writes_to_a_text_writer_and_to_a_line_callback_alike()
     {
         Backend.ClearSession();

@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+
+namespace DeepGraph;
+
+/// <summary>
+/// A pool of float buffers keyed by exact length, so a model run many times reuses its
+/// activation buffers instead of allocating them. Safe to share between threads. Rented
+/// buffers are not cleared.
+/// </summary>
+public sealed class TensorPool
+{
+    private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> free = new();
+
+    /// <summary>A buffer of exactly <paramref name="length"/> floats, with whatever values it last held.</summary>
+    public float[] Rent(int length) =>
+        free.TryGetValue(length, out var bag) && bag.TryTake(out var array) ? array : GC.AllocateUninitializedArray<float>(length);
+
+    /// <summary>Gives <paramref name="array"/> back for reuse; the caller must not touch it again.</summary>
+    public void Return(float[] array) => free.GetOrAdd(array.Length, _ => []).Add(array);
+
+    /// <summary>A tensor of <paramref name="shape"/> over a rented buffer.</summary>
+    public Tensor RentTensor(Shape shape) => Tensor.Own(Rent(checked((int)shape.Product()!.Value)), shape);
+}
