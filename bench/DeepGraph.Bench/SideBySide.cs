@@ -21,7 +21,11 @@ internal static class SideBySide
         var b = new List<double>();
         for (int r = 0; r < rounds; r += block)
         {
+            // One untimed call opens each block: the other library's threads (libtorch's OpenMP
+            // workers spin after a call) must have gone quiet before this one is timed.
+            ours();
             for (int i = 0; i < block; i++) a.Add(Ms(ours));
+            peer();
             for (int i = 0; i < block; i++) b.Add(Ms(peer));
         }
         return (Median([.. a]), Median([.. b]));
