@@ -12,10 +12,12 @@ internal static class SideBySide
     /// </summary>
     public static (double Ours, double Peer) Time(Action ours, Action peer, int warmup, int rounds, int block = 5)
     {
-        for (int i = 0; i < warmup; i++)
+        // Warm-up: at least `warmup` calls and one second each, so that .NET's tiered JIT has
+        // promoted DeepGraph's code to its final form (TorchSharp's kernels are native and need none).
+        foreach (var run in new[] { ours, peer })
         {
-            ours();
-            peer();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < warmup || sw.ElapsedMilliseconds < 1000; i++) run();
         }
         var a = new List<double>();
         var b = new List<double>();
