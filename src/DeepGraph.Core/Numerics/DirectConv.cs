@@ -67,21 +67,40 @@ public static unsafe class DirectConv
     {
         int k = g.PatchSize, c = g.C;
         float* bias = w + k * padded, zeros = bias + padded;
-        var taps = stackalloc float*[Pixels * g.KH * g.KW];
+        int tapCount = g.KH * g.KW;
+        var taps = stackalloc float*[Pixels * tapCount];
         float* tmp = stackalloc float[Pixels * 4 * Lanes];
+        // Where each tap sits relative to the window's first cell, for windows wholly inside the image.
+        var offsets = stackalloc long[tapCount];
+        for (int i = 0; i < g.KH; i++)
+            for (int j = 0; j < g.KW; j++)
+                offsets[i * g.KW + j] = ((long)i * g.DH * g.W + (long)j * g.DW) * c;
+        int spanH = (g.KH - 1) * g.DH, spanW = (g.KW - 1) * g.DW;
         for (int q = firstQuad; q < lastQuad; q++)
         {
             int first = q * Pixels, count = Math.Min(Pixels, g.Rows - first);
+            // The first pixel's coordinates by division, the next ones by counting (divisions cost more than the taps here).
+            int ox = first % g.OW, rest = first / g.OW, oy = rest % g.OH, b = rest / g.OH;
             for (int p = 0; p < Pixels; p++)
             {
-                int pixel = first + Math.Min(p, count - 1);
-                int ox = pixel % g.OW, rest = pixel / g.OW, oy = rest % g.OH, b = rest / g.OH;
+                if (p > 0 && p < count && ++ox == g.OW)
+                {
+                    ox = 0;
+                    if (++oy == g.OH) (oy, b) = (0, b + 1);
+                }
+                int iy0 = oy * g.SH - g.PadTop, ix0 = ox * g.SW - g.PadLeft;
+                if (iy0 >= 0 && iy0 + spanH < g.H && ix0 >= 0 && ix0 + spanW < g.W)
+                {
+                    float* corner = x + ((long)(b * g.H + iy0) * g.W + ix0) * c;
+                    for (int t = 0; t < tapCount; t++) taps[t * Pixels + p] = corner + offsets[t];
+                    continue;
+                }
                 for (int i = 0; i < g.KH; i++)
                 {
-                    int iy = oy * g.SH - g.PadTop + i * g.DH;
+                    int iy = iy0 + i * g.DH;
                     for (int j = 0; j < g.KW; j++)
                     {
-                        int ix = ox * g.SW - g.PadLeft + j * g.DW;
+                        int ix = ix0 + j * g.DW;
                         taps[(i * g.KW + j) * Pixels + p] = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x + ((long)(b * g.H + iy) * g.W + ix) * c : zeros;
                     }
                 }
