@@ -137,7 +137,25 @@ public static unsafe class DirectConv
                 a30 = Vector512.FusedMultiplyAdd(v, w0, a30); a31 = Vector512.FusedMultiplyAdd(v, w1, a31); a32 = Vector512.FusedMultiplyAdd(v, w2, a32); a33 = Vector512.FusedMultiplyAdd(v, w3, a33);
             }
         }
-        // Accumulators go out through a small buffer: passing them to a helper would make the JIT spill them in the loop.
+        if (count == Pixels && filters - group >= 4 * Lanes)
+        {
+            // A whole block: straight to the output rows (relu applied in registers).
+            var zero = Vector512<float>.Zero;
+            float* r0 = dst + group, r1 = r0 + filters, r2 = r1 + filters, r3 = r2 + filters;
+            if (relu)
+            {
+                a00 = Vector512.Max(a00, zero); a01 = Vector512.Max(a01, zero); a02 = Vector512.Max(a02, zero); a03 = Vector512.Max(a03, zero);
+                a10 = Vector512.Max(a10, zero); a11 = Vector512.Max(a11, zero); a12 = Vector512.Max(a12, zero); a13 = Vector512.Max(a13, zero);
+                a20 = Vector512.Max(a20, zero); a21 = Vector512.Max(a21, zero); a22 = Vector512.Max(a22, zero); a23 = Vector512.Max(a23, zero);
+                a30 = Vector512.Max(a30, zero); a31 = Vector512.Max(a31, zero); a32 = Vector512.Max(a32, zero); a33 = Vector512.Max(a33, zero);
+            }
+            a00.Store(r0); a01.Store(r0 + 16); a02.Store(r0 + 32); a03.Store(r0 + 48);
+            a10.Store(r1); a11.Store(r1 + 16); a12.Store(r1 + 32); a13.Store(r1 + 48);
+            a20.Store(r2); a21.Store(r2 + 16); a22.Store(r2 + 32); a23.Store(r2 + 48);
+            a30.Store(r3); a31.Store(r3 + 16); a32.Store(r3 + 32); a33.Store(r3 + 48);
+            return;
+        }
+        // A partial block goes out through a small buffer: passing the accumulators to a helper would make the JIT spill them in the loop.
         a00.Store(tmp); a01.Store(tmp + 16); a02.Store(tmp + 32); a03.Store(tmp + 48);
         a10.Store(tmp + 64); a11.Store(tmp + 80); a12.Store(tmp + 96); a13.Store(tmp + 112);
         a20.Store(tmp + 128); a21.Store(tmp + 144); a22.Store(tmp + 160); a23.Store(tmp + 176);
@@ -167,6 +185,19 @@ public static unsafe class DirectConv
                 v = Vector512.Create(s3[ch]);
                 a30 = Vector512.FusedMultiplyAdd(v, w0, a30); a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
             }
+        }
+        if (count == Pixels && filters - group >= 2 * Lanes)
+        {
+            var zero = Vector512<float>.Zero;
+            float* r0 = dst + group, r1 = r0 + filters, r2 = r1 + filters, r3 = r2 + filters;
+            if (relu)
+            {
+                a00 = Vector512.Max(a00, zero); a01 = Vector512.Max(a01, zero); a10 = Vector512.Max(a10, zero); a11 = Vector512.Max(a11, zero);
+                a20 = Vector512.Max(a20, zero); a21 = Vector512.Max(a21, zero); a30 = Vector512.Max(a30, zero); a31 = Vector512.Max(a31, zero);
+            }
+            a00.Store(r0); a01.Store(r0 + 16); a10.Store(r1); a11.Store(r1 + 16);
+            a20.Store(r2); a21.Store(r2 + 16); a30.Store(r3); a31.Store(r3 + 16);
+            return;
         }
         a00.Store(tmp); a01.Store(tmp + 16); a10.Store(tmp + 32); a11.Store(tmp + 48);
         a20.Store(tmp + 64); a21.Store(tmp + 80); a30.Store(tmp + 96); a31.Store(tmp + 112);

@@ -66,7 +66,8 @@ public class ForwardReference
         from w in g.Same ? Gen.Choose(1, 12) : Gen.Choose(ekw, Math.Max(ekw, 12))
         from batch in Gen.Choose(1, 3)
         from cin in Gen.Choose(1, 5)
-        from filters in Gen.Choose(1, 6)
+        // Few filters, and counts on either side of the implicit-GEMM kernel's 16/32/64-filter blocks.
+        from filters in Gen.OneOf(Gen.Choose(1, 6), Gen.Elements(15, 16, 17, 31, 32, 33, 48, 50, 63, 64, 65, 100))
         from bias in Bool
         from activation in AnyActivation
         from seed in Seed
