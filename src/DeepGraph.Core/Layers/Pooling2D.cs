@@ -43,5 +43,5 @@ public abstract record Pooling2D : Layer
 
     /// <summary>Pools each window; padded cells never count.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
-        Spatial.Pool(IsMax, inputs[0].Span, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data);
+        Spatial.Pool(IsMax, inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, context.Threads);
 }

@@ -267,16 +267,16 @@ public sealed unsafe partial class ManagedGemm : IGemm
         switch (Kernel)
         {
             case ManagedGemmKernel.Vector512:
-                if (narrow) Kernel512Half(kc, a, b, c, ldc, alpha, beta);
-                else Kernel512Full(kc, a, b, c, ldc, alpha, beta);
+                if (narrow) Kernel512<N14, N1>(kc, a, b, c, ldc, alpha, beta);
+                else Kernel512<N14, N2>(kc, a, b, c, ldc, alpha, beta);
                 break;
             case ManagedGemmKernel.Vector256:
-                if (narrow) Kernel256Half(kc, a, b, c, ldc, alpha, beta);
-                else Kernel256Full(kc, a, b, c, ldc, alpha, beta);
+                if (narrow) Kernel256<N1>(kc, a, b, c, ldc, alpha, beta);
+                else Kernel256<N2>(kc, a, b, c, ldc, alpha, beta);
                 break;
             default:
-                if (narrow) KernelVHalf(kc, a, b, c, ldc, alpha, beta);
-                else KernelVFull(kc, a, b, c, ldc, alpha, beta);
+                if (narrow) KernelV<N1>(kc, a, b, c, ldc, alpha, beta);
+                else KernelV<N2>(kc, a, b, c, ldc, alpha, beta);
                 break;
         }
     }

@@ -89,6 +89,33 @@ public static class Spatial
     }
 
     /// <summary>
+    /// <see cref="Pool(bool, ReadOnlySpan{float}, in Window2D, Span{float})"/> with the images
+    /// split over up to <paramref name="threads"/> threads when there is enough work.
+    /// </summary>
+    public static void Pool(bool max, float[] x, in Window2D g, float[] y, int threads)
+    {
+        var geometry = g;
+        int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
+        ForImages(g.Batch, (long)g.Batch * inImage < ParallelWork ? 1 : threads, (b0, b1) =>
+            Pool(max, x.AsSpan(b0 * inImage, (b1 - b0) * inImage), geometry with { Batch = b1 - b0 }, y.AsSpan(b0 * outImage, (b1 - b0) * outImage)));
+    }
+
+    /// <summary>Values below which splitting a pass over threads costs more than it saves.</summary>
+    private const long ParallelWork = 1 << 16;
+
+    /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread.</summary>
+    private static void ForImages(int batch, int threads, Action<int, int> body)
+    {
+        int parts = Math.Min(batch, Math.Max(1, threads));
+        if (parts == 1)
+        {
+            body(0, batch);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p => body(batch * p / parts, batch * (p + 1) / parts));
+    }
+
+    /// <summary>
     /// Max or average pooling with window (kh, kw) of <paramref name="g"/>. Cells of the padding
     /// never count: max ignores them, average divides by the number of real cells in the window.
     /// </summary>

@@ -213,6 +213,18 @@ public class ForwardReference
         Assert.Equal([2.5f, 3f, 3.5f, 4f], y.ToArray());
     }
 
+    /// <summary>Inputs large enough that pooling splits its images over threads (an odd batch, so the split is uneven).</summary>
+    [Fact]
+    public void Pooling_split_over_threads_equals_the_reference()
+    {
+        foreach (bool max in new[] { true, false })
+            foreach (bool same in new[] { true, false })
+            {
+                var c = PoolCase(max, (2, 2), null, same, Dims(9, 21, 20, 40), 11);
+                Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+            }
+    }
+
     // ---- Global pooling, padding, normalisation -------------------------------------------
 
     private static readonly Gen<LayerCase> GlobalPoolCases =
