@@ -44,6 +44,15 @@ internal static unsafe class SgemmBench
         new("dW = Xᵀ·dY (Aᵀ)", 784, 128, 128, TransA: true),
         new("dX = dY·Wᵀ (Bᵀ)", 128, 128, 784, TransB: true),
         new("square n=1024, Aᵀ·Bᵀ", 1024, 1024, 1024, TransA: true, TransB: true),
+        // Dense at batch 1 to 13: fewer rows than one 14-row register tile, the bottom edge only.
+        new("Dense m=1×1600×10", 1, 1600, 10),
+        new("Dense m=2×1600×10", 2, 1600, 10),
+        new("Dense m=5×1600×10", 5, 1600, 10),
+        new("Dense m=13×1600×10", 13, 1600, 10),
+        new("Dense m=1×784×128", 1, 784, 128),
+        new("Dense m=2×784×128", 2, 784, 128),
+        new("Dense m=5×784×128", 5, 784, 128),
+        new("Dense m=13×784×128", 13, 784, 128),
     ];
 
     public static int Run(string[] args)

@@ -105,6 +105,7 @@ public sealed unsafe partial class ManagedGemm
         else Kernel512Rows<N2>(rows, kc, a, b, c, ldc, alpha, beta);
     }
 
+    /// <summary>Dispatches a run-time row count (1 to 14) to the kernel instantiation for it.</summary>
     private static void Kernel512Rows<TCols>(int rows, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
         where TCols : struct, ICount
     {

@@ -62,6 +62,27 @@ public class GemmLaws
         Assert.Null((c with { Beta = 0f }).Check(Backends.Native));
     }
 
+    /// <summary>Row counts 1 to 29: every remainder of the 14-, 6- and 4-row register tiles, with a full tile before it or not.</summary>
+    public static TheoryData<int> EdgeRows() => new(Enumerable.Range(1, 29));
+
+    /// <summary>
+    /// Every instantiation of the micro-kernels: m rows (each remainder of the tile height) by
+    /// n columns that end on a full panel, a narrow panel, or part of either, with beta = 0
+    /// (C is NaN and must not be read) and beta ≠ 0, plain and with A transposed.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(EdgeRows))]
+    public void Managed_kernels_match_the_reference_on_every_edge(int m)
+    {
+        foreach (int n in new[] { 8, 16, 32, 45 })
+            foreach (bool ta in new[] { false, true })
+                foreach (float beta in new[] { 0f, -0.5f })
+                {
+                    var c = new GemmCase(m, n, 19, ta, false, 1.5f, beta, 1, 2, 3, m * 97 + n);
+                    Assert.Null(c.Check(Backends.Managed));
+                }
+    }
+
     /// <summary>k = 0 or alpha = 0: C ← beta·C, A and B not read (they are NaN here), C not read when beta = 0.</summary>
     [Fact]
     public void Without_a_product_C_becomes_beta_C_and_A_and_B_are_not_read()
