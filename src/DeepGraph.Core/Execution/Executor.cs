@@ -119,43 +119,15 @@ public static class Executor
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckInputs(model, inputs);
         int total = inputs[0].Shape[0]!.Value;
-        if (total <= batchSize && !SplitsOverThreads(Math.Min(total, batchSize), context)) return Run(model, inputs, context);
+        if (total <= batchSize) return Run(model, inputs, context);
 
         var parts = new List<Tensor[]>();
         for (int start = 0; start < total; start += batchSize)
         {
             int count = Math.Min(batchSize, total - start);
-            parts.Add(RunBatch(model, [.. inputs.Select(x => Slice(x, start, count))], context));
+            parts.Add(Run(model, [.. inputs.Select(x => Slice(x, start, count))], context));
         }
         var results = Enumerable.Range(0, model.Outputs.Count).Select(o => ConcatBatch(parts.Select(p => p[o]).ToList(), context.Pool)).ToArray();
-        foreach (var part in parts.SelectMany(p => p)) part.Dispose();
-        return results;
-    }
-
-    /// <summary>Batches of at least this many samples per thread run as independent shards, one per core.</summary>
-    public const int SamplesPerShard = 32;
-
-    private static bool SplitsOverThreads(int batch, ForwardContext context) => context.Threads > 1 && batch >= 2 * SamplesPerShard;
-
-    /// <summary>
-    /// One batch; a large one is cut into one shard per core, each run with single-threaded
-    /// kernels. Why: every layer then works on its own shard's data while it is in cache, and
-    /// the cores need not meet after every layer (at batch 128 the MNIST convnet's per-layer
-    /// splitting cost more than its small layers' work).
-    /// </summary>
-    private static Tensor[] RunBatch(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
-    {
-        int total = inputs[0].Shape[0]!.Value;
-        if (!SplitsOverThreads(total, context)) return Run(model, inputs, context);
-        int shards = Math.Min(context.Threads, total / SamplesPerShard);
-        var single = context with { Parallelism = 1 };
-        var parts = new Tensor[shards][];
-        Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = shards }, s =>
-        {
-            int start = (int)((long)total * s / shards), end = (int)((long)total * (s + 1) / shards);
-            parts[s] = Run(model, [.. inputs.Select(x => Slice(x, start, end - start))], single);
-        });
-        var results = Enumerable.Range(0, model.Outputs.Count).Select(o => ConcatBatch([.. parts.Select(p => p[o])], context.Pool)).ToArray();
         foreach (var part in parts.SelectMany(p => p)) part.Dispose();
         return results;
     }
