@@ -61,14 +61,20 @@ public sealed record Dense : WeightedLayer
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {InputDim}, but received input with shape {inputs[0]}");
     }
 
-    /// <summary>One GEMM over all leading axes: (rows, in) · kernel (in, units), then bias and activation.</summary>
+    /// <summary>
+    /// One GEMM over all leading axes: (rows, in) · kernel (in, units), then bias and activation;
+    /// a few rows against a large kernel stream it once instead (<see cref="SkinnyGemm"/>).
+    /// </summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
         var kernel = Params[0];
         int inDim = kernel.Shape[0]!.Value;
         int rows = inputs[0].Length / inDim;
         var y = outputs[0].Data.AsSpan();
-        context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
+        if (SkinnyGemm.Applies(rows, inDim, Units))
+            SkinnyGemm.Run(inputs[0].Span, rows, inDim, kernel.Span, Units, y, context.Threads);
+        else
+            context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
         if (UseBias) Bias.AddToRows(y, Params[1].Span);
         Activate.InPlace(Activation, y, Units);
     }

@@ -168,6 +168,24 @@ public class ForwardReference
     [Property(MaxTest = 200)]
     public Property Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation() => Holds(DenseCases);
 
+    /// <summary>
+    /// A few rows against a kernel of over a million values take the streaming path
+    /// (<see cref="DeepGraph.Numerics.SkinnyGemm"/>): every row count it takes, column counts on
+    /// either side of its 16- and 64-column blocks, k split over threads unevenly. The dot
+    /// products are 70,001 long, so the tolerance scales as for the long convolutions (√(k/100)·1e-4).
+    /// </summary>
+    [Fact]
+    public void Dense_with_few_rows_and_a_large_kernel_equals_the_reference()
+    {
+        foreach (int rows in new[] { 1, 2, 3, 4, 5 })
+            foreach (int units in rows % 2 == 0 ? new[] { 16, 100 } : new[] { 17, 64 })
+            {
+                var c = DenseCase([rows, 70_001], units, rows % 2 == 0, rows == 3 ? "relu" : "linear", 100 * rows + units) with { Tolerance = 3e-3 };
+                Assert.True(DeepGraph.Numerics.SkinnyGemm.Applies(rows, 70_001, units) == (rows <= 4 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated));
+                Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+            }
+    }
+
     // ---- Pooling ------------------------------------------------------------------------
 
     private static readonly Gen<LayerCase> PoolCases =
