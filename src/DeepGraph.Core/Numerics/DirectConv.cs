@@ -81,7 +81,10 @@ public static unsafe class DirectConv
             int first = q * Pixels, count = Math.Min(Pixels, g.Rows - first);
             // The first pixel's coordinates by division, the next ones by counting (divisions cost more than the taps here).
             int ox = first % g.OW, rest = first / g.OW, oy = rest % g.OH, b = rest / g.OH;
-            for (int p = 0; p < Pixels; p++)
+            int rowY = oy * g.SH - g.PadTop, rowX = ox * g.SW - g.PadLeft;
+            bool row = count == Pixels && ox + Pixels <= g.OW && rowY >= 0 && rowY + spanH < g.H && rowX >= 0 && rowX + (Pixels - 1) * g.SW + spanW < g.W;
+            float* corner = x + ((long)(b * g.H + Math.Max(rowY, 0)) * g.W + Math.Max(rowX, 0)) * c;
+            for (int p = 0; p < Pixels && !row; p++)
             {
                 if (p > 0 && p < count && ++ox == g.OW)
                 {
@@ -91,8 +94,8 @@ public static unsafe class DirectConv
                 int iy0 = oy * g.SH - g.PadTop, ix0 = ox * g.SW - g.PadLeft;
                 if (iy0 >= 0 && iy0 + spanH < g.H && ix0 >= 0 && ix0 + spanW < g.W)
                 {
-                    float* corner = x + ((long)(b * g.H + iy0) * g.W + ix0) * c;
-                    for (int t = 0; t < tapCount; t++) taps[t * Pixels + p] = corner + offsets[t];
+                    float* at = x + ((long)(b * g.H + iy0) * g.W + ix0) * c;
+                    for (int t = 0; t < tapCount; t++) taps[t * Pixels + p] = at + offsets[t];
                     continue;
                 }
                 for (int i = 0; i < g.KH; i++)
@@ -106,16 +109,45 @@ public static unsafe class DirectConv
                 }
             }
             float* dst = y + (long)first * filters;
-            int group = 0;
-            for (; padded - group >= 4 * Lanes; group += 4 * Lanes) Block4(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
-            for (; padded - group >= 2 * Lanes; group += 2 * Lanes) Block2(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
-            for (; padded - group >= Lanes; group += Lanes) Block1(taps, g.KH * g.KW, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+            if (row) Blocks(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+            else Blocks(new TableTaps(taps), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
         }
+    }
+
+    /// <summary>Every group of filters of one block of pixels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Blocks<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
+    {
+        int group = 0;
+        for (; padded - group >= 4 * Lanes; group += 4 * Lanes) Block4(taps, tapCount, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+        for (; padded - group >= 2 * Lanes; group += 2 * Lanes) Block2(taps, tapCount, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+        for (; padded - group >= Lanes; group += Lanes) Block1(taps, tapCount, c, w + group, padded, bias + group, dst, group, filters, count, tmp, relu);
+    }
+
+    /// <summary>Where a block's pixels read tap <c>t</c>.</summary>
+    private interface ITaps
+    {
+        /// <summary>The address of pixel <paramref name="p"/>'s values at tap <paramref name="t"/>.</summary>
+        float* Of(int t, int p);
+    }
+
+    /// <summary>Taps from a table filled per block (windows at the border, blocks that wrap a row).</summary>
+    private readonly struct TableTaps(float** taps) : ITaps
+    {
+        public float* Of(int t, int p) => taps[t * Pixels + p];
+    }
+
+    /// <summary>Four pixels side by side in one row, windows inside the image: the taps are the first pixel's, shifted by the stride.</summary>
+    private readonly struct RowTaps(float* corner, long* offsets, int pixelStride) : ITaps
+    {
+        public float* Of(int t, int p) => corner + offsets[t] + (long)p * pixelStride;
     }
 
     /// <summary>Four pixels × 64 filters: 16 accumulators in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+    private static void Block4<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
     {
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16), b2 = Vector512.Load(bias + 32), b3 = Vector512.Load(bias + 48);
         Vector512<float> a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
@@ -123,7 +155,7 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
-            float* s0 = taps[t * Pixels], s1 = taps[t * Pixels + 1], s2 = taps[t * Pixels + 2], s3 = taps[t * Pixels + 3];
+            float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
                 var w0 = Vector512.Load(row); var w1 = Vector512.Load(row + 16); var w2 = Vector512.Load(row + 32); var w3 = Vector512.Load(row + 48);
@@ -165,14 +197,15 @@ public static unsafe class DirectConv
 
     /// <summary>Four pixels × 32 filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block2(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+    private static void Block2<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
     {
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
         Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
-            float* s0 = taps[t * Pixels], s1 = taps[t * Pixels + 1], s2 = taps[t * Pixels + 2], s3 = taps[t * Pixels + 3];
+            float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
                 var w0 = Vector512.Load(row); var w1 = Vector512.Load(row + 16);
@@ -206,13 +239,14 @@ public static unsafe class DirectConv
 
     /// <summary>Four pixels × 16 filters.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1(float** taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+    private static void Block1<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int group, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
     {
         Vector512<float> a0 = Vector512.Load(bias), a1 = a0, a2 = a0, a3 = a0;
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
-            float* s0 = taps[t * Pixels], s1 = taps[t * Pixels + 1], s2 = taps[t * Pixels + 2], s3 = taps[t * Pixels + 3];
+            float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
                 var w0 = Vector512.Load(row);
