@@ -191,6 +191,25 @@ public sealed class FacadeBehaviour
     }
 
     [Fact]
+    public void A_nested_model_with_two_outputs_prints_a_list_of_shapes_and_feeds_two_layers()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4], name: "x");
+        var trunk = Dense(3, name: "trunk").Call(x);
+        var heads = new Model(x, [Dense(2, name: "h1").Call(trunk), Dense(5, name: "h2").Call(trunk)], name: "heads");
+        var y = Input(shape: [4], name: "y");
+        var outs = heads.CallMany(y);
+        Assert.Equal(2, outs.Count);
+        var joined = Concatenate(name: "cat").Call(outs[0], outs[1]);
+        var text = TutorialSummaries.Text(new Model(y, joined, name: "outer"));
+        // The list of shapes is cut at its column end, as Keras cuts every field.
+        Assert.Contains("heads (Functional)              [(None, 2), (None, 5 43          y[0][0]", text);
+        Assert.Contains("heads[1][0]", text);
+        Assert.Contains("heads[1][1]", text);
+        Assert.Throws<InvalidOperationException>(() => heads.Call(y)); // two outputs: CallMany
+    }
+
+    [Fact]
     public void A_shared_model_prints_its_calls_from_node_1_in_the_connected_to_column()
     {
         Backend.ClearSession();
