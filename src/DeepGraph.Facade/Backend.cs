@@ -147,13 +147,7 @@ internal sealed class Session(int scope, int seed)
     /// are numbered per layer across every model of the session, and a model called as a layer
     /// counts its own internal call as 0.
     /// </summary>
-    public int KerasNodeIndex(int node)
-    {
-        var graph = Graph;
-        var layer = graph.Nodes[node].Layer;
-        int index = graph.Nodes.Take(node).Count(n => n.Layer == layer);
-        return graph.Layers[layer] is Core.Model ? index + 1 : index;
-    }
+    public int KerasNodeIndex(int node) => Graph.CallIndex(node);
 
     /// <summary>Keras's text for a tensor of this session.</summary>
     public string Describe(TensorRef t)

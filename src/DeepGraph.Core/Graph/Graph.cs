@@ -61,6 +61,18 @@ public sealed class Graph : IEquatable<Graph>
         return Nodes[tensor.Node];
     }
 
+    /// <summary>
+    /// The number Keras gives <paramref name="node"/> among its layer's calls in this graph:
+    /// 0, 1, … in creation order, or 1, 2, … for a model called as a layer (whose node 0 is its
+    /// own, internal one).
+    /// </summary>
+    public int CallIndex(int node)
+    {
+        var layer = Nodes[node].Layer;
+        int index = Nodes.Take(node).Count(n => n.Layer == layer);
+        return Layers[layer] is Model ? index + 1 : index;
+    }
+
     /// <summary>The shape of <paramref name="tensor"/>.</summary>
     public Shape ShapeOf(TensorRef tensor) => NodeOf(tensor).OutputShapes[tensor.Index];
 

@@ -13,9 +13,7 @@ public abstract record ElementwiseMerge : Layer
         var first = inputs[0];
         foreach (var other in inputs.Skip(1))
         {
-            bool compatible = other.Rank == first.Rank &&
-                Enumerable.Range(1, first.Rank - 1).All(a => first[a] is null || other[a] is null || first[a] == other[a]);
-            if (!compatible)
+            if (!first.WithoutBatch.IsCompatibleWith(other.WithoutBatch))
                 throw Error($"Inputs have incompatible shapes. Received shapes {first} and {other}");
         }
         // Where one input leaves a dimension unknown, another may know it.

@@ -127,12 +127,7 @@ public sealed record Model : Layer
     /// The number Keras gives <paramref name="node"/> among its layer's calls in this model:
     /// 0, 1, … in creation order, or 1, 2, … for a nested model (whose node 0 is its own, internal one).
     /// </summary>
-    public int NodeIndex(int node)
-    {
-        var layer = Graph.Nodes[node].Layer;
-        int index = Graph.Nodes.Take(node).Count(n => n.Layer == layer);
-        return Graph.Layers[layer] is Model ? index + 1 : index;
-    }
+    public int NodeIndex(int node) => Graph.CallIndex(node);
 
     /// <summary>This model with some of its layers' records replaced (same ids), e.g. after training or freezing.</summary>
     public Model WithLayers(IEnumerable<Layer> records) =>
@@ -164,8 +159,7 @@ public sealed record Model : Layer
         {
             var expected = Graph.ShapeOf(Inputs[i]);
             var got = inputs[i];
-            bool fits = got.Rank == expected.Rank && Enumerable.Range(0, got.Rank).All(a => expected[a] is null || got[a] is null || expected[a] == got[a]);
-            if (!fits)
+            if (!expected.IsCompatibleWith(got))
                 throw Error($"Input {i} of layer \"{Name}\" is incompatible with the layer: expected shape={expected}, found shape={got}");
             shapes[Inputs[i]] = got;
         }

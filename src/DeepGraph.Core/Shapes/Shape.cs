@@ -79,6 +79,15 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int?>
         return p;
     }
 
+    /// <summary>True when both shapes have the same rank and every dimension is equal or unknown in either.</summary>
+    public bool IsCompatibleWith(Shape other)
+    {
+        if (other.Rank != Rank) return false;
+        for (int a = 0; a < dims.Length; a++)
+            if (dims[a] is int d && other.dims[a] is int e && d != e) return false;
+        return true;
+    }
+
     /// <summary>The dimensions as integers.</summary>
     /// <exception cref="InvalidOperationException">A dimension is unknown.</exception>
     public int[] ToArray()
