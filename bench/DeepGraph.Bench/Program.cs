@@ -14,7 +14,11 @@ switch (mode)
         return ModelBench.SModelTime(args[1..]);
     case "smodel-rss":
         return ModelBench.SModelRss(args[1..]);
+    case "train":
+        return TrainBench.Run(args[1..]);
+    case "train-rss":
+        return TrainBench.Rss(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train");
         return 2;
 }

@@ -103,6 +103,9 @@ public class Model : Layer
         }
     }
 
+    /// <summary>Set by a callback to end <c>Fit</c> after the current batch (Keras's <c>model.stop_training</c>).</summary>
+    public bool StopTraining { get; set; }
+
     /// <summary>The model's layers (Keras's <c>model.layers</c>): by decreasing depth from the outputs, input layers first.</summary>
     public virtual IReadOnlyList<Layer> Layers => layers;
 

@@ -9,7 +9,12 @@ namespace DeepGraph.Core;
 /// <param name="Seed">The seed of this pass's randomness (Dropout masks).</param>
 /// <param name="Parallelism">How many threads kernels that split their own work may use (0: one per core).</param>
 /// <param name="Im2ColOnly">Convolutions always take im2col + GEMM, never the implicit-GEMM kernel (to test and compare the two).</param>
-public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false)
+/// <param name="Frozen">
+/// True inside a model whose <c>Trainable</c> flag is off: layers that behave differently in
+/// training by their own trainability (BatchNormalization, which Keras runs in inference mode
+/// when frozen) behave as frozen. Dropout is not affected.
+/// </param>
+public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false, bool Frozen = false)
 {
     /// <summary><see cref="Parallelism"/> with 0 resolved to the number of cores.</summary>
     public int Threads => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;

@@ -32,4 +32,31 @@ public sealed record Activation : Layer
         inputs[0].Span.CopyTo(y);
         Activate.InPlace(Function, y, inputs[0].Shape[-1]!.Value);
     }
+
+    /// <summary>
+    /// Adds dy ⊙ f′(x) to the input gradient (<see cref="ActivationGrad"/>; from the output, and
+    /// from the input for the activations whose derivative needs it). Nothing is saved: the
+    /// call's input and output are all it reads.
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        var dy = args.OutputGrads[0].Span;
+        if (Function == "linear")
+        {
+            TensorPrimitives.Add(dx.Span, dy, dx.Data);
+            return;
+        }
+        var local = context.Pool.Rent(dy.Length);
+        try
+        {
+            var x = ActivationGrad.NeedsInput(Function) ? args.Inputs[0].Span : default;
+            ActivationGrad.Backward(Function, x, args.Outputs[0].Span, dy, local, args.Inputs[0].Shape[-1]!.Value);
+            TensorPrimitives.Add(dx.Span, local, dx.Data);
+        }
+        finally
+        {
+            context.Pool.Return(local);
+        }
+    }
 }

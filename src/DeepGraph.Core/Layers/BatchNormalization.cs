@@ -96,14 +96,10 @@ public sealed record BatchNormalization : WeightedLayer
     /// </summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var shape = inputs[0].Shape;
-        int axis = shape.Axis(Axis), features = shape[axis]!.Value;
-        int inner = (int)shape.Product(axis + 1)!.Value;
-        int p = 0;
-        var gamma = Scale ? Params[p++].Span : default;
-        var beta = Center ? Params[p++].Span : default;
-        var mean = Params[p++].Span;
-        var variance = Params[p].Span;
+        var (_, features, inner) = Layout(inputs[0].Shape);
+        var (gammaWeight, betaWeight, meanWeight, varianceWeight) = Parts();
+        ReadOnlySpan<float> gamma = gammaWeight is null ? default : gammaWeight.Span, beta = betaWeight is null ? default : betaWeight.Span;
+        ReadOnlySpan<float> mean = meanWeight.Span, variance = varianceWeight.Span;
         var scale = new float[features];
         var shift = new float[features];
         for (int f = 0; f < features; f++)
@@ -112,8 +108,218 @@ public sealed record BatchNormalization : WeightedLayer
             scale[f] = (float)s;
             shift[f] = (float)((Center ? beta[f] : 0.0) - mean[f] * s);
         }
+        Apply(inputs[0].Span, outputs[0].Data, scale, shift, inner);
+    }
+
+    /// <summary>
+    /// True when a training pass in <paramref name="context"/> normalises with the batch's own
+    /// statistics: training, and neither this layer nor an enclosing model frozen (Keras runs a
+    /// frozen BatchNormalization in inference mode).
+    /// </summary>
+    private bool UsesBatchStatistics(ForwardContext context) => context.Training && Trainable && !context.Frozen;
+
+    /// <summary>
+    /// The forward pass of a training step. In training mode (<see cref="ForwardContext.Training"/>,
+    /// the layer <see cref="Layer.Trainable"/> and the context not <see cref="ForwardContext.Frozen"/>), normalises
+    /// with the batch's per-feature mean and biased variance (over every axis but
+    /// <see cref="Axis"/>, accumulated in float64, as Keras 3) and saves them: two tensors of
+    /// shape (C), mean then variance, which <see cref="Backward"/> and
+    /// <see cref="WithMovingStatistics"/> read. Otherwise runs <see cref="Forward"/> (the moving
+    /// statistics) and saves nothing.
+    /// </summary>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        if (!UsesBatchStatistics(context))
+        {
+            Forward(context, inputs, outputs);
+            return [];
+        }
+        var (outer, features, inner) = Layout(inputs[0].Shape);
         var x = inputs[0].Span;
-        var y = outputs[0].Data.AsSpan();
+        long count = (long)outer * inner;
+        var sum = new double[features];
+        for (int o = 0, start = 0; o < outer; o++)
+            for (int f = 0; f < features; f++, start += inner)
+            {
+                double s = 0;
+                foreach (float v in x.Slice(start, inner)) s += v;
+                sum[f] += s;
+            }
+        var mean = new double[features];
+        for (int f = 0; f < features; f++) mean[f] = sum[f] / count;
+        var squares = new double[features];
+        for (int o = 0, start = 0; o < outer; o++)
+            for (int f = 0; f < features; f++, start += inner)
+            {
+                double s = 0, m = mean[f];
+                foreach (float v in x.Slice(start, inner)) s += (v - m) * (v - m);
+                squares[f] += s;
+            }
+
+        var (gammaWeight, betaWeight, _, _) = Parts();
+        ReadOnlySpan<float> gamma = gammaWeight is null ? default : gammaWeight.Span, beta = betaWeight is null ? default : betaWeight.Span;
+        var savedMean = context.Pool.RentTensor(Shape.Known(features));
+        var savedVariance = context.Pool.RentTensor(Shape.Known(features));
+        var scale = new float[features];
+        var shift = new float[features];
+        for (int f = 0; f < features; f++)
+        {
+            double variance = squares[f] / count;
+            savedMean.Data[f] = (float)mean[f];
+            savedVariance.Data[f] = (float)variance;
+            double s = (Scale ? gamma[f] : 1.0) / Math.Sqrt(variance + Epsilon);
+            scale[f] = (float)s;
+            shift[f] = (float)((Center ? beta[f] : 0.0) - mean[f] * s);
+        }
+        Apply(x, outputs[0].Data, scale, shift, inner);
+        return [savedMean, savedVariance];
+    }
+
+    /// <summary>
+    /// Adds the gradients of the input, gamma and beta (those asked for; the moving statistics
+    /// have none). With the batch statistics <see cref="ForwardTrain"/> saved, x̂ = (x − μ)/σ and
+    /// over the N values of each feature: dβ = Σ dy, dγ = Σ dy·x̂,
+    /// dx = γ/σ · (dy − Σ dy / N − x̂ · Σ dy·x̂ / N). In inference form (nothing saved) the layer
+    /// is affine: dx = dy · γ / √(moving_variance + ε).
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var shape = args.Inputs[0].Shape;
+        var (outer, features, inner) = Layout(shape);
+        var (gammaWeight, _, movingMean, movingVariance) = Parts();
+        ReadOnlySpan<float> gamma = gammaWeight is null ? default : gammaWeight.Span;
+        bool batch = args.Saved.Count > 0;
+        if (batch && (args.Saved.Count != 2 || args.Saved[0].Length != features || args.Saved[1].Length != features))
+            throw new ArgumentException($"Layer \"{Name}\": Backward expects the two (mean, variance) tensors of {features} values ForwardTrain saves.", nameof(args));
+        var meanSource = batch ? args.Saved[0].Span : movingMean.Span;
+        var varianceSource = batch ? args.Saved[1].Span : movingVariance.Span;
+        var mean = new double[features];
+        var inverseStd = new double[features];
+        for (int f = 0; f < features; f++)
+        {
+            mean[f] = meanSource[f];
+            inverseStd[f] = 1.0 / Math.Sqrt(varianceSource[f] + Epsilon);
+        }
+
+        int p = 0;
+        var gammaGrad = Scale ? ParamGrad(args, p++) : null;
+        var betaGrad = Center ? ParamGrad(args, p++) : null;
+        var dx = args.InputGrads[0];
+        var x = args.Inputs[0].Span;
+        var dy = args.OutputGrads[0].Span;
+
+        // Σ dy and Σ dy·x̂ per feature: what dγ and dβ are, and what the batch form of dx subtracts.
+        bool needSums = gammaGrad is not null || betaGrad is not null || (batch && dx is not null);
+        var sumDy = new double[features];
+        var sumDyXhat = new double[features];
+        if (needSums)
+        {
+            for (int o = 0, start = 0; o < outer; o++)
+                for (int f = 0; f < features; f++, start += inner)
+                {
+                    double m = mean[f], sd = 0, sdx = 0;
+                    var xs = x.Slice(start, inner);
+                    var ds = dy.Slice(start, inner);
+                    for (int k = 0; k < xs.Length; k++)
+                    {
+                        sd += ds[k];
+                        sdx += ds[k] * (xs[k] - m);
+                    }
+                    sumDy[f] += sd;
+                    sumDyXhat[f] += sdx * inverseStd[f];
+                }
+        }
+        if (gammaGrad is not null)
+            for (int f = 0; f < features; f++) gammaGrad.Data[f] += (float)sumDyXhat[f];
+        if (betaGrad is not null)
+            for (int f = 0; f < features; f++) betaGrad.Data[f] += (float)sumDy[f];
+        if (dx is null) return;
+
+        // dx = a·dy + b·(x − μ) + c per feature (batch form: a = γ/σ, b = −a·Σdy·x̂/(N·σ), c = −a·Σdy/N).
+        long count = (long)outer * inner;
+        var a = new float[features];
+        var b = new float[features];
+        var c = new float[features];
+        var mu = new float[features];
+        for (int f = 0; f < features; f++)
+        {
+            double g = (Scale ? gamma[f] : 1.0) * inverseStd[f];
+            a[f] = (float)g;
+            mu[f] = (float)mean[f];
+            if (batch)
+            {
+                b[f] = (float)(-g * sumDyXhat[f] / count * inverseStd[f]);
+                c[f] = (float)(-g * sumDy[f] / count);
+            }
+        }
+        var d = dx.Data.AsSpan();
+        for (int o = 0, start = 0; o < outer; o++)
+            for (int f = 0; f < features; f++, start += inner)
+            {
+                var xs = x.Slice(start, inner);
+                var ds = dy.Slice(start, inner);
+                var dst = d.Slice(start, inner);
+                float af = a[f], bf = b[f], cf = c[f], mf = mu[f];
+                if (batch)
+                    for (int k = 0; k < dst.Length; k++) dst[k] += af * ds[k] + bf * (xs[k] - mf) + cf;
+                else
+                    TensorPrimitives.MultiplyAdd(ds, af, dst, dst);
+            }
+    }
+
+    /// <summary>
+    /// The layer after one training step's update of its moving statistics, from what
+    /// <see cref="ForwardTrain"/> saved: moving_mean ← momentum · moving_mean + (1 − momentum) · batch mean,
+    /// and the same for moving_variance with the batch's biased variance (Keras 3). New tensors;
+    /// this record's are unchanged. Returns this record itself when the pass ran in inference
+    /// form (frozen: nothing saved).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="saved"/> is not what <see cref="ForwardTrain"/> saves for this layer.</exception>
+    public BatchNormalization WithMovingStatistics(IReadOnlyList<Tensor> saved)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        if (saved.Count == 0) return this;
+        int? features = Features;
+        if (features is null || saved.Count != 2 || saved[0].Length != features || saved[1].Length != features)
+            throw new ArgumentException($"Layer \"{Name}\": expected the (mean, variance) tensors of {features} values ForwardTrain saves, got {saved.Count} tensors.", nameof(saved));
+        int at = (Scale ? 1 : 0) + (Center ? 1 : 0);
+        var mean = new float[features.Value];
+        var variance = new float[features.Value];
+        ReadOnlySpan<float> oldMean = Params[at].Span, oldVariance = Params[at + 1].Span, batchMean = saved[0].Span, batchVariance = saved[1].Span;
+        for (int f = 0; f < mean.Length; f++)
+        {
+            mean[f] = (float)(Momentum * oldMean[f] + (1 - Momentum) * batchMean[f]);
+            variance[f] = (float)(Momentum * oldVariance[f] + (1 - Momentum) * batchVariance[f]);
+        }
+        var values = Params.ToArray();
+        values[at] = Tensor.Own(mean, Params[at].Shape);
+        values[at + 1] = Tensor.Own(variance, Params[at + 1].Shape);
+        return this with { Params = EquatableArray.Of(values) };
+    }
+
+    private static Tensor? ParamGrad(BackwardArgs args, int index) => index < args.ParamGrads.Count ? args.ParamGrads[index] : null;
+
+    /// <summary>The input as (outer, features, inner): the values before the feature axis, along it, and after it.</summary>
+    private (int Outer, int Features, int Inner) Layout(Shape shape)
+    {
+        int axis = shape.Axis(Axis), features = shape[axis]!.Value;
+        int inner = (int)shape.Product(axis + 1)!.Value;
+        return ((int)(shape.Product(0)!.Value / ((long)features * inner)), features, inner);
+    }
+
+    /// <summary>gamma and beta (empty when the layer has none), moving mean and moving variance.</summary>
+    private (Tensor? Gamma, Tensor? Beta, Tensor Mean, Tensor Variance) Parts()
+    {
+        int p = 0;
+        var gamma = Scale ? Params[p++] : null;
+        var beta = Center ? Params[p++] : null;
+        return (gamma, beta, Params[p], Params[p + 1]);
+    }
+
+    /// <summary>y = x · scale + shift per feature, the features' runs of <paramref name="inner"/> values in turn.</summary>
+    private static void Apply(ReadOnlySpan<float> x, Span<float> y, float[] scale, float[] shift, int inner)
+    {
+        int features = scale.Length;
         if (inner == 1)
         {
             for (int start = 0; start < x.Length; start += features)

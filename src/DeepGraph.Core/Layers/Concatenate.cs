@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -68,6 +70,28 @@ public sealed record Concatenate : Layer
             for (int i = 0; i < inputs.Count; i++)
             {
                 inputs[i].Span.Slice(o * blocks[i], blocks[i]).CopyTo(y[offset..]);
+                offset += blocks[i];
+            }
+    }
+
+    /// <summary>Adds each input's blocks of the output gradient, the reverse of <see cref="Forward"/>'s copies.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var inputs = args.Inputs;
+        var first = inputs[0].Shape;
+        int axis = first.Axis(Axis);
+        int outer = (int)first.Product(0)!.Value / (int)first.Product(axis)!.Value;
+        var blocks = inputs.Select(t => (int)t.Shape.Product(axis)!.Value).ToArray();
+        var dy = args.OutputGrads[0].Span;
+        int offset = 0;
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (args.InputGrads[i] is { } dx)
+                {
+                    var dst = dx.Data.AsSpan(o * blocks[i], blocks[i]);
+                    TensorPrimitives.Add(dst, dy.Slice(offset, blocks[i]), dst);
+                }
                 offset += blocks[i];
             }
     }

@@ -89,18 +89,21 @@ public sealed record Conv2D : WeightedLayer
     /// pixels so the patch matrix stays under <see cref="Im2ColBudget"/> floats; a pointwise
     /// (1×1, stride 1) convolution multiplies the input directly.
     /// </summary>
-    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        Compute(context, inputs[0], outputs[0], Activation);
+
+    private void Compute(ForwardContext context, Tensor input, Tensor output, string activation)
     {
-        var g = Window2D.Of(inputs[0].Shape, KernelSize, Strides, DilationRate, Padding);
+        var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var kernel = Params[0].Span;
-        var x = inputs[0].Span;
-        var y = outputs[0].Data.AsSpan();
+        var x = input.Span;
+        var y = output.Data.AsSpan();
         int k = g.PatchSize;
         if (UseDirect(g, context))
         {
-            bool relu = Activation == "relu";
+            bool relu = activation == "relu";
             DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads, relu);
-            if (!relu) Activate.InPlace(Activation, y, Filters);
+            if (!relu) Activate.InPlace(activation, y, Filters);
             return;
         }
         if (g.IsPointwise)
@@ -109,7 +112,7 @@ public sealed record Conv2D : WeightedLayer
         }
         else
         {
-            int tile = Math.Clamp(Im2ColBudget / k, 1, g.Rows);
+            int tile = Tile(g);
             var cols = context.Pool.Rent(tile * k);
             try
             {
@@ -126,7 +129,66 @@ public sealed record Conv2D : WeightedLayer
             }
         }
         if (UseBias) Bias.AddToRows(y, Params[1].Span);
-        Activate.InPlace(Activation, y, Filters);
+        Activate.InPlace(activation, y, Filters);
+    }
+
+    /// <summary>Output pixels per im2col tile: as many as fit <see cref="Im2ColBudget"/>.</summary>
+    private static int Tile(in Window2D g) => Math.Clamp(Im2ColBudget / g.PatchSize, 1, g.Rows);
+
+    /// <summary>Like <see cref="Forward"/>; saves the pre-activation when the activation's derivative needs it (swish, gelu).</summary>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        FusedActivation.ForwardTrain(Activation, context, outputs[0], Filters,
+            () => Compute(context, inputs[0], outputs[0], Activation), () => Compute(context, inputs[0], outputs[0], "linear"));
+
+    /// <summary>
+    /// dZ = dY ⊙ activation′; then per tile of output pixels, with the same bounded im2col
+    /// workspace as the forward pass: dW += colsᵀ·dZ, and dX += col2im(dZ·Wᵀ); db += Σ rows of dZ.
+    /// A pointwise convolution multiplies the input and its gradient directly.
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var input = args.Inputs[0];
+        var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
+        var kernel = Params[0].Span;
+        var x = input.Span;
+        int k = g.PatchSize;
+        using var dz = FusedActivation.Gradient(Activation, context, args, Filters);
+        var dZ = dz.Span;
+        var dW = args.ParamGrads[0];
+        var dX = args.InputGrads[0];
+        if (UseBias && args.ParamGrads[1] is { } db) Bias.AddColumnSums(dZ, db.Data);
+        if (g.IsPointwise)
+        {
+            if (dW is not null) context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
+            if (dX is not null) context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
+            return;
+        }
+        if (dW is null && dX is null) return;
+        int tile = Tile(g);
+        var cols = context.Pool.Rent(tile * k);
+        try
+        {
+            for (int start = 0; start < g.Rows; start += tile)
+            {
+                int rows = Math.Min(tile, g.Rows - start);
+                var dzTile = dZ.Slice(start * Filters, rows * Filters);
+                var c = cols.AsSpan(0, rows * k);
+                if (dW is not null)
+                {
+                    Spatial.Im2Col(x, g, start, rows, c);
+                    context.Gemm.Sgemm(true, false, k, Filters, rows, 1f, c, k, dzTile, Filters, 1f, dW.Data, Filters);
+                }
+                if (dX is not null)
+                {
+                    context.Gemm.Sgemm(false, true, rows, k, Filters, 1f, dzTile, Filters, kernel, Filters, 0f, c, k);
+                    ConvGrad.Col2Im(c, g, start, rows, dX.Data);
+                }
+            }
+        }
+        finally
+        {
+            context.Pool.Return(cols);
+        }
     }
 
     /// <summary>

@@ -78,4 +78,35 @@ public sealed record Dense : WeightedLayer
         if (UseBias) Bias.AddToRows(y, Params[1].Span);
         Activate.InPlace(Activation, y, Units);
     }
+
+    /// <summary>Like <see cref="Forward"/>; saves the pre-activation when the activation's derivative needs it (swish, gelu).</summary>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
+        FusedActivation.ForwardTrain(Activation, context, outputs[0], Units, () => Forward(context, inputs, outputs), () => ForwardLinear(context, inputs, outputs));
+
+    private void ForwardLinear(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        var kernel = Params[0];
+        int inDim = kernel.Shape[0]!.Value;
+        int rows = inputs[0].Length / inDim;
+        var y = outputs[0].Data.AsSpan();
+        context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
+        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+    }
+
+    /// <summary>dZ = dY ⊙ activation′; dW += xᵀ·dZ; db += Σ rows of dZ; dX += dZ·Wᵀ.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var kernel = Params[0];
+        int inDim = kernel.Shape[0]!.Value;
+        var x = args.Inputs[0].Span;
+        int rows = x.Length / inDim;
+        using var dz = FusedActivation.Gradient(Activation, context, args, Units);
+        var dZ = dz.Span;
+        if (args.ParamGrads[0] is { } dW)
+            context.Gemm.Sgemm(true, false, inDim, Units, rows, 1f, x, inDim, dZ, Units, 1f, dW.Data, Units);
+        if (UseBias && args.ParamGrads[1] is { } db)
+            Bias.AddColumnSums(dZ, db.Data);
+        if (args.InputGrads[0] is { } dX)
+            context.Gemm.Sgemm(false, true, rows, inDim, Units, 1f, dZ, Units, kernel.Span, Units, 1f, dX.Data, inDim);
+    }
 }

@@ -78,9 +78,53 @@ public sealed record Dropout : Layer
         }
         if (NoiseShape is not null)
             throw new NotSupportedException($"Layer \"{Name}\": training with a noise_shape is not supported yet.");
-        var rng = new MathNet.Numerics.Random.Xoshiro256StarStar(Seeds.Derive(context.Seed, Seed ?? StableHash(Name)), threadSafe: false);
+        var rng = MaskStream(context);
         float scale = (float)(1.0 / (1.0 - Rate));
         for (int i = 0; i < x.Length; i++) y[i] = rng.NextDouble() < Rate ? 0f : x[i] * scale;
+    }
+
+    /// <summary>The random stream of this pass's mask: the same draws for <see cref="Forward"/> and <see cref="ForwardTrain"/>.</summary>
+    private MathNet.Numerics.Random.Xoshiro256StarStar MaskStream(ForwardContext context) =>
+        new(Seeds.Derive(context.Seed, Seed ?? StableHash(Name)), threadSafe: false);
+
+    /// <summary>
+    /// <see cref="Forward"/>, saving the mask it applied (each value 0 or 1/(1 − rate), drawn as
+    /// <see cref="Forward"/> draws it, so both give the same output). Nothing is saved when the
+    /// layer passes its input through (not training, or rate 0).
+    /// </summary>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        if (!context.Training || Rate == 0)
+        {
+            Forward(context, inputs, outputs);
+            return [];
+        }
+        if (NoiseShape is not null)
+            throw new NotSupportedException($"Layer \"{Name}\": training with a noise_shape is not supported yet.");
+        var x = inputs[0].Span;
+        var y = outputs[0].Data.AsSpan();
+        var maskTensor = context.Pool.RentTensor(inputs[0].Shape);
+        var mask = maskTensor.Data.AsSpan();
+        var rng = MaskStream(context);
+        float scale = (float)(1.0 / (1.0 - Rate));
+        for (int i = 0; i < x.Length; i++)
+        {
+            bool drop = rng.NextDouble() < Rate;
+            mask[i] = drop ? 0f : scale;
+            y[i] = drop ? 0f : x[i] * scale;
+        }
+        return [maskTensor];
+    }
+
+    /// <summary>Adds the output gradient times the saved mask (the output gradient itself when nothing was dropped) to the input gradient.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        var dy = args.OutputGrads[0].Span;
+        if (args.Saved.Count == 0)
+            System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, dy, dx.Data);
+        else
+            System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(dy, args.Saved[0].Span, dx.Span, dx.Data);
     }
 
     /// <summary>FNV-1a of the name: the same in every process (string.GetHashCode is randomised per process, which made masks irreproducible).</summary>

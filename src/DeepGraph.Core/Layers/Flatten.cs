@@ -28,4 +28,11 @@ public sealed record Flatten : Layer
     /// <summary>Never called: a flattened tensor is a view of its input.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         inputs[0].Span.CopyTo(outputs[0].Data);
+
+    /// <summary>Adds the output gradient, in the input's shape (same values in the same order), to the input gradient.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, args.OutputGrads[0].Span, dx.Data);
+    }
 }

@@ -31,4 +31,15 @@ public abstract record GlobalPooling2D : Layer
         var s = inputs[0].Shape;
         Spatial.GlobalPool(IsMax, inputs[0].Span, s[0]!.Value, s[1]!.Value * s[2]!.Value, s[3]!.Value, outputs[0].Data);
     }
+
+    /// <summary>
+    /// Adds each channel's output gradient to the input: max pooling all of it to the first
+    /// pixel holding the maximum, average pooling a share 1/(h·w) to every pixel.
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        var s = args.Inputs[0].Shape;
+        SpatialGrad.GlobalPoolBackward(IsMax, args.Inputs[0].Span, args.OutputGrads[0].Span, s[0]!.Value, s[1]!.Value * s[2]!.Value, s[3]!.Value, dx.Data);
+    }
 }

@@ -11,6 +11,36 @@ public readonly record struct LayerId(long Value)
     public override string ToString() => $"#{Value}";
 }
 
+/// <summary>
+/// What a layer's <see cref="Layer.Backward"/> reads and writes for one call: the call's
+/// inputs and outputs from the forward pass, what <see cref="Layer.ForwardTrain"/> saved, the
+/// gradient of the loss with respect to each output, and the buffers it adds gradients into.
+/// </summary>
+public sealed class BackwardArgs
+{
+    /// <summary>The call's inputs, as the forward pass saw them.</summary>
+    public required IReadOnlyList<Tensor> Inputs { get; init; }
+
+    /// <summary>The call's outputs, as the forward pass computed them.</summary>
+    public required IReadOnlyList<Tensor> Outputs { get; init; }
+
+    /// <summary>What <see cref="Layer.ForwardTrain"/> returned for this call.</summary>
+    public required IReadOnlyList<Tensor> Saved { get; init; }
+
+    /// <summary>d(loss)/d(output k), one per output, with the output's shape.</summary>
+    public required IReadOnlyList<Tensor> OutputGrads { get; init; }
+
+    /// <summary>Buffers to add d(loss)/d(input k) into, with the input's shape; null where no gradient is needed.</summary>
+    public required IReadOnlyList<Tensor?> InputGrads { get; init; }
+
+    /// <summary>
+    /// Buffers to add d(loss)/d(weight i) into, in the order of the layer's weights, each with
+    /// the weight's shape; null where none is needed (a frozen layer, a non-trainable weight such
+    /// as a moving mean). Empty for a layer without weights.
+    /// </summary>
+    public required IReadOnlyList<Tensor?> ParamGrads { get; init; }
+}
+
 /// <summary>One weight of a built layer: its role (<c>kernel</c>, <c>bias</c>, <c>moving_mean</c> …), value and whether training changes it.</summary>
 public sealed record Weight(string Role, Tensor Value, bool Trainable);
 
@@ -70,6 +100,31 @@ public abstract record Layer
     /// call <see cref="Forward"/>.
     /// </summary>
     public virtual bool ForwardIsView(ForwardContext context) => false;
+
+    /// <summary>
+    /// The forward pass of a training step: computes the outputs as <see cref="Forward"/> does
+    /// (with <see cref="ForwardContext.Training"/> set) and returns what <see cref="Backward"/>
+    /// will need beyond the inputs and outputs (a pre-activation, a dropout mask, batch
+    /// statistics). Saved tensors are rented from <see cref="ForwardContext.Pool"/>; the trainer
+    /// gives them back after the backward pass. The default saves nothing.
+    /// </summary>
+    public virtual IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        Forward(context, inputs, outputs);
+        return [];
+    }
+
+    /// <summary>
+    /// The backward (vector-Jacobian) pass of one call: from the gradient of the loss with
+    /// respect to each output, <b>adds</b> the gradient with respect to each input into
+    /// <see cref="BackwardArgs.InputGrads"/> and with respect to each weight into
+    /// <see cref="BackwardArgs.ParamGrads"/> (both zeroed by the trainer before the first call
+    /// that adds into them, so that shared layers and tensors read twice sum their gradients).
+    /// A null buffer means that gradient is not needed and need not be computed.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The layer cannot be trained.</exception>
+    public virtual void Backward(ForwardContext context, BackwardArgs args) =>
+        throw new NotSupportedException($"Layer \"{Name}\" ({ClassName}) has no backward pass, so a model containing it cannot be trained.");
 
     /// <summary>The layer's weights in Keras's order; empty until built.</summary>
     public virtual IReadOnlyList<Weight> Weights => [];

@@ -35,6 +35,14 @@ public sealed record Add : ElementwiseMerge
         for (int i = 2; i < inputs.Count; i++) TensorPrimitives.Add(y, inputs[i].Span, y);
     }
 
+    /// <summary>Each input's gradient is the output's: adds it to every input gradient asked for.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var dy = args.OutputGrads[0].Span;
+        foreach (var dx in args.InputGrads)
+            if (dx is not null) TensorPrimitives.Add(dx.Span, dy, dx.Data);
+    }
+
     /// <inheritdoc/>
     public override string ClassName => "Add";
 }
@@ -48,6 +56,38 @@ public sealed record Multiply : ElementwiseMerge
         var y = outputs[0].Data.AsSpan();
         TensorPrimitives.Multiply(inputs[0].Span, inputs[1].Span, y);
         for (int i = 2; i < inputs.Count; i++) TensorPrimitives.Multiply(y, inputs[i].Span, y);
+    }
+
+    /// <summary>
+    /// Adds to input k's gradient the output gradient times the product of the other inputs
+    /// (formed without dividing, so zeros in the inputs are no trouble).
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        var inputs = args.Inputs;
+        var dy = args.OutputGrads[0].Span;
+        float[]? rented = null;
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            if (args.InputGrads[k] is not { } dx) continue;
+            if (inputs.Count == 2)
+            {
+                TensorPrimitives.FusedMultiplyAdd(dy, inputs[1 - k].Span, dx.Span, dx.Data);
+                continue;
+            }
+            rented ??= context.Pool.Rent(dy.Length);
+            var product = rented.AsSpan();
+            bool started = false;
+            for (int j = 0; j < inputs.Count; j++)
+            {
+                if (j == k) continue;
+                if (started) TensorPrimitives.Multiply(product, inputs[j].Span, product);
+                else TensorPrimitives.Multiply(dy, inputs[j].Span, product);
+                started = true;
+            }
+            TensorPrimitives.Add(dx.Span, product, dx.Data);
+        }
+        if (rented is not null) context.Pool.Return(rented);
     }
 
     /// <inheritdoc/>

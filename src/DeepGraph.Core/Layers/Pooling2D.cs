@@ -44,4 +44,16 @@ public abstract record Pooling2D : Layer
     /// <summary>Pools each window; padded cells never count.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         Spatial.Pool(IsMax, inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, context.Threads);
+
+    /// <summary>
+    /// Adds each window's output gradient to its input cells: max pooling all of it to the
+    /// window's maximum (the first in window order when cells tie, found again from the input),
+    /// average pooling an equal share to each cell inside the input.
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        var x = args.Inputs[0];
+        SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads);
+    }
 }

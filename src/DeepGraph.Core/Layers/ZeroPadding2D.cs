@@ -57,4 +57,13 @@ public sealed record ZeroPadding2D : Layer
         Spatial.ZeroPad(inputs[0].Span, s[0]!.Value, s[1]!.Value, s[2]!.Value, s[3]!.Value,
             Padding.Height.Top, Padding.Height.Bottom, Padding.Width.Left, Padding.Width.Right, outputs[0].Data);
     }
+
+    /// <summary>Adds the middle of the output gradient (the border's cells are constants) to the input gradient.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (args.InputGrads[0] is not { } dx) return;
+        var s = args.Inputs[0].Shape;
+        SpatialGrad.ZeroPadBackward(args.OutputGrads[0].Span, s[0]!.Value, s[1]!.Value, s[2]!.Value, s[3]!.Value,
+            Padding.Height.Top, Padding.Height.Bottom, Padding.Width.Left, Padding.Width.Right, dx.Data);
+    }
 }

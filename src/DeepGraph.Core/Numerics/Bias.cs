@@ -28,4 +28,27 @@ public static class Bias
         for (; start2 < y.Length; start2 += f)
             TensorPrimitives.Add(y.Slice(start2, f), bias, y.Slice(start2, f));
     }
+
+    /// <summary>Adds the column sums of <paramref name="y"/> (consecutive rows of bias.Length values) into <paramref name="bias"/>: a bias's gradient.</summary>
+    public static void AddColumnSums(ReadOnlySpan<float> y, Span<float> bias)
+    {
+        int f = bias.Length;
+        // Sum in a wide accumulator of whole rows first, so narrow rows do not pay a call per row.
+        int rowsPerChunk = Math.Max(1, Chunk / f);
+        int step = rowsPerChunk * f;
+        if (y.Length >= 2 * step)
+        {
+            var acc = new float[step];
+            int start = 0;
+            for (; start + step <= y.Length; start += step)
+                TensorPrimitives.Add(acc, y.Slice(start, step), acc);
+            for (int r = 0; r < rowsPerChunk; r++)
+                TensorPrimitives.Add(bias, acc.AsSpan(r * f, f), bias);
+            for (; start < y.Length; start += f)
+                TensorPrimitives.Add(bias, y.Slice(start, f), bias);
+            return;
+        }
+        for (int start = 0; start < y.Length; start += f)
+            TensorPrimitives.Add(bias, y.Slice(start, f), bias);
+    }
 }

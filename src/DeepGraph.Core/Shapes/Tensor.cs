@@ -101,7 +101,10 @@ public sealed class Tensor : IEquatable<Tensor>, IDisposable
     /// <summary>A tensor of <paramref name="shape"/> over the same values (a reshape without copying).</summary>
     internal Tensor View(Shape shape) => Own(data, shape);
 
-    private int finiteState; // 0 unknown, 1 finite, 2 not: values never change, so the answer is cached
+    private int finiteState; // 0 unknown, 1 finite, 2 not: values a user can see never change, so the answer is cached
+
+    /// <summary>Forgets cached facts about the values, after a trainer that owns this tensor has updated it in place.</summary>
+    internal void Changed() => finiteState = 0;
 
     /// <summary>True when no value is NaN or infinite (computed once).</summary>
     public bool IsFinite

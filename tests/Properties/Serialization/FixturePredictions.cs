@@ -39,7 +39,7 @@ public sealed class FixturePredictions
     }
 
     /// <summary>A tensor bundle: little-endian float32 values at each manifest entry's offset.</summary>
-    private static Tensor[] ReadBundle(string path, JsonArray manifest)
+    internal static Tensor[] ReadBundle(string path, JsonArray manifest)
     {
         var bytes = File.ReadAllBytes(path);
         return [.. manifest.Select(entry =>

@@ -1,0 +1,180 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace DeepGraph.Numerics;
+
+/// <summary>
+/// The backward pass of every activation of <see cref="Activate"/>: dx = dy ⊙ f′(x), computed
+/// from the output y = f(x) wherever the derivative can be written in y (so the pre-activation
+/// need not be kept), and from x for the few that cannot (swish/silu, gelu). At a kink the
+/// derivative taken is the one-sided value the formulas in y give (relu: 0 at 0).
+/// </summary>
+public static class ActivationGrad
+{
+    private const float SeluAlpha = 1.6732632423543772f, SeluScale = 1.0507009873554805f;
+
+    /// <summary>True when the derivative needs the pre-activation x (swish/silu, gelu); otherwise it is computed from y = f(x) alone.</summary>
+    /// <exception cref="ArgumentException">Unknown activation.</exception>
+    public static bool NeedsInput(string activation) => activation switch
+    {
+        "swish" or "silu" or "gelu" => true,
+        "linear" or "relu" or "relu6" or "sigmoid" or "tanh" or "softmax" or "exponential" or "hard_sigmoid"
+            or "softsign" or "softplus" or "elu" or "selu" or "leaky_relu" => false,
+        _ => throw new ArgumentException($"Unknown activation function: '{activation}'.", nameof(activation)),
+    };
+
+    /// <summary>
+    /// dx = dy ⊙ f′(x), computed from <paramref name="y"/> (and from <paramref name="x"/> when
+    /// <see cref="NeedsInput"/>; x may be empty otherwise). Softmax is the Jacobian-vector
+    /// product over rows of <paramref name="lastAxis"/> values: dx = y ⊙ (dy − Σ dy·y).
+    /// <paramref name="dx"/> may be the same span as <paramref name="dy"/> (in place); it is overwritten.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown activation, or spans of different lengths.</exception>
+    public static void Backward(string activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int lastAxis)
+    {
+        if (dy.Length != y.Length || dx.Length != y.Length)
+            throw new ArgumentException($"Activation gradient spans differ in length: y {y.Length}, dy {dy.Length}, dx {dx.Length}.", nameof(dx));
+        if (NeedsInput(activation) && x.Length != y.Length)
+            throw new ArgumentException($"The gradient of '{activation}' needs the pre-activation: x has {x.Length} values, y {y.Length}.", nameof(x));
+        switch (activation)
+        {
+            case "linear":
+                dy.CopyTo(dx);
+                return;
+            case "relu": Relu(y, dy, dx, 0f); return;
+            case "leaky_relu": Relu(y, dy, dx, 0.2f); return;
+            case "relu6": Relu6(y, dy, dx); return;
+            case "sigmoid": Sigmoid(y, dy, dx); return;
+            case "tanh": Tanh(y, dy, dx); return;
+            case "softmax": Softmax(y, dy, dx, lastAxis); return;
+            case "exponential": TensorPrimitives.Multiply(dy, y, dx); return;
+            case "hard_sigmoid":
+                for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f && y[i] < 1f ? 0.2f * dy[i] : 0f;
+                return;
+            case "swish":
+            case "silu":
+                for (int i = 0; i < dx.Length; i++)
+                {
+                    double v = x[i], s = 1.0 / (1.0 + Math.Exp(-v));
+                    dx[i] = (float)(dy[i] * s * (1.0 + v * (1.0 - s)));
+                }
+                return;
+            case "softsign":
+                for (int i = 0; i < dx.Length; i++)
+                {
+                    float a = 1f - MathF.Abs(y[i]);
+                    dx[i] = dy[i] * a * a;
+                }
+                return;
+            case "softplus":
+                // f′ = sigmoid(x) = 1 − e^(−y), in double so that a tiny y keeps its relative precision.
+                for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * (1.0 - Math.Exp(-(double)y[i])));
+                return;
+            case "elu":
+                for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] : dy[i] * (y[i] + 1f);
+                return;
+            case "selu":
+                for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] * SeluScale : dy[i] * (y[i] + SeluScale * SeluAlpha);
+                return;
+            case "gelu":
+                // Φ(x) + x·φ(x), the exact erf form.
+                for (int i = 0; i < dx.Length; i++)
+                {
+                    double v = x[i];
+                    double cdf = 0.5 * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(v / Math.Sqrt(2.0)));
+                    double pdf = Math.Exp(-0.5 * v * v) / Math.Sqrt(2.0 * Math.PI);
+                    dx[i] = (float)(dy[i] * (cdf + v * pdf));
+                }
+                return;
+            default:
+                throw new ArgumentException($"Unknown activation function: '{activation}'.", nameof(activation));
+        }
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else <paramref name="slope"/>·dy (relu: 0, leaky relu: 0.2).</summary>
+    private static void Relu(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float slope)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
+            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
+            var s = new Vector<float>(slope);
+            for (int v = 0; v < vdx.Length; v++)
+                vdx[v] = Vector.ConditionalSelect(Vector.GreaterThan(vy[v], Vector<float>.Zero), vdy[v], vdy[v] * s);
+            i = vdx.Length * Vector<float>.Count;
+        }
+        for (; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] : dy[i] * slope;
+    }
+
+    /// <summary>dx = dy where 0 &lt; y &lt; 6, else 0.</summary>
+    private static void Relu6(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
+            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
+            var six = new Vector<float>(6f);
+            for (int v = 0; v < vdx.Length; v++)
+            {
+                var inside = Vector.GreaterThan(vy[v], Vector<float>.Zero) & Vector.LessThan(vy[v], six);
+                vdx[v] = Vector.ConditionalSelect(inside, vdy[v], Vector<float>.Zero);
+            }
+            i = vdx.Length * Vector<float>.Count;
+        }
+        for (; i < dx.Length; i++) dx[i] = y[i] > 0f && y[i] < 6f ? dy[i] : 0f;
+    }
+
+    /// <summary>dx = dy·y·(1 − y).</summary>
+    private static void Sigmoid(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
+            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
+            for (int v = 0; v < vdx.Length; v++)
+                vdx[v] = vdy[v] * vy[v] * (Vector<float>.One - vy[v]);
+            i = vdx.Length * Vector<float>.Count;
+        }
+        for (; i < dx.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+    }
+
+    /// <summary>dx = dy·(1 − y²).</summary>
+    private static void Tanh(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
+            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
+            for (int v = 0; v < vdx.Length; v++)
+                vdx[v] = vdy[v] * (Vector<float>.One - vy[v] * vy[v]);
+            i = vdx.Length * Vector<float>.Count;
+        }
+        for (; i < dx.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+    }
+
+    /// <summary>Per row of <paramref name="row"/> values: dx = y ⊙ (dy − Σ dy·y).</summary>
+    private static void Softmax(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int row)
+    {
+        if (row <= 0 || y.Length % row != 0)
+            throw new ArgumentException($"Softmax rows of {row} values do not divide {y.Length} values.", nameof(row));
+        for (int start = 0; start < y.Length; start += row)
+        {
+            var yr = y.Slice(start, row);
+            var dyr = dy.Slice(start, row);
+            var dxr = dx.Slice(start, row);
+            float dot = TensorPrimitives.Dot(dyr, yr);
+            // dx = (dy − dot) ⊙ y, elementwise so that dx may be dy.
+            TensorPrimitives.Subtract(dyr, dot, dxr);
+            TensorPrimitives.Multiply(dxr, yr, dxr);
+        }
+    }
+}

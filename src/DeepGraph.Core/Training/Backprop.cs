@@ -1,0 +1,369 @@
+using System.Numerics.Tensors;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// The record of one training forward pass over a model: every call's outputs and what its
+/// layer saved, nested models' own tapes, and the buffers to give back. <see cref="Backprop.Backward"/>
+/// walks it in reverse. Disposing it returns every buffer to the pool.
+/// </summary>
+public sealed class Tape : IDisposable
+{
+    internal Tape(Model model, ForwardContext context)
+    {
+        Model = model;
+        Context = context;
+        Values = new Tensor[model.Graph.Nodes.Count][];
+        Saved = new IReadOnlyList<Tensor>[model.Graph.Nodes.Count];
+        Inner = new Tape?[model.Graph.Nodes.Count];
+    }
+
+    /// <summary>The model that ran.</summary>
+    public Model Model { get; }
+
+    /// <summary>The context it ran in (nested models run in one with <see cref="ForwardContext.Frozen"/> set when frozen).</summary>
+    public ForwardContext Context { get; }
+
+    internal Tensor[][] Values { get; }
+    internal IReadOnlyList<Tensor>[] Saved { get; }
+    internal Tape?[] Inner { get; }
+    internal HashSet<float[]> Rented { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The model's outputs, in output order (owned by the tape: copy what must outlive it).</summary>
+    public IReadOnlyList<Tensor> Outputs => [.. Model.Outputs.Select(t => Values[t.Node][t.Index])];
+
+    /// <summary>
+    /// Every stateful layer's record after this pass (BatchNormalization with its moving statistics
+    /// moved toward the batch's), nested models included, by layer id; calls in order, so a layer
+    /// called twice has seen both batches.
+    /// </summary>
+    public IReadOnlyDictionary<LayerId, Layer> StateUpdates()
+    {
+        var updates = new Dictionary<LayerId, Layer>();
+        Collect(updates);
+        return updates;
+    }
+
+    private void Collect(Dictionary<LayerId, Layer> updates)
+    {
+        foreach (var node in Model.Graph.Nodes)
+        {
+            if (Inner[node.Id] is { } inner)
+            {
+                inner.Collect(updates);
+                continue;
+            }
+            if (Model.Graph.Layers[node.Layer] is BatchNormalization bn)
+            {
+                var current = updates.TryGetValue(bn.Id, out var seen) ? (BatchNormalization)seen : bn;
+                var next = current.WithMovingStatistics(Saved[node.Id]);
+                if (!ReferenceEquals(next, current)) updates[bn.Id] = next;
+            }
+        }
+    }
+
+    /// <summary>Gives every buffer of the pass back to the pool.</summary>
+    public void Dispose()
+    {
+        foreach (var inner in Inner) inner?.Dispose();
+        foreach (var array in Rented) Context.Pool.Return(array);
+        Rented.Clear();
+    }
+}
+
+/// <summary>
+/// Gradients of the loss with respect to every trainable weight of a model, by layer id and
+/// weight index (a shared layer's calls summed into one entry). Null entries are weights that
+/// are not trained (frozen layers, moving statistics).
+/// </summary>
+public sealed class Gradients : IDisposable
+{
+    private readonly TensorPool pool;
+    private readonly Dictionary<LayerId, Tensor?[]> byLayer = [];
+
+    /// <summary>An empty set of gradients whose buffers come from <paramref name="pool"/>.</summary>
+    public Gradients(TensorPool pool) => this.pool = pool;
+
+    /// <summary>The layers that have gradients.</summary>
+    public IReadOnlyCollection<LayerId> Layers => byLayer.Keys;
+
+    /// <summary>The gradients of <paramref name="layer"/>'s weights in weight order (null: not trained), or null when it has none.</summary>
+    public IReadOnlyList<Tensor?>? Of(LayerId layer) => byLayer.GetValueOrDefault(layer);
+
+    /// <summary>The zeroed buffers a call of <paramref name="layer"/> adds its weight gradients into (created on first use).</summary>
+    internal Tensor?[] For(Layer layer, bool frozen)
+    {
+        if (byLayer.TryGetValue(layer.Id, out var existing)) return existing;
+        var weights = layer.Weights;
+        var grads = new Tensor?[weights.Count];
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (frozen || !weights[i].Trainable) continue;
+            var g = pool.RentTensor(weights[i].Value.Shape);
+            g.Data.AsSpan().Clear();
+            grads[i] = g;
+        }
+        byLayer[layer.Id] = grads;
+        return grads;
+    }
+
+    /// <summary>The global L2 norm of all gradients (for clipping and diagnostics).</summary>
+    public double GlobalNorm()
+    {
+        double sum = 0;
+        foreach (var g in byLayer.Values.SelectMany(x => x))
+            if (g is not null) sum += TensorPrimitives.SumOfSquares(g.Span);
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>True when every gradient is finite.</summary>
+    public bool AllFinite() => byLayer.Values.SelectMany(x => x).All(g => g is null || IsFinite(g.Span));
+
+    private static bool IsFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>Gives the buffers back to the pool.</summary>
+    public void Dispose()
+    {
+        foreach (var g in byLayer.Values.SelectMany(x => x))
+            if (g is not null) pool.Return(g.Data);
+        byLayer.Clear();
+    }
+}
+
+/// <summary>
+/// Reverse-mode differentiation over a model's graph: a training forward pass that keeps what
+/// the backward pass needs (<see cref="Forward"/>), then each call's vector-Jacobian product in
+/// reverse creation order (<see cref="Backward"/>), summing the gradients of tensors read
+/// several times and of shared layers. Nested models are differentiated through their own graphs.
+/// </summary>
+public static class Backprop
+{
+    /// <summary>Runs <paramref name="model"/> forward in training mode on <paramref name="inputs"/>, keeping every activation.</summary>
+    /// <exception cref="ShapeError">Wrong number of inputs or a shape the model cannot take.</exception>
+    public static Tape Forward(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
+    {
+        Executor.CheckInputs(model, inputs);
+        var tape = new Tape(model, context.Training ? context : context with { Training = true });
+        try
+        {
+            Run(tape, inputs);
+            return tape;
+        }
+        catch
+        {
+            tape.Dispose();
+            throw;
+        }
+    }
+
+    private static void Run(Tape tape, IReadOnlyList<Tensor> inputs)
+    {
+        var model = tape.Model;
+        var context = tape.Context;
+        var graph = model.Graph;
+        for (int i = 0; i < model.Inputs.Count; i++) tape.Values[model.Inputs[i].Node] = [inputs[i]];
+        foreach (var node in graph.Nodes)
+        {
+            var layer = graph.Layers[node.Layer];
+            if (layer is InputLayer) continue;
+            var args = new Tensor[node.Inputs.Count];
+            for (int k = 0; k < args.Length; k++) args[k] = tape.Values[node.Inputs[k].Node][node.Inputs[k].Index];
+            tape.Saved[node.Id] = [];
+            if (layer is Model inner)
+            {
+                var innerContext = inner.Trainable || context.Frozen ? context : context with { Frozen = true };
+                var innerTape = new Tape(inner, innerContext);
+                tape.Inner[node.Id] = innerTape;
+                Executor.CheckInputs(inner, args);
+                Run(innerTape, args);
+                tape.Values[node.Id] = [.. innerTape.Outputs];
+                continue;
+            }
+            var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+            if (layer.ForwardIsView(context))
+            {
+                tape.Values[node.Id] = [args[0].View(shapes[0])];
+                continue;
+            }
+            var outs = new Tensor[shapes.Count];
+            for (int k = 0; k < outs.Length; k++)
+            {
+                outs[k] = context.Pool.RentTensor(shapes[k]);
+                tape.Rented.Add(outs[k].Data);
+            }
+            tape.Values[node.Id] = outs;
+            var saved = layer.ForwardTrain(context, args, outs);
+            foreach (var s in saved) tape.Rented.Add(s.Data);
+            tape.Saved[node.Id] = saved;
+        }
+    }
+
+    /// <summary>
+    /// The backward pass over <paramref name="tape"/>: from d(loss)/d(output i) for each model
+    /// output (null for an output the loss does not read), adds every trainable weight's gradient
+    /// into <paramref name="gradients"/> and returns d(loss)/d(input i) for the inputs
+    /// <paramref name="inputsNeedGrad"/> asks for (null for the others). Returned tensors are the
+    /// caller's, over buffers of the tape's pool.
+    /// </summary>
+    public static Tensor?[] Backward(Tape tape, IReadOnlyList<Tensor?> outputGrads, Gradients gradients, IReadOnlyList<bool>? inputsNeedGrad = null)
+    {
+        var model = tape.Model;
+        var context = tape.Context;
+        var graph = model.Graph;
+        var nodes = graph.Nodes;
+        var pool = context.Pool;
+        if (outputGrads.Count != model.Outputs.Count)
+            throw new ArgumentException($"Model \"{model.Name}\" has {model.Outputs.Count} outputs but {outputGrads.Count} output gradients were given.", nameof(outputGrads));
+
+        // Which tensors need a gradient: those on a path from a trainable weight or a model input that asks for one.
+        var needs = new bool[nodes.Count];
+        for (int i = 0; i < model.Inputs.Count; i++)
+            needs[model.Inputs[i].Node] |= inputsNeedGrad is not null && inputsNeedGrad[i];
+        foreach (var node in nodes)
+        {
+            var layer = graph.Layers[node.Layer];
+            if (layer is InputLayer) continue;
+            needs[node.Id] = HasTrainable(layer, context.Frozen) || node.Inputs.Any(t => needs[t.Node]);
+        }
+
+        var grads = new Tensor?[nodes.Count][];
+        var owned = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < nodes.Count; i++) grads[i] = new Tensor?[tape.Values[i]?.Length ?? 1];
+
+        Tensor Accumulator(TensorRef t)
+        {
+            ref var slot = ref grads[t.Node][t.Index];
+            if (slot is null)
+            {
+                slot = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                slot.Data.AsSpan().Clear();
+                owned.Add(slot.Data);
+            }
+            return slot;
+        }
+
+        void AddInto(TensorRef t, Tensor value)
+        {
+            ref var slot = ref grads[t.Node][t.Index];
+            if (slot is null)
+            {
+                // First gradient for this tensor: take a copy the accumulator owns.
+                slot = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                value.Span.CopyTo(slot.Data);
+                owned.Add(slot.Data);
+            }
+            else
+            {
+                TensorPrimitives.Add(slot.Span, value.Span, slot.Data);
+            }
+        }
+
+        try
+        {
+            for (int i = 0; i < outputGrads.Count; i++)
+            {
+                if (outputGrads[i] is not { } g) continue;
+                var expected = tape.Values[model.Outputs[i].Node][model.Outputs[i].Index].Shape;
+                if (g.Shape != expected)
+                    throw new ArgumentException($"The gradient for output {i} of model \"{model.Name}\" has shape {g.Shape}, but the output has shape {expected}.", nameof(outputGrads));
+                AddInto(model.Outputs[i], g);
+            }
+
+            for (int n = nodes.Count - 1; n >= 0; n--)
+            {
+                var node = nodes[n];
+                var layer = graph.Layers[node.Layer];
+                if (layer is InputLayer || !needs[n] || Array.TrueForAll(grads[n], g => g is null)) continue;
+
+                var outGrads = new Tensor[grads[n].Length];
+                for (int k = 0; k < outGrads.Length; k++) outGrads[k] = grads[n][k] ?? Accumulator(new TensorRef(Model.ModelScope, n, k));
+                var inputs = node.Inputs.Select(t => tape.Values[t.Node][t.Index]).ToArray();
+
+                if (tape.Inner[n] is { } inner)
+                {
+                    var innerGrads = Backward(inner, outGrads, gradients, [.. node.Inputs.Select(t => needs[t.Node])]);
+                    for (int k = 0; k < innerGrads.Length; k++)
+                    {
+                        if (innerGrads[k] is not { } g) continue;
+                        AddInto(node.Inputs[k], g);
+                        pool.Return(g.Data);
+                    }
+                }
+                else if (layer.ForwardIsView(context) && inputs.Length == 1 && grads[node.Inputs[0].Node][node.Inputs[0].Index] is null)
+                {
+                    // The output was a view of the input: so is the gradient. This node's gradient is
+                    // not read again (its consumers have all run), so the input may take the buffer.
+                    if (needs[node.Inputs[0].Node])
+                        grads[node.Inputs[0].Node][node.Inputs[0].Index] = outGrads[0].View(inputs[0].Shape);
+                }
+                else
+                {
+                    var inputGrads = node.Inputs.Select(t => needs[t.Node] ? Accumulator(t) : null).ToArray();
+                    var paramGrads = layer.Weights.Count > 0 ? gradients.For(layer, context.Frozen) : [];
+                    layer.Backward(context, new BackwardArgs
+                    {
+                        Inputs = inputs,
+                        Outputs = tape.Values[n],
+                        Saved = tape.Saved[n],
+                        OutputGrads = outGrads,
+                        InputGrads = inputGrads,
+                        ParamGrads = paramGrads,
+                    });
+                }
+                // This node's output gradients are spent: give back those no view still shares.
+                for (int k = 0; k < grads[n].Length; k++)
+                {
+                    var g = grads[n][k];
+                    grads[n][k] = null;
+                    if (g is not null && owned.Contains(g.Data) && !IsShared(grads, g.Data))
+                    {
+                        owned.Remove(g.Data);
+                        pool.Return(g.Data);
+                    }
+                }
+            }
+
+            var result = new Tensor?[model.Inputs.Count];
+            for (int i = 0; i < result.Length; i++)
+            {
+                if (inputsNeedGrad is null || !inputsNeedGrad[i]) continue;
+                var t = model.Inputs[i];
+                var g = grads[t.Node][t.Index];
+                if (g is null)
+                {
+                    g = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                    g.Data.AsSpan().Clear();
+                }
+                else
+                {
+                    owned.Remove(g.Data);
+                    grads[t.Node][t.Index] = null;
+                }
+                result[i] = g;
+            }
+            foreach (var array in owned) pool.Return(array);
+            return result;
+        }
+        catch
+        {
+            foreach (var array in owned) pool.Return(array);
+            throw;
+        }
+    }
+
+    private static bool IsShared(Tensor?[][] grads, float[] data)
+    {
+        foreach (var row in grads)
+            foreach (var g in row)
+                if (g is not null && ReferenceEquals(g.Data, data)) return true;
+        return false;
+    }
+
+    /// <summary>Whether a call of <paramref name="layer"/> has weights to train in this context.</summary>
+    internal static bool HasTrainable(Layer layer, bool frozen) => !frozen && layer.Weights.Any(w => w.Trainable);
+}

@@ -1,0 +1,281 @@
+using System.Globalization;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// A loss function, Keras's way: a per-sample loss reduced over the last axis (a mean, or a sum
+/// over classes for crossentropies), then averaged over every remaining position of the batch
+/// (Keras's <c>sum_over_batch_size</c>). Crossentropies on probabilities clip them to
+/// [ε, 1 − ε] with ε = 1e-7, as Keras and TensorFlow.js do.
+/// </summary>
+public abstract record Loss
+{
+    /// <summary>The clipping constant of crossentropies on probabilities (Keras's <c>backend.epsilon()</c>).</summary>
+    public const float Epsilon = 1e-7f;
+
+    /// <summary>Keras's name for the loss (<c>mean_squared_error</c> …).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// The loss by a Keras name or alias: <c>mse</c>/<c>mean_squared_error</c>, <c>mae</c>/<c>mean_absolute_error</c>,
+    /// <c>binary_crossentropy</c>, <c>categorical_crossentropy</c>, <c>sparse_categorical_crossentropy</c>, <c>huber</c>
+    /// (also TensorFlow.js's camelCase spellings).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static Loss Get(string name) => Names.SnakeCase(name ?? throw new ArgumentNullException(nameof(name))).Replace("__", "_") switch
+    {
+        "mse" or "mean_squared_error" => new MeanSquaredError(),
+        "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
+        "binary_crossentropy" or "bce" => new BinaryCrossentropy(),
+        "categorical_crossentropy" or "cce" => new CategoricalCrossentropy(),
+        "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(),
+        "huber" or "huber_loss" => new Huber(),
+        _ => throw new ArgumentException($"Unknown loss function: '{name}'. Known: mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber.", nameof(name)),
+    };
+
+    /// <summary>
+    /// Checks that targets of shape <paramref name="target"/> fit predictions of shape
+    /// <paramref name="prediction"/> for this loss (the same shape, or the same without a trailing
+    /// 1; sparse crossentropy: one label per position).
+    /// </summary>
+    /// <exception cref="ShapeError">They do not; the message names the output, the loss and both shapes.</exception>
+    public virtual void CheckShapes(Shape prediction, Shape target, string output)
+    {
+        if (!SameUpToTrailingOne(prediction, target))
+            throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} but its target has shape {target}: loss {Name} needs targets of the output's shape.");
+    }
+
+    private protected static bool SameUpToTrailingOne(Shape a, Shape b)
+    {
+        var x = a.ToArray();
+        var y = b.ToArray();
+        if (x.Length == y.Length + 1 && x[^1] == 1) x = x[..^1];
+        else if (y.Length == x.Length + 1 && y[^1] == 1) y = y[..^1];
+        return x.SequenceEqual(y);
+    }
+
+    /// <summary>
+    /// The loss of predictions <paramref name="prediction"/> (rows of <paramref name="lastAxis"/>
+    /// values) against <paramref name="target"/>, averaged over the rows; writes
+    /// <paramref name="scale"/> × its gradient with respect to each prediction into <paramref name="gradient"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target is invalid for the loss (a label out of range).</exception>
+    public double Compute(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float scale)
+    {
+        int rows = prediction.Length / lastAxis;
+        double sum = Rows(prediction, target, lastAxis, gradient, scale / rows);
+        return sum / rows;
+    }
+
+    /// <summary>
+    /// Sums the per-row losses over all rows and writes <paramref name="gradScale"/> × the
+    /// gradient of that sum with respect to each prediction into <paramref name="gradient"/>.
+    /// </summary>
+    protected abstract double Rows(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float gradScale);
+
+    /// <summary>log of a probability clipped to [ε, 1 − ε], and d log/d p (0 where the clip is active).</summary>
+    private protected static (double Log, double Slope) ClippedLog(double p)
+    {
+        if (p < Epsilon) return (Math.Log(Epsilon), 0);
+        if (p > 1 - Epsilon) return (Math.Log(1 - Epsilon), 0);
+        return (Math.Log(p), 1 / p);
+    }
+}
+
+/// <summary>Mean squared error: mean over the last axis of (ŷ − y)².</summary>
+public sealed record MeanSquaredError : Loss
+{
+    /// <inheritdoc/>
+    public override string Name => "mean_squared_error";
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0;
+        float g = 2f * scale / last;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float e = p[i] - y[i];
+            sum += (double)e * e;
+            grad[i] = g * e;
+        }
+        return sum / last;
+    }
+}
+
+/// <summary>Mean absolute error: mean over the last axis of |ŷ − y|.</summary>
+public sealed record MeanAbsoluteError : Loss
+{
+    /// <inheritdoc/>
+    public override string Name => "mean_absolute_error";
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0;
+        float g = scale / last;
+        for (int i = 0; i < p.Length; i++)
+        {
+            float e = p[i] - y[i];
+            sum += Math.Abs(e);
+            grad[i] = g * MathF.Sign(e);
+        }
+        return sum / last;
+    }
+}
+
+/// <summary>Huber loss: ½e² where |e| ≤ δ, else δ(|e| − ½δ); mean over the last axis.</summary>
+/// <param name="Delta">Where the loss turns from quadratic to linear (Keras's default 1).</param>
+public sealed record Huber(double Delta = 1.0) : Loss
+{
+    /// <inheritdoc/>
+    public override string Name => "huber_loss";
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0, d = Delta;
+        float g = scale / last;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double e = (double)p[i] - y[i], a = Math.Abs(e);
+            sum += a <= d ? 0.5 * e * e : d * (a - 0.5 * d);
+            grad[i] = g * (float)(a <= d ? e : d * Math.Sign(e));
+        }
+        return sum / last;
+    }
+}
+
+/// <summary>
+/// Binary crossentropy: mean over the last axis of −[y log p + (1 − y) log(1 − p)], p the
+/// prediction clipped to [ε, 1 − ε]; with <see cref="FromLogits"/>, p = sigmoid(ŷ) computed stably.
+/// </summary>
+/// <param name="FromLogits">Whether predictions are logits rather than probabilities.</param>
+public sealed record BinaryCrossentropy(bool FromLogits = false) : Loss
+{
+    /// <inheritdoc/>
+    public override string Name => "binary_crossentropy";
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0;
+        float g = scale / last;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double t = y[i];
+            if (FromLogits)
+            {
+                double z = p[i];
+                sum += Math.Max(z, 0) - z * t + Math.Log(1 + Math.Exp(-Math.Abs(z)));
+                grad[i] = g * (float)(1 / (1 + Math.Exp(-z)) - t);
+            }
+            else
+            {
+                var (logP, dLogP) = ClippedLog(p[i]);
+                var (logQ, dLogQ) = ClippedLog(1.0 - p[i]);
+                sum -= t * logP + (1 - t) * logQ;
+                grad[i] = g * (float)(-t * dLogP + (1 - t) * dLogQ);
+            }
+        }
+        return sum / last;
+    }
+}
+
+/// <summary>
+/// Categorical crossentropy: −Σ_c y_c log p_c over the last axis, p the predictions normalised to
+/// sum 1 and clipped to [ε, 1 − ε]; with <see cref="FromLogits"/>, log p = log-softmax(ŷ), stable at any logit.
+/// </summary>
+/// <param name="FromLogits">Whether predictions are logits rather than probabilities.</param>
+public record CategoricalCrossentropy(bool FromLogits = false) : Loss
+{
+    /// <inheritdoc/>
+    public override string Name => "categorical_crossentropy";
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0;
+        for (int start = 0; start < p.Length; start += last)
+            sum += Row(p.Slice(start, last), y.Slice(start, last), -1, grad.Slice(start, last), scale);
+        return sum;
+    }
+
+    /// <summary>One row's loss for targets <paramref name="targets"/>, or for the one-hot <paramref name="label"/> when it is not negative, writing scale × its gradient.</summary>
+    private protected double Row(ReadOnlySpan<float> p, ReadOnlySpan<float> targets, int label, Span<float> grad, float scale)
+    {
+        int n = p.Length;
+        double loss = 0;
+        if (FromLogits)
+        {
+            double max = double.NegativeInfinity;
+            for (int c = 0; c < n; c++) max = Math.Max(max, p[c]);
+            double z = 0;
+            for (int c = 0; c < n; c++) z += Math.Exp(p[c] - max);
+            double logZ = max + Math.Log(z), ySum = 0;
+            for (int c = 0; c < n; c++)
+            {
+                double t = (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]);
+                ySum += t;
+                loss -= t * (p[c] - logZ);
+            }
+            for (int c = 0; c < n; c++) grad[c] = scale * (float)(Math.Exp(p[c] - logZ) * ySum - (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]));
+            return loss;
+        }
+        double s = 0;
+        for (int c = 0; c < n; c++) s += p[c];
+        // g_c = dL/dq_c for q = p / s; then dL/dp_j = (g_j − Σ_c g_c q_c) / s.
+        Span<double> g = n <= 256 ? stackalloc double[n] : new double[n];
+        double dot = 0;
+        for (int c = 0; c < n; c++)
+        {
+            double q = p[c] / s, t = (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]);
+            var (log, slope) = ClippedLog(q);
+            loss -= t * log;
+            g[c] = -t * slope;
+            dot += g[c] * q;
+        }
+        for (int c = 0; c < n; c++) grad[c] = scale * (float)((g[c] - dot) / s);
+        return loss;
+    }
+}
+
+/// <summary>
+/// Sparse categorical crossentropy: categorical crossentropy against integer class labels (one
+/// per position, stored as floats, shape of the output without its last axis, or with a last axis of 1).
+/// </summary>
+/// <param name="FromLogits">Whether predictions are logits rather than probabilities.</param>
+public sealed record SparseCategoricalCrossentropy(bool FromLogits = false) : CategoricalCrossentropy(FromLogits)
+{
+    /// <inheritdoc/>
+    public override string Name => "sparse_categorical_crossentropy";
+
+    /// <inheritdoc/>
+    public override void CheckShapes(Shape prediction, Shape target, string output)
+    {
+        var p = prediction.ToArray()[..^1];
+        var t = target.ToArray();
+        if (t.Length == p.Length + 1 && t[^1] == 1) t = t[..^1];
+        if (!p.SequenceEqual(t))
+            throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} but its target has shape {target}: loss {Name} needs one integer label per sample, of shape {Shape.Known([.. prediction.ToArray()[..^1], 1])} or {Shape.Known(p)}.");
+    }
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    {
+        double sum = 0;
+        for (int r = 0, start = 0; start < p.Length; r++, start += last)
+        {
+            int label = Label(y[r], last, r);
+            sum += Row(p.Slice(start, last), default, label, grad.Slice(start, last), scale);
+        }
+        return sum;
+    }
+
+    private static int Label(float value, int classes, int row)
+    {
+        if (!float.IsFinite(value) || value != MathF.Floor(value) || value < 0 || value >= classes)
+            throw new ArgumentException($"Received a label value of {value.ToString(CultureInfo.InvariantCulture)} at sample {row}, which is outside the valid range of [0, {classes - 1}]: sparse_categorical_crossentropy needs integer class labels for an output of {classes} classes.");
+        return (int)value;
+    }
+}

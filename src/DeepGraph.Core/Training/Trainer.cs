@@ -1,0 +1,230 @@
+using System.Collections.Immutable;
+
+namespace DeepGraph.Core;
+
+/// <summary>
+/// What a model trains with (Keras's <c>compile</c>): the optimizer, one loss per output with its
+/// weight in the total, and the metrics of each output.
+/// </summary>
+/// <param name="Optimizer">The update rule.</param>
+/// <param name="Losses">One loss per model output, in output order.</param>
+/// <param name="LossWeights">The weight of each output's loss in the total (Keras's <c>loss_weights</c>; 1 each by default).</param>
+/// <param name="Metrics">The metrics of each output, in output order.</param>
+public sealed record TrainingConfig(Optimizer Optimizer, EquatableArray<Loss> Losses, EquatableArray<double> LossWeights, EquatableArray<EquatableArray<Metric>> Metrics)
+{
+    /// <summary>A configuration with loss weights 1 and no metrics.</summary>
+    public static TrainingConfig Of(Optimizer optimizer, params Loss[] losses) =>
+        new(optimizer, EquatableArray.Of(losses), EquatableArray.Of(losses.Select(_ => 1.0)),
+            EquatableArray.Of(losses.Select(_ => EquatableArray<Metric>.Empty)));
+}
+
+/// <summary>What one batch gave: the total loss, each output's (unweighted) loss, and each output's metric sums.</summary>
+/// <param name="Loss">The weighted total of the output losses.</param>
+/// <param name="OutputLosses">Each output's loss, in output order.</param>
+/// <param name="Metrics">Each output's metrics in configuration order: the batch's sum and count (an epoch's value is Σ sums / Σ counts).</param>
+/// <param name="BatchSize">Samples in the batch.</param>
+/// <param name="Updated">False when the loss or a gradient was not finite and the weights were left unchanged.</param>
+public sealed record StepLogs(double Loss, IReadOnlyList<double> OutputLosses, IReadOnlyList<IReadOnlyList<(double Sum, long Count)>> Metrics, int BatchSize, bool Updated);
+
+/// <summary>
+/// Training as pure functions: a step maps (model, optimizer state, batch) to (model′, state′, logs).
+/// With <c>donate</c> set, the caller gives up the old model and state, and their weight and slot
+/// buffers are updated in place instead of copied (what <c>Fit</c> does on its private copy).
+/// </summary>
+public static class Trainer
+{
+    /// <summary>One step of training on the batch (<paramref name="x"/>, <paramref name="y"/>): forward, losses, backward, optimizer update.</summary>
+    /// <param name="model">The model before the step.</param>
+    /// <param name="state">The optimizer's state before the step.</param>
+    /// <param name="x">One tensor per model input.</param>
+    /// <param name="y">One target tensor per model output.</param>
+    /// <param name="config">Optimizer, losses and metrics.</param>
+    /// <param name="context">GEMM, pool and the step's seed (Dropout masks).</param>
+    /// <param name="donate">Update the weights and slots of <paramref name="model"/> and <paramref name="state"/> in place.</param>
+    /// <returns>The model and state after the step; when the loss or a gradient is not finite, the inputs unchanged and <see cref="StepLogs.Updated"/> false.</returns>
+    /// <exception cref="ShapeError">Inputs or targets that do not fit the model or the losses.</exception>
+    /// <exception cref="ArgumentException">A target invalid for its loss (a label out of range).</exception>
+    public static (Model Model, OptimizerState State, StepLogs Logs) Step(Model model, OptimizerState state, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y,
+        TrainingConfig config, ForwardContext context, bool donate = false)
+    {
+        CheckTargets(model, x, y, config);
+        using var tape = Backprop.Forward(model, x, context with { Training = true });
+        var outputGrads = new Tensor[model.Outputs.Count];
+        try
+        {
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads);
+            if (!double.IsFinite(logs.Loss)) return (model, state, logs with { Updated = false });
+            using var gradients = new Gradients(context.Pool);
+            Backprop.Backward(tape, outputGrads, gradients);
+            if (!gradients.AllFinite()) return (model, state, logs with { Updated = false });
+            var (next, nextState) = Apply(model, state, gradients, tape.StateUpdates(), config.Optimizer, donate);
+            return (next, nextState, logs);
+        }
+        finally
+        {
+            foreach (var g in outputGrads)
+                if (g is not null) context.Pool.Return(g.Data);
+        }
+    }
+
+    /// <summary>The losses and metrics of the model on a batch, at inference (Keras's <c>test_on_batch</c>).</summary>
+    /// <exception cref="ShapeError">Inputs or targets that do not fit the model or the losses.</exception>
+    public static StepLogs Evaluate(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
+    {
+        CheckTargets(model, x, y, config);
+        var outputs = Executor.Run(model, x, context with { Training = false });
+        var grads = new Tensor[outputs.Length];
+        try
+        {
+            return Losses(model, outputs, y, config, context.Pool, grads);
+        }
+        finally
+        {
+            foreach (var o in outputs) o.Dispose();
+            foreach (var g in grads)
+                if (g is not null) context.Pool.Return(g.Data);
+        }
+    }
+
+    /// <summary>
+    /// The gradient of the total loss with respect to every trainable weight at the current
+    /// weights (what <c>tf.variableGrads</c> gives), and the loss logs. The caller disposes the gradients.
+    /// </summary>
+    public static (Gradients Gradients, StepLogs Logs) ComputeGradients(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
+    {
+        CheckTargets(model, x, y, config);
+        using var tape = Backprop.Forward(model, x, context with { Training = true });
+        var outputGrads = new Tensor[model.Outputs.Count];
+        try
+        {
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads);
+            var gradients = new Gradients(context.Pool);
+            Backprop.Backward(tape, outputGrads, gradients);
+            return (gradients, logs);
+        }
+        finally
+        {
+            foreach (var g in outputGrads)
+                if (g is not null) context.Pool.Return(g.Data);
+        }
+    }
+
+    /// <summary>Checks the batch: inputs against the model, one target per output fitting its loss, one batch size for all.</summary>
+    /// <exception cref="ShapeError">In words that name the output, the loss and the shapes.</exception>
+    public static void CheckTargets(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config)
+    {
+        Executor.CheckInputs(model, x);
+        int outputs = model.Outputs.Count;
+        if (config.Losses.Count != outputs)
+            throw new ArgumentException($"Model \"{model.Name}\" has {outputs} output(s) but {config.Losses.Count} loss(es) were given; give one per output.");
+        if (y.Count != outputs)
+            throw new ShapeError(model.Name, $"Model \"{model.Name}\" has {outputs} output(s) ({string.Join(", ", OutputNames(model))}) but {y.Count} target tensor(s) were given.");
+        int batch = x[0].Shape[0]!.Value;
+        var shapes = model.OutputShapes(x.Select(t => t.Shape).ToArray());
+        var names = OutputNames(model);
+        for (int o = 0; o < outputs; o++)
+        {
+            ArgumentNullException.ThrowIfNull(y[o]);
+            if (y[o].Shape[0] != batch)
+                throw new ShapeError(names[o], $"Target for output \"{names[o]}\" has {y[o].Shape[0]} samples but the inputs have {batch}: shapes {y[o].Shape} and {x[0].Shape}.");
+            config.Losses[o].CheckShapes(shapes[o], y[o].Shape, names[o]);
+        }
+    }
+
+    /// <summary>The output layers' names, in output order (Keras's <c>output_names</c>).</summary>
+    public static IReadOnlyList<string> OutputNames(Model model) => [.. model.Outputs.Select(t => model.Graph.LayerOf(t).Name)];
+
+    private static StepLogs Losses(Model model, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> y, TrainingConfig config, TensorPool pool, Tensor[] grads)
+    {
+        double total = 0;
+        var perOutput = new double[outputs.Count];
+        var metrics = new IReadOnlyList<(double, long)>[outputs.Count];
+        for (int o = 0; o < outputs.Count; o++)
+        {
+            var p = outputs[o];
+            int last = p.Shape[-1]!.Value;
+            grads[o] = pool.RentTensor(p.Shape);
+            perOutput[o] = config.Losses[o].Compute(p.Span, y[o].Span, last, grads[o].Data, (float)config.LossWeights[o]);
+            total += config.LossWeights[o] * perOutput[o];
+            metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p.Span, y[o].Span, last))];
+        }
+        return new StepLogs(total, perOutput, metrics, outputs[0].Shape[0]!.Value, Updated: true);
+    }
+
+    /// <summary>Every layer of <paramref name="model"/> by id, nested models' layers included.</summary>
+    public static IReadOnlyDictionary<LayerId, Layer> AllLayers(Model model)
+    {
+        var all = new Dictionary<LayerId, Layer>();
+        void Walk(Model m)
+        {
+            foreach (var layer in m.Graph.Layers.Values)
+            {
+                all.TryAdd(layer.Id, layer);
+                if (layer is Model inner) Walk(inner);
+            }
+        }
+        Walk(model);
+        return all;
+    }
+
+    /// <summary><paramref name="model"/> with the records of <paramref name="updated"/> in place of the layers with their ids, at any depth.</summary>
+    public static Model Replace(Model model, IReadOnlyDictionary<LayerId, Layer> updated)
+    {
+        var changed = new List<Layer>();
+        foreach (var layer in model.Graph.Layers.Values)
+        {
+            if (layer is Model inner)
+            {
+                var next = Replace(inner, updated);
+                if (!ReferenceEquals(next, inner)) changed.Add(next);
+            }
+            else if (updated.TryGetValue(layer.Id, out var record))
+            {
+                changed.Add(record);
+            }
+        }
+        return changed.Count == 0 ? model : model.WithLayers(changed);
+    }
+
+    private static (Model, OptimizerState) Apply(Model model, OptimizerState state, Gradients gradients, IReadOnlyDictionary<LayerId, Layer> stateUpdates,
+        Optimizer optimizer, bool donate)
+    {
+        var layers = AllLayers(model);
+        var updated = new Dictionary<LayerId, Layer>(stateUpdates);
+        var slots = state.Slots.ToBuilder();
+        long step = state.Iterations + 1;
+        foreach (var id in gradients.Layers)
+        {
+            var grads = gradients.Of(id)!;
+            if (grads.All(g => g is null)) continue;
+            var record = (WeightedLayer)(updated.GetValueOrDefault(id) ?? layers[id]);
+            var values = record.Params.ToArray();
+            for (int i = 0; i < grads.Count; i++)
+            {
+                if (grads[i] is not { } g) continue;
+                var key = new WeightKey(id, i);
+                var s = slots.TryGetValue(key, out var existing)
+                    ? donate ? existing : [.. existing.Select(a => (float[])a.Clone())]
+                    : NewSlots(optimizer, g.Length);
+                slots[key] = s;
+                var w = donate ? values[i] : Tensor.Own(values[i].ToArray(), values[i].Shape);
+                optimizer.Update(w.Data, g.Span, s, step);
+                w.Changed();
+                values[i] = w;
+            }
+            updated[id] = record with { Params = EquatableArray.Of(values) };
+        }
+        return (Replace(model, updated), new OptimizerState(step, slots.ToImmutable()));
+    }
+
+    private static float[][] NewSlots(Optimizer optimizer, int length)
+    {
+        var slots = new float[optimizer.SlotCount][];
+        for (int k = 0; k < slots.Length; k++)
+        {
+            slots[k] = new float[length];
+            if (optimizer.SlotInitialValue != 0) Array.Fill(slots[k], optimizer.SlotInitialValue);
+        }
+        return slots;
+    }
+}
