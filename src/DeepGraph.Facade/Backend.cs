@@ -99,6 +99,12 @@ internal sealed class Session(int scope, int seed)
 
     public Graph Graph { get; private set; } = Graph.Empty(scope);
 
+    /// <summary>The next seed of the session's stream, for a training run (shuffling, dropout masks).</summary>
+    public int DrawSeed()
+    {
+        lock (gate) return Seeds.Derive(BaseSeed, seedCounter++);
+    }
+
     public void Reseed(int seed)
     {
         lock (gate) (BaseSeed, seedCounter) = (seed, 0);

@@ -14,7 +14,7 @@ namespace DeepGraph.Keras;
 /// var model = new Model(inputs: input, outputs: output, name: "mnist");
 /// model.Summary();
 /// </code></example>
-public class Model : Layer
+public partial class Model : Layer
 {
     private IReadOnlyList<Layer> layers = [];
     private bool trainable = true;

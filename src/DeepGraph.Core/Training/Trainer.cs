@@ -151,6 +151,29 @@ public static class Trainer
         return new StepLogs(total, perOutput, metrics, outputs[0].Shape[0]!.Value, Updated: true);
     }
 
+    /// <summary>
+    /// The samples <paramref name="indices"/> of <paramref name="source"/> (rows along the batch
+    /// axis) as one tensor over a buffer of <paramref name="pool"/>, which disposing it gives back.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside the batch.</exception>
+    public static Tensor Gather(Tensor source, ReadOnlySpan<int> indices, TensorPool pool)
+    {
+        int n = source.Shape[0]!.Value, row = n == 0 ? 0 : source.Length / n;
+        var data = pool.Rent(indices.Length * row);
+        var from = source.Span;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if ((uint)indices[i] >= (uint)n) throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Sample index outside the batch of {n}.");
+            from.Slice(indices[i] * row, row).CopyTo(data.AsSpan(i * row, row));
+        }
+        return Tensor.Pooled(data, source.Shape.WithBatch(indices.Length), pool);
+    }
+
+    /// <summary>A copy of <paramref name="model"/> whose weights are new buffers, for a trainer that will update them in place.</summary>
+    public static Model CopyWeights(Model model) =>
+        Replace(model, AllLayers(model).Values.OfType<WeightedLayer>().Where(l => l.IsBuilt)
+            .ToDictionary(l => l.Id, l => (Layer)(l with { Params = EquatableArray.Of(l.Params.Select(p => Tensor.Own(p.ToArray(), p.Shape))) })));
+
     /// <summary>Every layer of <paramref name="model"/> by id, nested models' layers included.</summary>
     public static IReadOnlyDictionary<LayerId, Layer> AllLayers(Model model)
     {

@@ -1,0 +1,407 @@
+using System.Globalization;
+
+namespace DeepGraph.Keras;
+
+/// <summary>
+/// A training callback (Keras's <c>keras.callbacks.Callback</c>): <c>Fit</c> calls its hooks as training
+/// runs. Subclass it and override the hooks you need; every hook does nothing by default.
+/// Epochs and batches are 0-based in hooks, as in Keras.
+/// </summary>
+/// <remarks>
+/// Epoch logs hold <c>loss</c>, one <c>NAME_loss</c> per output of a multi-output model, the compiled
+/// metrics (<c>accuracy</c>, …) and, when there is validation data, the same keys prefixed with
+/// <c>val_</c>. Batch logs hold the running means of the training values over the epoch so far.
+/// </remarks>
+/// <example><code>
+/// sealed class PrintLoss : Callback
+/// {
+///     public override void OnEpochEnd(int epoch, IReadOnlyDictionary&lt;string, double&gt; logs) =>
+///         Console.WriteLine($"epoch {epoch}: loss {logs["loss"]}");
+/// }
+/// </code></example>
+public abstract class Callback
+{
+    /// <summary>The model being trained (Keras's <c>self.model</c>); <c>Fit</c> sets it before the first hook.</summary>
+    public Model? Model { get; internal set; }
+
+    /// <summary>The model, or a clear error when the callback is used outside <c>Fit</c> without one.</summary>
+    private protected Model AttachedModel =>
+        Model ?? throw new InvalidOperationException($"{GetType().Name} is not attached to a model; Model.Fit sets Callback.Model before calling the hooks.");
+
+    /// <summary>Called once when training begins (logs are empty).</summary>
+    public virtual void OnTrainBegin(IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Called once when training ends, after the last epoch or after a callback stopped it; logs are the last epoch's.</summary>
+    public virtual void OnTrainEnd(IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Called at the start of epoch <paramref name="epoch"/> (0-based; logs are empty).</summary>
+    public virtual void OnEpochBegin(int epoch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>
+    /// Called at the end of epoch <paramref name="epoch"/> (0-based) with the epoch's means: <c>loss</c>,
+    /// per-output <c>NAME_loss</c>, metrics, and their <c>val_…</c> versions when validating.
+    /// </summary>
+    public virtual void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Called before training batch <paramref name="batch"/> (0-based within the epoch; logs are empty).</summary>
+    public virtual void OnTrainBatchBegin(int batch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Called after training batch <paramref name="batch"/> with the running means of the epoch so far, as in Keras.</summary>
+    public virtual void OnTrainBatchEnd(int batch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Called after validation or evaluation batch <paramref name="batch"/> with the running means of the evaluation so far.</summary>
+    public virtual void OnTestBatchEnd(int batch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Where callbacks print: the writer given, else the console's current output.</summary>
+    private protected static TextWriter Resolve(TextWriter? output) => output ?? Console.Out;
+
+    /// <summary>
+    /// The comparison for <paramref name="mode"/>: true for "max". An unknown mode is reported on
+    /// <paramref name="output"/> and treated as "auto", as Keras does.
+    /// </summary>
+    private protected static bool IsMaxMode(string mode, string owner, TextWriter output, Func<bool> autoIsMax)
+    {
+        ArgumentNullException.ThrowIfNull(mode);
+        switch (mode)
+        {
+            case "min": return false;
+            case "max": return true;
+            case "auto": return autoIsMax();
+            default:
+                output.Write($"WARNING: {owner} mode {mode} is unknown, fallback to auto mode.\n");
+                return autoIsMax();
+        }
+    }
+}
+
+/// <summary>
+/// Stops training when a monitored value has stopped improving (Keras's <c>EarlyStopping</c>, tf.keras 2.x
+/// semantics as in its last 2.x release). At the end of each epoch from <c>startFromEpoch</c> on, the value
+/// improves when it beats the best so far by more than <c>minDelta</c>; after <c>patience</c> epochs without
+/// improvement (counted from the last epoch that beat both the best and the <c>baseline</c>) it sets
+/// <see cref="Model.StopTraining"/>. It never stops after the first epoch (epoch 0).
+/// </summary>
+/// <example><code>
+/// var stop = new EarlyStopping(monitor: "val_loss", patience: 3, restoreBestWeights: true);
+/// model.Fit(x, y, epochs: 100, validationSplit: 0.1, callbacks: [stop]);
+/// </code></example>
+public sealed class EarlyStopping : Callback
+{
+    private readonly TextWriter? output;
+    private readonly bool greater;
+    private readonly double minDelta; // signed: added to the improvement test as Keras does
+    private Tensor[]? bestWeights;
+    private bool warned;
+
+    /// <summary>A callback that stops training when <paramref name="monitor"/> stops improving.</summary>
+    /// <param name="monitor">The log key to watch (<c>val_loss</c>, <c>val_accuracy</c>, <c>loss</c>, …).</param>
+    /// <param name="minDelta">A change smaller than this (in absolute value) does not count as an improvement.</param>
+    /// <param name="patience">Epochs without improvement after which training stops.</param>
+    /// <param name="verbose">1 prints <c>Epoch N: early stopping</c> and the weight restoring when training ends.</param>
+    /// <param name="mode">"min", "max" or "auto": "max" when the monitor name ends with <c>acc</c>, <c>accuracy</c> or <c>auc</c>, else "min" (Keras's rule). An unknown mode is reported and treated as "auto".</param>
+    /// <param name="baseline">When set, the wait count is only restarted by an epoch that beats both the best so far and this value.</param>
+    /// <param name="restoreBestWeights">When training ends, put back the weights of the best epoch (or of the first monitored epoch if none improved).</param>
+    /// <param name="startFromEpoch">Epochs (0-based, counted from 0) to let pass before watching, for a warm-up.</param>
+    /// <param name="output">Where messages and warnings go; the console by default.</param>
+    public EarlyStopping(string monitor = "val_loss", double minDelta = 0, int patience = 0, int verbose = 0, string mode = "auto",
+        double? baseline = null, bool restoreBestWeights = false, int startFromEpoch = 0, TextWriter? output = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(monitor);
+        Monitor = monitor;
+        Patience = patience;
+        Verbose = verbose;
+        Baseline = baseline;
+        RestoreBestWeights = restoreBestWeights;
+        StartFromEpoch = startFromEpoch;
+        this.output = output;
+        greater = IsMaxMode(mode, nameof(EarlyStopping), Resolve(output),
+            () => monitor.EndsWith("acc", StringComparison.Ordinal) || monitor.EndsWith("accuracy", StringComparison.Ordinal) || monitor.EndsWith("auc", StringComparison.Ordinal));
+        this.minDelta = greater ? Math.Abs(minDelta) : -Math.Abs(minDelta);
+        Best = greater ? double.NegativeInfinity : double.PositiveInfinity;
+    }
+
+    /// <summary>The log key watched.</summary>
+    public string Monitor { get; }
+
+    /// <summary>Epochs without improvement after which training stops.</summary>
+    public int Patience { get; }
+
+    /// <summary>0 silent, 1 prints when training ends.</summary>
+    public int Verbose { get; }
+
+    /// <summary>The value an epoch must beat (as well as the best) to restart the wait count; null for none.</summary>
+    public double? Baseline { get; }
+
+    /// <summary>Whether the best epoch's weights are put back when training ends.</summary>
+    public bool RestoreBestWeights { get; }
+
+    /// <summary>The first epoch (0-based) that is watched.</summary>
+    public int StartFromEpoch { get; }
+
+    /// <summary>True when larger values are better ("max" mode, or "auto" on an accuracy or AUC).</summary>
+    public bool MaximizesMonitor => greater;
+
+    /// <summary>The best value seen in this training (±infinity before any).</summary>
+    public double Best { get; private set; }
+
+    /// <summary>The epoch (0-based) of <see cref="Best"/>.</summary>
+    public int BestEpoch { get; private set; }
+
+    /// <summary>Epochs counted towards <see cref="Patience"/>.</summary>
+    public int Wait { get; private set; }
+
+    /// <summary>The epoch (0-based) at which this callback stopped training; 0 when it did not (as Keras's <c>stopped_epoch</c>).</summary>
+    public int StoppedEpoch { get; private set; }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(IReadOnlyDictionary<string, double> logs)
+    {
+        // Reset, so that an instance can be reused for another Fit.
+        Wait = 0;
+        StoppedEpoch = 0;
+        Best = greater ? double.NegativeInfinity : double.PositiveInfinity;
+        bestWeights = null;
+        BestEpoch = 0;
+        warned = false;
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        ArgumentNullException.ThrowIfNull(logs);
+        if (!logs.TryGetValue(Monitor, out var current))
+        {
+            if (!warned)
+            {
+                warned = true;
+                Resolve(output).Write($"WARNING: Early stopping conditioned on metric `{Monitor}` which is not available. Available metrics are: {string.Join(",", logs.Keys)}\n");
+            }
+            return;
+        }
+        if (epoch < StartFromEpoch) return;
+        if (RestoreBestWeights && bestWeights is null)
+        {
+            // Keep the first watched epoch's weights, in case no epoch ever improves.
+            bestWeights = AttachedModel.GetWeights();
+            BestEpoch = epoch;
+        }
+
+        Wait++;
+        if (IsImprovement(current, Best))
+        {
+            Best = current;
+            BestEpoch = epoch;
+            if (RestoreBestWeights) bestWeights = AttachedModel.GetWeights();
+            // Only restart the wait when the value beats both the best and the baseline.
+            if (Baseline is not double baseline || IsImprovement(current, baseline)) Wait = 0;
+            return;
+        }
+
+        if (Wait >= Patience && epoch > 0)
+        {
+            StoppedEpoch = epoch;
+            AttachedModel.StopTraining = true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void OnTrainEnd(IReadOnlyDictionary<string, double> logs)
+    {
+        if (StoppedEpoch > 0 && Verbose > 0)
+            Resolve(output).Write($"Epoch {StoppedEpoch + 1}: early stopping\n");
+        if (RestoreBestWeights && bestWeights is not null)
+        {
+            if (Verbose > 0)
+                Resolve(output).Write($"Restoring model weights from the end of the best epoch: {BestEpoch + 1}.\n");
+            AttachedModel.SetWeights(bestWeights);
+        }
+    }
+
+    private bool IsImprovement(double value, double reference) =>
+        greater ? value - minDelta > reference : value - minDelta < reference;
+}
+
+/// <summary>
+/// Saves the model at the end of every epoch, or only when a monitored value improved (Keras's
+/// <c>ModelCheckpoint</c> with <c>save_freq="epoch"</c>). The path may hold Python format fields filled
+/// from the epoch (1-based, as Keras) and the epoch logs: <c>"ckpt/model-{epoch:02d}-{val_loss:.2f}.json"</c>
+/// gives <c>ckpt/model-03-0.41.json</c>. The model is written with <see cref="Model.Save"/> (TF.js layers
+/// format: the JSON file at the path and its <c>.weights.bin</c> beside it); folders are created.
+/// </summary>
+/// <remarks>
+/// <c>saveWeightsOnly</c> is accepted for Keras code but saves the whole model: the TF.js layers format
+/// always pairs the topology with the weights file, and <see cref="Models.LoadModel"/> reads the pair back.
+/// </remarks>
+/// <example><code>
+/// var checkpoint = new ModelCheckpoint("ckpt/best.json", monitor: "val_accuracy", saveBestOnly: true);
+/// </code></example>
+public sealed class ModelCheckpoint : Callback
+{
+    private readonly TextWriter? output;
+    private readonly bool greater;
+    private bool warned;
+
+    /// <summary>A callback that saves the model to <paramref name="filepath"/> at the end of each epoch.</summary>
+    /// <param name="filepath">The model JSON path, with optional fields such as <c>{epoch:02d}</c> or <c>{val_loss:.2f}</c> (Python <c>str.format</c>).</param>
+    /// <param name="monitor">The log key compared when <paramref name="saveBestOnly"/>.</param>
+    /// <param name="verbose">1 prints a line when saving or when the value did not improve.</param>
+    /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far.</param>
+    /// <param name="saveWeightsOnly">Accepted for Keras code; the whole model is saved either way (see remarks).</param>
+    /// <param name="mode">"min", "max" or "auto": "max" when the monitor name contains <c>acc</c> or starts with <c>fmeasure</c>, else "min" (Keras's rule for this callback). An unknown mode is reported and treated as "auto".</param>
+    /// <param name="output">Where messages and warnings go; the console by default.</param>
+    public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
+        bool saveWeightsOnly = false, string mode = "auto", TextWriter? output = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filepath);
+        ArgumentException.ThrowIfNullOrEmpty(monitor);
+        Filepath = filepath;
+        Monitor = monitor;
+        Verbose = verbose;
+        SaveBestOnly = saveBestOnly;
+        SaveWeightsOnly = saveWeightsOnly;
+        this.output = output;
+        greater = IsMaxMode(mode, nameof(ModelCheckpoint), Resolve(output),
+            () => monitor.Contains("acc", StringComparison.Ordinal) || monitor.StartsWith("fmeasure", StringComparison.Ordinal));
+        Best = greater ? double.NegativeInfinity : double.PositiveInfinity;
+    }
+
+    /// <summary>The path template.</summary>
+    public string Filepath { get; }
+
+    /// <summary>The log key compared when <see cref="SaveBestOnly"/>.</summary>
+    public string Monitor { get; }
+
+    /// <summary>0 silent, 1 prints when saving.</summary>
+    public int Verbose { get; }
+
+    /// <summary>Whether only improvements are saved.</summary>
+    public bool SaveBestOnly { get; }
+
+    /// <summary>As passed; the whole model is saved either way.</summary>
+    public bool SaveWeightsOnly { get; }
+
+    /// <summary>The best monitored value so far (±infinity before any). Kept across <c>Fit</c> calls, as in Keras.</summary>
+    public double Best { get; private set; }
+
+    /// <summary>The path of the last file written, or null.</summary>
+    public string? LastSavedPath { get; private set; }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(IReadOnlyDictionary<string, double> logs) => warned = false;
+
+    /// <summary>The path for epoch <paramref name="epoch"/> (0-based; formatted as <c>epoch + 1</c>) and <paramref name="logs"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The path names a field that is not in the logs (Keras's message: <c>Failed to format this callback filepath: "…". Reason: 'key'</c>).</exception>
+    /// <exception cref="FormatException">The path is not a valid format string.</exception>
+    public string FormatPath(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        ArgumentNullException.ThrowIfNull(logs);
+        try
+        {
+            return PyFormat.Format(Filepath, key => key == "epoch" ? epoch + 1 : logs.TryGetValue(key, out var v) ? v : null);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new KeyNotFoundException($"Failed to format this callback filepath: \"{Filepath}\". Reason: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        var path = FormatPath(epoch, logs);
+        var writer = Resolve(output);
+        if (!SaveBestOnly)
+        {
+            if (Verbose > 0) writer.Write($"\nEpoch {epoch + 1}: saving model to {path}\n");
+            Save(path);
+            return;
+        }
+        if (!logs.TryGetValue(Monitor, out var current))
+        {
+            if (!warned)
+            {
+                warned = true;
+                writer.Write($"WARNING: Can save best model only with {Monitor} available, skipping.\n");
+            }
+            return;
+        }
+        if (greater ? current > Best : current < Best)
+        {
+            if (Verbose > 0)
+                writer.Write($"\nEpoch {epoch + 1}: {Monitor} improved from {PyFormat.Fixed(Best, 5)} to {PyFormat.Fixed(current, 5)}, saving model to {path}\n");
+            Best = current;
+            Save(path);
+        }
+        else if (Verbose > 0)
+        {
+            writer.Write($"\nEpoch {epoch + 1}: {Monitor} did not improve from {PyFormat.Fixed(Best, 5)}\n");
+        }
+    }
+
+    private void Save(string path)
+    {
+        if (Directory.Exists(path))
+            throw new IOException($"Please specify a non-directory filepath for ModelCheckpoint. Filepath used is an existing directory: {path}");
+        AttachedModel.Save(path);
+        LastSavedPath = path;
+    }
+}
+
+/// <summary>
+/// A callback made of delegates (Keras's <c>LambdaCallback</c>). The batch delegates are called for
+/// training batches, as Keras's <c>on_batch_begin</c>/<c>on_batch_end</c>.
+/// </summary>
+/// <example><code>
+/// var log = new LambdaCallback(onEpochEnd: (epoch, logs) => Console.WriteLine($"{epoch}: {logs["loss"]:F4}"));
+/// </code></example>
+/// <param name="onEpochBegin">Called with the epoch (0-based) and its logs when an epoch begins.</param>
+/// <param name="onEpochEnd">Called with the epoch (0-based) and its logs when an epoch ends.</param>
+/// <param name="onBatchBegin">Called with the batch (0-based) and its logs before each training batch.</param>
+/// <param name="onBatchEnd">Called with the batch (0-based) and the running means after each training batch.</param>
+/// <param name="onTrainBegin">Called with the logs when training begins.</param>
+/// <param name="onTrainEnd">Called with the logs when training ends.</param>
+public sealed class LambdaCallback(
+    Action<int, IReadOnlyDictionary<string, double>>? onEpochBegin = null,
+    Action<int, IReadOnlyDictionary<string, double>>? onEpochEnd = null,
+    Action<int, IReadOnlyDictionary<string, double>>? onBatchBegin = null,
+    Action<int, IReadOnlyDictionary<string, double>>? onBatchEnd = null,
+    Action<IReadOnlyDictionary<string, double>>? onTrainBegin = null,
+    Action<IReadOnlyDictionary<string, double>>? onTrainEnd = null) : Callback
+{
+    /// <inheritdoc/>
+    public override void OnEpochBegin(int epoch, IReadOnlyDictionary<string, double> logs) => onEpochBegin?.Invoke(epoch, logs);
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs) => onEpochEnd?.Invoke(epoch, logs);
+
+    /// <inheritdoc/>
+    public override void OnTrainBatchBegin(int batch, IReadOnlyDictionary<string, double> logs) => onBatchBegin?.Invoke(batch, logs);
+
+    /// <inheritdoc/>
+    public override void OnTrainBatchEnd(int batch, IReadOnlyDictionary<string, double> logs) => onBatchEnd?.Invoke(batch, logs);
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(IReadOnlyDictionary<string, double> logs) => onTrainBegin?.Invoke(logs);
+
+    /// <inheritdoc/>
+    public override void OnTrainEnd(IReadOnlyDictionary<string, double> logs) => onTrainEnd?.Invoke(logs);
+}
+
+/// <summary>
+/// Stops training when a batch's loss is NaN or infinite (Keras's <c>TerminateOnNaN</c>): prints
+/// <c>Batch 7: Invalid loss, terminating training</c> and sets <see cref="Model.StopTraining"/>.
+/// </summary>
+/// <param name="output">Where the message goes; the console by default.</param>
+public sealed class TerminateOnNaN(TextWriter? output = null) : Callback
+{
+    /// <inheritdoc/>
+    public override void OnTrainBatchEnd(int batch, IReadOnlyDictionary<string, double> logs)
+    {
+        ArgumentNullException.ThrowIfNull(logs);
+        if (logs.TryGetValue("loss", out var loss) && !double.IsFinite(loss))
+        {
+            Resolve(output).Write(string.Create(CultureInfo.InvariantCulture, $"Batch {batch}: Invalid loss, terminating training\n"));
+            AttachedModel.StopTraining = true;
+        }
+    }
+}

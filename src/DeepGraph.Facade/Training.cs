@@ -1,0 +1,129 @@
+using System.Runtime.CompilerServices;
+using DeepGraph.Core;
+
+namespace DeepGraph.Keras;
+
+/// <summary>Keras's <c>keras.optimizers</c>: optimizers with their hyper-parameters, for <see cref="Model.Compile(Core.Optimizer, LossSpec, IReadOnlyList{string}?, IReadOnlyList{double}?)"/>.</summary>
+/// <example><code>model.Compile(optimizer: Optimizers.Adam(learningRate: 1e-3), loss: "sparse_categorical_crossentropy");</code></example>
+public static class Optimizers
+{
+    /// <summary>Stochastic gradient descent with optional (Nesterov) momentum (Keras's <c>SGD</c>).</summary>
+    public static Core.Optimizer SGD(double learningRate = 0.01, double momentum = 0, bool nesterov = false) =>
+        new Core.Sgd { LearningRate = Positive(learningRate), Momentum = (float)momentum, Nesterov = nesterov };
+
+    /// <summary>Adam (Keras's form unless <paramref name="form"/> says otherwise).</summary>
+    public static Core.Optimizer Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, AdamForm form = AdamForm.Keras) =>
+        new Core.Adam { LearningRate = Positive(learningRate), Beta1 = (float)beta1, Beta2 = (float)beta2, Epsilon = (float)epsilon, Form = form };
+
+    /// <summary>RMSprop (Keras's <c>RMSprop</c>).</summary>
+    public static Core.Optimizer RMSprop(double learningRate = 0.001, double rho = 0.9, double momentum = 0, double epsilon = 1e-7) =>
+        new Core.RmsProp { LearningRate = Positive(learningRate), Rho = (float)rho, Momentum = (float)momentum, Epsilon = (float)epsilon };
+
+    /// <summary>Adagrad (Keras's <c>Adagrad</c>).</summary>
+    public static Core.Optimizer Adagrad(double learningRate = 0.001, double initialAccumulatorValue = 0.1, double epsilon = 1e-7) =>
+        new Core.Adagrad { LearningRate = Positive(learningRate), InitialAccumulatorValue = (float)initialAccumulatorValue, Epsilon = (float)epsilon };
+
+    private static float Positive(double learningRate, [CallerArgumentExpression(nameof(learningRate))] string? name = null) =>
+        learningRate > 0 && double.IsFinite(learningRate)
+            ? (float)learningRate
+            : throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a positive number.");
+}
+
+/// <summary>Keras's <c>keras.losses</c>: loss objects with their options, for <c>Compile</c>'s <c>loss:</c>.</summary>
+/// <example><code>model.Compile(optimizer: "adam", loss: Losses.SparseCategoricalCrossentropy(fromLogits: true));</code></example>
+public static class Losses
+{
+    /// <summary>Mean squared error.</summary>
+    public static Loss MeanSquaredError() => new Core.MeanSquaredError();
+
+    /// <summary>Mean absolute error.</summary>
+    public static Loss MeanAbsoluteError() => new Core.MeanAbsoluteError();
+
+    /// <summary>Huber loss, quadratic within <paramref name="delta"/> of the target.</summary>
+    public static Loss Huber(double delta = 1.0) => new Core.Huber(delta);
+
+    /// <summary>Binary crossentropy, on probabilities or (with <paramref name="fromLogits"/>) logits.</summary>
+    public static Loss BinaryCrossentropy(bool fromLogits = false) => new Core.BinaryCrossentropy(fromLogits);
+
+    /// <summary>Categorical crossentropy against one-hot targets, on probabilities or logits.</summary>
+    public static Loss CategoricalCrossentropy(bool fromLogits = false) => new Core.CategoricalCrossentropy(fromLogits);
+
+    /// <summary>Categorical crossentropy against integer labels, on probabilities or logits.</summary>
+    public static Loss SparseCategoricalCrossentropy(bool fromLogits = false) => new Core.SparseCategoricalCrossentropy(fromLogits);
+}
+
+/// <summary>One loss: a Keras name (<c>"mse"</c>) or a loss object (<see cref="Losses"/>).</summary>
+public readonly struct LossItem
+{
+    private LossItem(Loss loss) => Loss = loss;
+
+    /// <summary>The loss.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The loss by Keras name.</summary>
+    /// <exception cref="ArgumentException">Unknown name.</exception>
+    public static implicit operator LossItem(string name) => new(Core.Loss.Get(name));
+
+    /// <summary>A loss object.</summary>
+    public static implicit operator LossItem(Loss loss) => new(loss ?? throw new ArgumentNullException(nameof(loss)));
+}
+
+/// <summary>
+/// <c>Compile</c>'s <c>loss:</c> as Keras takes it: one loss for every output (<c>"mse"</c> or a
+/// loss object), a list with one per output (<c>["mse", "binary_crossentropy"]</c>), or a
+/// dictionary keyed by output-layer name.
+/// </summary>
+[CollectionBuilder(typeof(LossSpec), nameof(Create))]
+public sealed class LossSpec : IEnumerable<LossItem>
+{
+    private LossSpec(IReadOnlyList<LossItem>? list, IReadOnlyDictionary<string, LossItem>? byName) => (List, ByName) = (list, byName);
+
+    internal IReadOnlyList<LossItem>? List { get; }
+    internal IReadOnlyDictionary<string, LossItem>? ByName { get; }
+
+    /// <summary>A list of losses, one per output (the collection-expression form).</summary>
+    public static LossSpec Create(ReadOnlySpan<LossItem> items) => new(items.ToArray(), null);
+
+    /// <summary>One loss by name, for every output.</summary>
+    public static implicit operator LossSpec(string name) => new([name], null);
+
+    /// <summary>One loss object, for every output.</summary>
+    public static implicit operator LossSpec(Loss loss) => new([loss], null);
+
+    /// <summary>Losses by name, one per output.</summary>
+    public static implicit operator LossSpec(string[] names) => new([.. names.Select(n => (LossItem)n)], null);
+
+    /// <summary>Losses keyed by output-layer name.</summary>
+    public static implicit operator LossSpec(Dictionary<string, string> byName) =>
+        new(null, byName.ToDictionary(p => p.Key, p => (LossItem)p.Value));
+
+    /// <summary>Loss objects keyed by output-layer name.</summary>
+    public static implicit operator LossSpec(Dictionary<string, Loss> byName) =>
+        new(null, byName.ToDictionary(p => p.Key, p => (LossItem)p.Value));
+
+    /// <summary>The losses of a list (empty for the keyed form).</summary>
+    public IEnumerator<LossItem> GetEnumerator() => (List ?? []).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>One loss per output, in output order.</summary>
+    /// <exception cref="ArgumentException">A list of the wrong length, or a key that names no output / an output without a key.</exception>
+    internal Loss[] Resolve(IReadOnlyList<string> outputs, string model)
+    {
+        if (ByName is not null)
+        {
+            var unknown = ByName.Keys.Where(k => !outputs.Contains(k)).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"Unknown entries in loss dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+            var missing = outputs.Where(o => !ByName.ContainsKey(o)).ToList();
+            if (missing.Count > 0)
+                throw new ArgumentException($"The loss dictionary of model \"{model}\" has no loss for output(s) {string.Join(", ", missing.Select(o => $"'{o}'"))}.");
+            return [.. outputs.Select(o => ByName[o].Loss)];
+        }
+        var list = List!;
+        if (list.Count == 1) return [.. outputs.Select(_ => list[0].Loss)];
+        if (list.Count != outputs.Count)
+            throw new ArgumentException($"Model \"{model}\" has {outputs.Count} output(s) ({string.Join(", ", outputs)}) but {list.Count} losses were given: give one loss, or one per output.");
+        return [.. list.Select(l => l.Loss)];
+    }
+}

@@ -1,0 +1,623 @@
+using DeepGraph.Core;
+using DeepGraph.Numerics;
+using DeepGraph.Properties.Execution;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using static DeepGraph.Properties.Execution.Harness;
+
+namespace DeepGraph.Properties.Training;
+
+/// <summary>
+/// Every weightless layer's and BatchNormalization's backward pass equals central finite
+/// differences of its float64 reference (<see cref="Reference"/>): for a random r and
+/// f(inputs, weights) = Σ r ⊙ y computed in float64, what <see cref="Layer.Backward"/> adds to
+/// buffers pre-filled with <see cref="Prefill"/> is ∂f/∂input and ∂f/∂weight within
+/// |analytic − fd| ≤ 1e-3 · max(1, |fd|) (h = 1e-4; the layer's forward pass is float32).
+/// Inputs keep away from kinks (relu's 0, hard_sigmoid's corners, ties in a max), where a
+/// finite difference straddles two slopes; the kinks themselves have their own tests.
+/// </summary>
+public class LayerGradients
+{
+    /// <summary>What every gradient buffer holds before Backward, which must add to it.</summary>
+    private const float Prefill = 0.375f;
+
+    private const double Step = 1e-4;
+
+    private const double Tolerance = 1e-3;
+
+    private static readonly Gen<int> Seed = Gen.Choose(0, int.MaxValue - 1);
+    private static readonly Gen<bool> Bool = Gen.Elements(true, false);
+
+    private static int[] Dims(params int[] dims) => dims;
+
+    private static int Count(int[] shape) => shape.Aggregate(1, (p, d) => p * d);
+
+    private static ForwardContext TrainingContext(bool frozen = false) => new(Managed, new TensorPool(), Training: true, Frozen: frozen);
+
+    /// <summary>
+    /// One gradient case: the layer (weights set), its inputs, the float64 reference of its output
+    /// from the inputs and the weights (in <see cref="Layer.Weights"/> order), the seed of r, and
+    /// which input gradients are asked for (null: all).
+    /// </summary>
+    private sealed record GradCase(string Label, Layer Layer, Tensor[] Inputs, Func<Nd[], double[][], Nd> Reference, int Seed,
+        bool Frozen = false, bool[]? WantInputs = null)
+    {
+        public override string ToString() =>
+            $"{Label} inputs={string.Join(" ", Inputs.Select(t => t.Shape.ToString()))} seed={Seed}{(Frozen ? " frozen" : "")}";
+    }
+
+    /// <summary>What one ForwardTrain + Backward call gave.</summary>
+    private sealed record Pass(Tensor[] Outputs, IReadOnlyList<Tensor> Saved, Tensor[] OutputGrads, Tensor?[] InputGrads, Tensor?[] ParamGrads);
+
+    /// <summary>
+    /// ForwardTrain, then Backward with a random output gradient and gradient buffers filled with
+    /// <see cref="Prefill"/> (null for the inputs not wanted and for non-trainable weights).
+    /// </summary>
+    private static Pass Run(Layer layer, Tensor[] inputs, ForwardContext context, int seed, bool[]? wantInputs = null)
+    {
+        var shapes = layer.OutputShapes([.. inputs.Select(t => t.Shape)]);
+        var outputs = shapes.Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+        var saved = layer.ForwardTrain(context, inputs, outputs);
+        var rng = new Random(seed);
+        var dy = outputs.Select(o => RandomTensor(rng, o.Shape.ToArray())).ToArray();
+        var dx = inputs.Select((t, k) => wantInputs is null || wantInputs[k] ? Tensor.Filled(Prefill, t.Shape.ToArray()) : null).ToArray();
+        var dp = layer.Weights.Select(w => w.Trainable ? Tensor.Filled(Prefill, w.Value.Shape.ToArray()) : null).ToArray();
+        layer.Backward(context, new BackwardArgs
+        {
+            Inputs = inputs,
+            Outputs = outputs,
+            Saved = saved,
+            OutputGrads = dy,
+            InputGrads = dx,
+            ParamGrads = dp,
+        });
+        return new Pass(outputs, saved, dy, dx, dp);
+    }
+
+    private static Nd[] Copy(Nd[] xs) => [.. xs.Select(x => x.Reshaped(x.Shape))];
+
+    /// <summary>(f(v + h) − f(v − h)) / 2h, moving <paramref name="values"/>[<paramref name="i"/>] and putting it back.</summary>
+    private static double Central(double[] values, int i, Func<double> f)
+    {
+        double v = values[i];
+        values[i] = v + Step;
+        double plus = f();
+        values[i] = v - Step;
+        double minus = f();
+        values[i] = v;
+        return (plus - minus) / (2 * Step);
+    }
+
+    private static string? Agree(string what, int i, double analytic, double fd) =>
+        Math.Abs(analytic - fd) <= Tolerance * Math.Max(1, Math.Abs(fd))
+            ? null
+            : $"{what}[{i}]: backward {analytic:R}, finite difference {fd:R} (diff {Math.Abs(analytic - fd):G3})";
+
+    /// <summary>Runs the case and compares its output with the reference and each gradient with finite differences; the failure, or null.</summary>
+    private static string? Check(GradCase c)
+    {
+        var context = TrainingContext(c.Frozen);
+        var pass = Run(c.Layer, c.Inputs, context, c.Seed, c.WantInputs);
+        var xs = c.Inputs.Select(Nd.From).ToArray();
+        var ps = c.Layer.Weights.Select(w => Wide(w.Value)).ToArray();
+        if (Compare(pass.Outputs[0], c.Reference(Copy(xs), ps), 1e-4) is { } forward) return $"forward: {forward}";
+        var r = Wide(pass.OutputGrads[0]);
+        double F()
+        {
+            var y = c.Reference(Copy(xs), ps);
+            double sum = 0;
+            for (int i = 0; i < r.Length; i++) sum += r[i] * y.Data[i];
+            return sum;
+        }
+        for (int k = 0; k < xs.Length; k++)
+        {
+            if (pass.InputGrads[k] is not { } dx) continue;
+            var got = dx.Span;
+            for (int i = 0; i < got.Length; i++)
+                if (Agree($"d input {k}", i, got[i] - (double)Prefill, Central(xs[k].Data, i, F)) is { } failure) return failure;
+        }
+        for (int p = 0; p < ps.Length; p++)
+        {
+            if (pass.ParamGrads[p] is not { } dp) continue;
+            var got = dp.Span;
+            for (int i = 0; i < got.Length; i++)
+                if (Agree($"d {c.Layer.Weights[p].Role}", i, got[i] - (double)Prefill, Central(ps[p], i, F)) is { } failure) return failure;
+        }
+        return null;
+    }
+
+    private static Property Holds(Gen<GradCase> cases) =>
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            string? failure = Check(c);
+            return (failure is null).Label(failure is null ? "" : $"{c}: {failure}");
+        });
+
+    /// <summary>Distinct values 0.01 apart, shuffled and centred: no two cells of a max tie within a finite-difference step.</summary>
+    private static Tensor Distinct(Random rng, int[] shape)
+    {
+        int n = Count(shape);
+        var values = Enumerable.Range(0, n).Select(i => (float)((i - n / 2) * 0.01)).ToArray();
+        rng.Shuffle(values);
+        return Tensor.FromArray(values, shape);
+    }
+
+    private static Gen<int[]> ShapeOf(int minRank, int maxRank, int maxDim) =>
+        from rank in Gen.Choose(minRank, maxRank)
+        from dims in Gen.ArrayOf(Gen.Choose(1, maxDim), rank)
+        select dims;
+
+    // ---- Activation ---------------------------------------------------------------------
+
+    /// <summary>Where an activation's derivative jumps (or, for elu, bends sharply enough to matter).</summary>
+    private static double[] Kinks(string activation) => activation switch
+    {
+        "relu" or "leaky_relu" or "elu" or "selu" => [0],
+        "relu6" => [0, 6],
+        "hard_sigmoid" => [-2.5, 2.5],
+        _ => [],
+    };
+
+    /// <summary>Uniform inputs at least 0.02 from every kink; relu6's range reaches past 6.</summary>
+    private static Tensor ActivationInput(string activation, Random rng, int[] shape)
+    {
+        var (lo, hi) = activation == "relu6" ? (-2.0, 8.0) : (-3.0, 3.0);
+        var values = new float[Count(shape)];
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = lo + (hi - lo) * rng.NextDouble();
+            foreach (double kink in Kinks(activation))
+                if (Math.Abs(v - kink) < 0.02) v = kink + (v < kink ? -0.02 : 0.02);
+            values[i] = (float)v;
+        }
+        return Tensor.FromArray(values, shape);
+    }
+
+    private static GradCase ActivationCase(string activation, int[] shape, int seed, Func<Random, int[], Tensor>? data = null)
+    {
+        var rng = new Random(seed);
+        var x = data is null ? ActivationInput(activation, rng, shape) : data(rng, shape);
+        return new GradCase($"Activation({activation})", new Activation(activation) { Id = LayerUnderTest, Name = "act" }, [x],
+            (xs, _) => Reference.Activate(activation, xs[0]), seed + 1);
+    }
+
+    public static TheoryData<string> ActivationNames => [.. Activations.Names];
+
+    /// <summary>Every activation on 20 generated shapes and inputs (softmax along rows of 1 to 6).</summary>
+    [Theory]
+    [MemberData(nameof(ActivationNames))]
+    public void Activation_backward_equals_finite_differences(string activation)
+    {
+        var shapes = new Random(activation.Length * 7919 + activation[0]);
+        for (int seed = 0; seed < 20; seed++)
+        {
+            int rank = shapes.Next(1, 4);
+            var shape = Enumerable.Range(0, rank).Select(a => shapes.Next(1, a == rank - 1 ? 7 : 4)).ToArray();
+            var c = ActivationCase(activation, shape, 1000 * seed + activation.Length);
+            Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+        }
+    }
+
+    /// <summary>Logits near ±1000: the softmax saturates, and its gradient is finite and still the finite differences'.</summary>
+    [Property(MaxTest = 30)]
+    public Property Softmax_of_large_logits_has_finite_gradients() => Prop.ForAll(
+        (from shape in ShapeOf(1, 3, 4) from seed in Seed select (shape, seed)).ToArbitrary(), t =>
+        {
+            var c = ActivationCase("softmax", t.shape, t.seed,
+                (rng, shape) => Tensor.FromArray([.. Enumerable.Range(0, Count(shape)).Select(_ => (float)((rng.Next(2) == 0 ? -1000 : 1000) + 4 * rng.NextDouble() - 2))], shape));
+            var pass = Run(c.Layer, c.Inputs, TrainingContext(), c.Seed);
+            bool finite = pass.InputGrads[0]!.IsFinite && pass.Outputs[0].IsFinite;
+            string? failure = finite ? Check(c) : "a gradient is not finite";
+            return (failure is null).Label(failure is null ? "" : $"{c}: {failure}");
+        });
+
+    /// <summary><see cref="ActivationGrad.Backward"/> in place (dx the same span as dy) gives what it gives into a separate buffer.</summary>
+    [Fact]
+    public void Activation_gradient_in_place_equals_out_of_place()
+    {
+        var rng = new Random(5);
+        foreach (string activation in Activations.Names)
+        {
+            var x = ActivationInput(activation, rng, [3, 37]).ToArray();
+            var y = (float[])x.Clone();
+            Activate.InPlace(activation, y, 37);
+            var dy = Uniform(rng, x.Length);
+            var separate = new float[x.Length];
+            ActivationGrad.Backward(activation, x, y, dy, separate, 37);
+            var inPlace = (float[])dy.Clone();
+            ActivationGrad.Backward(activation, ActivationGrad.NeedsInput(activation) ? x : [], y, inPlace, inPlace, 37);
+            Assert.Equal(separate, inPlace);
+        }
+    }
+
+    // ---- Pooling ------------------------------------------------------------------------
+
+    private static Layer PoolLayer(bool max, (int H, int W) pool, (int H, int W) strides, bool same) => max
+        ? new MaxPooling2D(pool, strides, same ? "same" : "valid") { Id = LayerUnderTest, Name = "pool" }
+        : new AveragePooling2D(pool, strides, same ? "same" : "valid") { Id = LayerUnderTest, Name = "pool" };
+
+    /// <summary>Channel counts on either side of the kernels' 8- and 16-channel vector blocks.</summary>
+    private static readonly Gen<int> Channels = Gen.Elements(1, 2, 3, 8, 16, 17);
+
+    private static readonly Gen<GradCase> PoolCases =
+        from max in Bool
+        from ph in Gen.Choose(1, 3)
+        from pw in Gen.Choose(1, 3)
+        from sh in Gen.Choose(1, 3)
+        from sw in Gen.Choose(1, 3)
+        from same in Bool
+        from h in same ? Gen.Choose(1, 6) : Gen.Choose(ph, 6)
+        from w in same ? Gen.Choose(1, 6) : Gen.Choose(pw, 6)
+        from batch in Gen.Choose(1, 2)
+        from c in Channels
+        from seed in Seed
+        select new GradCase($"{(max ? "Max" : "Average")}Pooling2D(pool=({ph}, {pw}), strides=({sh}, {sw}), {(same ? "same" : "valid")})",
+            PoolLayer(max, (ph, pw), (sh, sw), same), [Distinct(new Random(seed), [batch, h, w, c])],
+            (xs, _) => Reference.Pool(xs[0], max, (ph, pw), (sh, sw), same), seed);
+
+    [Property(MaxTest = 60)]
+    public Property Max_and_average_pooling_backward_equals_finite_differences() => Holds(PoolCases);
+
+    /// <summary>
+    /// Where max pooling's gradient goes, from plain loops: all of each window's output gradient
+    /// to its first maximum in window order (row by row), padding cells never counting.
+    /// </summary>
+    private static double[] MaxPoolRouting(Tensor x, Tensor dy, (int H, int W) pool, (int H, int W) s, bool same)
+    {
+        int n = x.Shape[0]!.Value, h = x.Shape[1]!.Value, w = x.Shape[2]!.Value, c = x.Shape[3]!.Value;
+        var (oh, top) = Reference.Axis(h, pool.H, s.H, same);
+        var (ow, left) = Reference.Axis(w, pool.W, s.W, same);
+        var xv = x.Span;
+        var g = dy.Span;
+        var dx = new double[x.Length];
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ci = 0; ci < c; ci++)
+                    {
+                        int best = -1;
+                        for (int i = 0; i < pool.H; i++)
+                            for (int j = 0; j < pool.W; j++)
+                            {
+                                int iy = oy * s.H - top + i, ix = ox * s.W - left + j;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                int at = ((b * h + iy) * w + ix) * c + ci;
+                                if (best < 0 || xv[at] > xv[best]) best = at;
+                            }
+                        dx[best] += g[((b * oh + oy) * ow + ox) * c + ci];
+                    }
+        return dx;
+    }
+
+    private static string? CheckRouting(Layer layer, Tensor x, Func<Tensor, Tensor, double[]> routing, int seed)
+    {
+        var pass = Run(layer, [x], TrainingContext(), seed);
+        var want = routing(x, pass.OutputGrads[0]);
+        var got = pass.InputGrads[0]!.Span;
+        for (int i = 0; i < want.Length; i++)
+            if (!(Math.Abs(got[i] - Prefill - want[i]) <= 1e-6))
+                return $"d input[{i}]: backward {got[i] - Prefill:R}, routed {want[i]:R}";
+        return null;
+    }
+
+    /// <summary>Inputs of few distinct values, so windows hold ties: the whole gradient goes to the first maximum in window order.</summary>
+    [Property(MaxTest = 60)]
+    public Property Max_pooling_routes_ties_to_the_first_maximum_in_the_window() => Prop.ForAll(
+        (from ph in Gen.Choose(1, 3)
+         from pw in Gen.Choose(1, 3)
+         from sh in Gen.Choose(1, 3)
+         from sw in Gen.Choose(1, 3)
+         from same in Bool
+         from h in same ? Gen.Choose(1, 7) : Gen.Choose(ph, 7)
+         from w in same ? Gen.Choose(1, 7) : Gen.Choose(pw, 7)
+         from batch in Gen.Choose(1, 2)
+         from c in Gen.Elements(1, 3, 8, 16, 19, 32)
+         from levels in Gen.Choose(1, 3)
+         from seed in Seed
+         select (pool: (ph, pw), strides: (sh, sw), same, shape: Dims(batch, h, w, c), levels, seed)).ToArbitrary(), t =>
+        {
+            var rng = new Random(t.seed);
+            var x = Tensor.FromArray([.. Enumerable.Range(0, Count(t.shape)).Select(_ => (float)rng.Next(t.levels))], t.shape);
+            string? failure = CheckRouting(PoolLayer(true, t.pool, t.strides, t.same), x,
+                (input, dy) => MaxPoolRouting(input, dy, t.pool, t.strides, t.same), t.seed);
+            return (failure is null).Label(failure is null ? "" : $"{t}: {failure}");
+        });
+
+    /// <summary>The training benchmark's shapes (MNIST convnet, batch 128), where the backward pass splits its images over threads.</summary>
+    [Fact]
+    public void Max_pooling_backward_on_the_benchmark_shapes_routes_to_the_maximum()
+    {
+        foreach (var (shape, seed) in new[] { (Dims(128, 26, 26, 32), 1), (Dims(128, 11, 11, 64), 2), (Dims(7, 9, 9, 20), 3) })
+        {
+            var rng = new Random(seed);
+            // Values of 0.01 steps over a small range: ties within windows happen too.
+            var x = Tensor.FromArray([.. Enumerable.Range(0, Count(shape)).Select(_ => rng.Next(200) * 0.01f)], shape);
+            Assert.Null(CheckRouting(PoolLayer(true, (2, 2), (2, 2), false), x, (input, dy) => MaxPoolRouting(input, dy, (2, 2), (2, 2), false), seed));
+        }
+    }
+
+    // ---- Global pooling, padding --------------------------------------------------------
+
+    private static readonly Gen<GradCase> GlobalPoolCases =
+        from max in Bool
+        from keepDims in Bool
+        from batch in Gen.Choose(1, 2)
+        from h in Gen.Choose(1, 5)
+        from w in Gen.Choose(1, 5)
+        from c in Channels
+        from seed in Seed
+        select new GradCase($"Global{(max ? "Max" : "Average")}Pooling2D(keepDims={keepDims})",
+            max ? new GlobalMaxPooling2D(keepDims) { Id = LayerUnderTest, Name = "gp" } : new GlobalAveragePooling2D(keepDims) { Id = LayerUnderTest, Name = "gp" },
+            [Distinct(new Random(seed), [batch, h, w, c])], (xs, _) => Reference.GlobalPool(xs[0], max, keepDims), seed);
+
+    [Property(MaxTest = 40)]
+    public Property Global_pooling_backward_equals_finite_differences() => Holds(GlobalPoolCases);
+
+    /// <summary>Global max pooling over a constant image: the first pixel takes the whole gradient.</summary>
+    [Fact]
+    public void Global_max_pooling_routes_ties_to_the_first_pixel()
+    {
+        var x = Tensor.Filled(2f, 2, 3, 4, 5);
+        var pass = Run(new GlobalMaxPooling2D() { Id = LayerUnderTest, Name = "gp" }, [x], TrainingContext(), 9);
+        var dy = pass.OutputGrads[0].Span;
+        var dx = pass.InputGrads[0]!.Span;
+        for (int i = 0; i < dx.Length; i++)
+        {
+            int b = i / 60, pixel = i / 5 % 12, c = i % 5;
+            Assert.Equal(pixel == 0 ? Prefill + dy[b * 5 + c] : Prefill, dx[i]);
+        }
+    }
+
+    private static readonly Gen<GradCase> ZeroPadCases =
+        from top in Gen.Choose(0, 2)
+        from bottom in Gen.Choose(0, 2)
+        from left in Gen.Choose(0, 2)
+        from right in Gen.Choose(0, 2)
+        from shape in Gen.ArrayOf(Gen.Choose(1, 4), 4)
+        from seed in Seed
+        select new GradCase($"ZeroPadding2D((({top}, {bottom}), ({left}, {right})))",
+            new ZeroPadding2D(((top, bottom), (left, right))) { Id = LayerUnderTest, Name = "pad" }, [RandomTensor(new Random(seed), shape)],
+            (xs, _) => Reference.ZeroPad(xs[0], top, bottom, left, right), seed);
+
+    [Property(MaxTest = 30)]
+    public Property ZeroPadding2D_backward_equals_finite_differences() => Holds(ZeroPadCases);
+
+    // ---- Concatenate, Add, Multiply -----------------------------------------------------
+
+    private static readonly Gen<GradCase> ConcatenateCases =
+        from rank in Gen.Choose(2, 4)
+        from axis in Gen.Choose(1, rank - 1)
+        from negative in Bool
+        from count in Gen.Choose(2, 3)
+        from common in Gen.ArrayOf(Gen.Choose(1, 3), rank)
+        from lengths in Gen.ArrayOf(Gen.Choose(1, 3), count)
+        from want in Gen.ArrayOf(Gen.Frequency((3, Gen.Constant(true)), (1, Gen.Constant(false))), count)
+        from seed in Seed
+        let rng = new Random(seed)
+        select new GradCase($"Concatenate(axis={(negative ? axis - rank : axis)})",
+            new Concatenate(negative ? axis - rank : axis) { Id = LayerUnderTest, Name = "concat" },
+            [.. lengths.Select(l => RandomTensor(rng, [.. common.Select((d, a) => a == axis ? l : d)]))],
+            (xs, _) => Reference.Concatenate(xs, axis), seed, WantInputs: want);
+
+    [Property(MaxTest = 40)]
+    public Property Concatenate_backward_equals_finite_differences() => Holds(ConcatenateCases);
+
+    private static readonly Gen<GradCase> MergeCases =
+        from product in Bool
+        from count in Gen.Choose(2, 4)
+        from shape in ShapeOf(2, 3, 4)
+        from zeros in Bool
+        from want in Gen.ArrayOf(Gen.Frequency((3, Gen.Constant(true)), (1, Gen.Constant(false))), count)
+        from seed in Seed
+        let rng = new Random(seed)
+        select new GradCase($"{(product ? "Multiply" : "Add")}({count} inputs{(zeros ? ", some zeros" : "")})",
+            product ? new Multiply { Id = LayerUnderTest, Name = "merge" } : new DeepGraph.Core.Add { Id = LayerUnderTest, Name = "merge" },
+            [.. Enumerable.Range(0, count).Select(_ => Tensor.FromArray([.. Uniform(rng, Count(shape), -2, 2).Select(v => zeros && rng.Next(4) == 0 ? 0f : v)], shape))],
+            (xs, _) => Reference.Merge(xs, product), seed, WantInputs: want);
+
+    [Property(MaxTest = 50)]
+    public Property Add_and_Multiply_backward_equal_finite_differences() => Holds(MergeCases);
+
+    // ---- Flatten, Reshape, Dropout ------------------------------------------------------
+
+    private static readonly Gen<GradCase> ViewCases =
+        from kind in Gen.Choose(0, 3)
+        from shape in ShapeOf(2, 4, 3)
+        from seed in Seed
+        let perSample = Count(shape[1..])
+        select kind switch
+        {
+            0 => new GradCase("Flatten", new Flatten { Id = LayerUnderTest, Name = "flatten" }, [RandomTensor(new Random(seed), shape)],
+                (xs, _) => xs[0].Reshaped(shape[0], perSample), seed),
+            1 => new GradCase("Reshape([-1, 1])", new Reshape([-1, 1]) { Id = LayerUnderTest, Name = "reshape" }, [RandomTensor(new Random(seed), shape)],
+                (xs, _) => xs[0].Reshaped(shape[0], perSample, 1), seed),
+            2 => new GradCase($"Reshape([{shape[^1]}, -1])", new Reshape([shape[^1], -1]) { Id = LayerUnderTest, Name = "reshape" }, [RandomTensor(new Random(seed), shape)],
+                (xs, _) => xs[0].Reshaped(shape[0], shape[^1], perSample / shape[^1]), seed),
+            _ => new GradCase("Dropout(0)", new Dropout(0) { Id = LayerUnderTest, Name = "dropout" }, [RandomTensor(new Random(seed), shape)],
+                (xs, _) => xs[0], seed),
+        };
+
+    [Property(MaxTest = 30)]
+    public Property Flatten_Reshape_and_Dropout_at_rate_0_pass_the_gradient_through() => Holds(ViewCases);
+
+    /// <summary>
+    /// In training, Dropout's ForwardTrain gives bit for bit what Forward gives from the same seed,
+    /// and Backward multiplies by that very mask: dx = dy where a value was kept, scaled by
+    /// 1/(1 − rate), and 0 where it was dropped.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property Dropout_backward_uses_the_mask_of_its_training_forward() => Prop.ForAll(
+        (from rate in Gen.Elements(0.1, 0.3, 0.5, 0.9)
+         from shape in ShapeOf(2, 3, 6)
+         from contextSeed in Gen.Choose(0, 1000)
+         from layerSeed in Gen.Elements<int?>(null, 1, 42)
+         from seed in Seed
+         select (rate, shape, contextSeed, layerSeed, seed)).ToArbitrary(), t =>
+        {
+            var layer = new Dropout(t.rate, seed: t.layerSeed) { Id = LayerUnderTest, Name = "dropout" };
+            var rng = new Random(t.seed);
+            // Inputs away from 0, so a kept value is never 0.
+            var x = Tensor.FromArray([.. Uniform(rng, Count(t.shape), 0.5, 2).Select(v => rng.Next(2) == 0 ? -v : v)], t.shape);
+            var context = TrainingContext() with { Seed = t.contextSeed };
+            var pass = Run(layer, [x], context, t.seed);
+            var forward = Tensor.Zeros(t.shape);
+            layer.Forward(context, [x], [forward]);
+            float scale = (float)(1.0 / (1.0 - t.rate));
+            var (xv, y, dy, dx) = (x.Span.ToArray(), pass.Outputs[0].Span.ToArray(), pass.OutputGrads[0].Span.ToArray(), pass.InputGrads[0]!.Span.ToArray());
+            string? failure = null;
+            if (!forward.Equals(pass.Outputs[0])) failure = "ForwardTrain's output differs from Forward's";
+            int dropped = 0;
+            for (int i = 0; i < xv.Length && failure is null; i++)
+            {
+                bool kept = y[i] != 0;
+                if (!kept) dropped++;
+                if (kept && y[i] != xv[i] * scale) failure = $"[{i}]: kept value {y[i]} is not x·scale = {xv[i] * scale}";
+                else if (!(Math.Abs(dx[i] - Prefill - (kept ? dy[i] * scale : 0)) <= 1e-6))
+                    failure = $"[{i}]: {(kept ? "kept" : "dropped")}, dx {dx[i] - Prefill}, dy {dy[i]}";
+            }
+            return (failure is null).Label(failure is null ? "" : $"{t}: {failure}");
+        });
+
+    // ---- BatchNormalization -------------------------------------------------------------
+
+    /// <summary>Training-mode batch normalization in float64: each feature's batch mean and biased variance over every axis but <paramref name="axis"/>.</summary>
+    private static (double[] Mean, double[] Variance) BatchMoments(Nd x, int axis)
+    {
+        int features = x.Shape[axis];
+        var mean = new double[features];
+        var variance = new double[features];
+        var count = new int[features];
+        for (int i = 0; i < x.Data.Length; i++)
+        {
+            int f = x.Index(i)[axis];
+            mean[f] += x.Data[i];
+            count[f]++;
+        }
+        for (int f = 0; f < features; f++) mean[f] /= count[f];
+        for (int i = 0; i < x.Data.Length; i++)
+        {
+            int f = x.Index(i)[axis];
+            variance[f] += (x.Data[i] - mean[f]) * (x.Data[i] - mean[f]);
+        }
+        for (int f = 0; f < features; f++) variance[f] /= count[f];
+        return (mean, variance);
+    }
+
+    /// <summary>(x − batch mean) / √(batch variance + ε) · γ + β, the batch's statistics in float64.</summary>
+    private static Nd TrainingBatchNorm(Nd x, int axis, double[]? gamma, double[]? beta, double epsilon)
+    {
+        var (mean, variance) = BatchMoments(x, axis);
+        return Reference.BatchNorm(x, axis, gamma, beta, mean, variance, epsilon);
+    }
+
+    private sealed record BnConfig(int[] Shape, int Axis, bool Negative, bool Center, bool Scale, double Epsilon, double Momentum, int Seed)
+    {
+        public int Features => Shape[Axis];
+
+        public int AxisArgument => Negative ? Axis - Shape.Length : Axis;
+    }
+
+    private static readonly Gen<BnConfig> BnConfigs =
+        from shape in ShapeOf(2, 4, 3)
+        from axis in Gen.Choose(1, shape.Length - 1)
+        from negative in Bool
+        from center in Bool
+        from scale in Bool
+        from epsilon in Gen.Elements(1e-3, 1e-2, 0.1)
+        from momentum in Gen.Elements(0.99, 0.9, 0.5, 0.0)
+        from seed in Seed
+        select new BnConfig(shape, axis, negative, center, scale, epsilon, momentum, seed);
+
+    private static BatchNormalization BnLayer(BnConfig c, bool trainable = true)
+    {
+        var rng = new Random(c.Seed);
+        var weights = new List<Tensor>();
+        if (c.Scale) weights.Add(RandomTensor(rng, [c.Features], 0.5, 2));
+        if (c.Center) weights.Add(RandomTensor(rng, [c.Features]));
+        weights.Add(RandomTensor(rng, [c.Features], -0.5, 0.5));
+        weights.Add(RandomTensor(rng, [c.Features], 0.5, 2));
+        return new BatchNormalization(c.AxisArgument, c.Momentum, c.Epsilon, c.Center, c.Scale)
+        {
+            Id = LayerUnderTest,
+            Name = "bn",
+            Trainable = trainable,
+        } with { Params = EquatableArray.Of(weights) };
+    }
+
+    /// <summary>The reference from the inputs and weights in Keras's order (gamma, beta when present, then the moving statistics).</summary>
+    private static Func<Nd[], double[][], Nd> BnReference(BnConfig c, bool training) => (xs, ps) =>
+    {
+        int p = 0;
+        var gamma = c.Scale ? ps[p++] : null;
+        var beta = c.Center ? ps[p++] : null;
+        return training
+            ? TrainingBatchNorm(xs[0], c.Axis, gamma, beta, c.Epsilon)
+            : Reference.BatchNorm(xs[0], c.Axis, gamma, beta, ps[p], ps[p + 1], c.Epsilon);
+    };
+
+    private static Tensor BnInput(BnConfig c) => RandomTensor(new Random(c.Seed + 1), c.Shape, -1, 2);
+
+    private static string Describe(BnConfig c) =>
+        $"BatchNormalization(axis={c.AxisArgument}, center={c.Center}, scale={c.Scale}, epsilon={c.Epsilon}, momentum={c.Momentum})";
+
+    /// <summary>In training the batch's own statistics normalise, and the gradient runs through them (as well as to gamma and beta).</summary>
+    [Property(MaxTest = 60)]
+    public Property BatchNormalization_in_training_backward_equals_finite_differences() => Holds(
+        from c in BnConfigs
+        select new GradCase(Describe(c), BnLayer(c), [BnInput(c)], BnReference(c, training: true), c.Seed));
+
+    /// <summary>
+    /// Frozen — the layer not trainable, or the context <see cref="ForwardContext.Frozen"/> — the
+    /// training pass uses the moving statistics, saves nothing, leaves them as they are, and its
+    /// backward pass is the affine one.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property Frozen_BatchNormalization_uses_the_moving_statistics() => Prop.ForAll(
+        (from c in BnConfigs from byLayer in Bool select (c, byLayer)).ToArbitrary(), t =>
+        {
+            var layer = BnLayer(t.c, trainable: !t.byLayer);
+            var gradCase = new GradCase(Describe(t.c) + (t.byLayer ? " trainable=False" : ""), layer, [BnInput(t.c)], BnReference(t.c, training: false), t.c.Seed,
+                Frozen: !t.byLayer);
+            string? failure = Check(gradCase);
+            var context = TrainingContext(frozen: !t.byLayer);
+            var outputs = new[] { Tensor.Zeros(t.c.Shape) };
+            var saved = layer.ForwardTrain(context, gradCase.Inputs, outputs);
+            var inference = Tensor.Zeros(t.c.Shape);
+            layer.Forward(new ForwardContext(Managed, new TensorPool()), gradCase.Inputs, [inference]);
+            if (failure is null && !inference.Equals(outputs[0])) failure = "the frozen training pass differs from inference";
+            if (failure is null && !ReferenceEquals(layer.WithMovingStatistics(saved), layer)) failure = "WithMovingStatistics changed a frozen layer";
+            return (failure is null).Label(failure is null ? "" : $"{gradCase}: {failure}");
+        });
+
+    /// <summary>
+    /// After a training pass, moving_mean ← momentum · moving_mean + (1 − momentum) · batch mean and
+    /// moving_variance likewise with the biased batch variance; gamma, beta and the layer itself are untouched.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property BatchNormalization_moving_statistics_follow_the_closed_form() => Prop.ForAll(BnConfigs.ToArbitrary(), c =>
+    {
+        var layer = BnLayer(c);
+        var before = layer.Params.Select(t => t.ToArray()).ToArray();
+        var x = BnInput(c);
+        var saved = layer.ForwardTrain(TrainingContext(), [x], [Tensor.Zeros(c.Shape)]);
+        var next = layer.WithMovingStatistics(saved);
+        var (mean, variance) = BatchMoments(Nd.From(x), c.Axis);
+        int at = (c.Scale ? 1 : 0) + (c.Center ? 1 : 0);
+        string? failure = null;
+        if (next.Id != layer.Id || next.Name != layer.Name || next.Params.Count != layer.Params.Count) failure = "the record's identity or weight count changed";
+        for (int i = 0; i < layer.Params.Count && failure is null; i++)
+            if (!layer.Params[i].ToArray().SequenceEqual(before[i])) failure = $"weight {i} of the old record changed";
+        for (int i = 0; i < at && failure is null; i++)
+            if (!next.Params[i].Equals(layer.Params[i])) failure = $"weight {i} (gamma or beta) changed";
+        for (int f = 0; f < c.Features && failure is null; f++)
+        {
+            double wantMean = c.Momentum * before[at][f] + (1 - c.Momentum) * mean[f];
+            double wantVariance = c.Momentum * before[at + 1][f] + (1 - c.Momentum) * variance[f];
+            double gotMean = next.Params[at].Span[f], gotVariance = next.Params[at + 1].Span[f];
+            if (Math.Abs(gotMean - wantMean) > 1e-5 * Math.Max(1, Math.Abs(wantMean)) || Math.Abs(gotVariance - wantVariance) > 1e-5 * Math.Max(1, Math.Abs(wantVariance)))
+                failure = $"feature {f}: moving ({gotMean}, {gotVariance}), closed form ({wantMean}, {wantVariance})";
+        }
+        return (failure is null).Label(failure is null ? "" : $"{Describe(c)} shape=[{string.Join(",", c.Shape)}] seed={c.Seed}: {failure}");
+    });
+}
