@@ -120,7 +120,7 @@ public partial class Model
             {
                 foreach (var c in all) c.OnEpochBegin(epoch, empty);
                 if (shuffle) new Random(Seeds.Derive(setup.Seed, (int)setup.Steps)).Shuffle(order);
-                if (verbose > 0) output.WriteLine($"Epoch {epoch + 1}/{epochs}");
+                ProgressBar.WriteEpochHeader(output, verbose, epoch, epochs);
                 var bar = verbose > 0 ? new ProgressBar(steps, output, verbose, ProgressBar.IsInteractive(output)) : null;
                 var running = new Running(setup);
                 for (int step = 0; step < steps && !StopTraining; step++)

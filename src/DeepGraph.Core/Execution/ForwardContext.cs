@@ -14,8 +14,17 @@ namespace DeepGraph.Core;
 /// training by their own trainability (BatchNormalization, which Keras runs in inference mode
 /// when frozen) behave as frozen. Dropout is not affected.
 /// </param>
-public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false, bool Frozen = false)
+/// <param name="Profiler">When set, the trainer reports how long each layer call's forward and backward pass took.</param>
+public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false, bool Frozen = false,
+    ILayerProfiler? Profiler = null)
 {
     /// <summary><see cref="Parallelism"/> with 0 resolved to the number of cores.</summary>
     public int Threads => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
+}
+
+/// <summary>Receives the time each layer call took in a training step (for per-layer breakdowns).</summary>
+public interface ILayerProfiler
+{
+    /// <summary>Layer <paramref name="layer"/>'s <paramref name="phase"/> (<c>forward</c> or <c>backward</c>) took <paramref name="seconds"/>.</summary>
+    void Record(Layer layer, string phase, double seconds);
 }

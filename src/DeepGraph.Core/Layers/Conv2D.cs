@@ -132,6 +132,39 @@ public sealed record Conv2D : WeightedLayer
         Activate.InPlace(activation, y, Filters);
     }
 
+    /// <summary>
+    /// dX for a stride-1 convolution as a convolution itself, on the implicit-GEMM kernel: the
+    /// output gradient, padded by the kernel's reach less the forward padding, correlated with
+    /// the kernel flipped in space and with its channel axes swapped. No patch matrix is written.
+    /// </summary>
+    private void InputGradientDirect(ForwardContext context, in Window2D g, ReadOnlySpan<float> dZ, Tensor dX)
+    {
+        int kh = KernelSize.H, kw = KernelSize.W, c = g.C, f = Filters;
+        var flipped = context.Pool.Rent(kh * kw * f * c);
+        var result = context.Pool.Rent(dX.Length);
+        try
+        {
+            var w = Params[0].Span;
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++)
+                {
+                    int from = ((kh - 1 - i) * kw + (kw - 1 - j)) * c * f, to = (i * kw + j) * f * c;
+                    for (int ci = 0; ci < c; ci++)
+                        for (int fi = 0; fi < f; fi++)
+                            flipped[to + fi * c + ci] = w[from + ci * f + fi];
+                }
+            var back = new Window2D(g.Batch, g.OH, g.OW, f, kh, kw, 1, 1, g.DH, g.DW,
+                (kh - 1) * g.DH - g.PadTop, (kw - 1) * g.DW - g.PadLeft, g.H, g.W);
+            DirectConv.Run(dZ, back, flipped.AsSpan(0, kh * kw * f * c), default, c, result.AsSpan(0, dX.Length), context.Threads);
+            TensorPrimitives.Add(dX.Span, result.AsSpan(0, dX.Length), dX.Data);
+        }
+        finally
+        {
+            context.Pool.Return(flipped);
+            context.Pool.Return(result);
+        }
+    }
+
     /// <summary>Output pixels per im2col tile: as many as fit <see cref="Im2ColBudget"/>.</summary>
     private static int Tile(in Window2D g) => Math.Clamp(Im2ColBudget / g.PatchSize, 1, g.Rows);
 
@@ -162,6 +195,11 @@ public sealed record Conv2D : WeightedLayer
             if (dW is not null) context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
             if (dX is not null) context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
             return;
+        }
+        if (dX is not null && UseDirect(g, context) && Strides == (1, 1))
+        {
+            InputGradientDirect(context, g, dZ, dX);
+            dX = null;
         }
         if (dW is null && dX is null) return;
         int tile = Tile(g);

@@ -30,25 +30,44 @@ public static class Bias
     }
 
     /// <summary>Adds the column sums of <paramref name="y"/> (consecutive rows of bias.Length values) into <paramref name="bias"/>: a bias's gradient.</summary>
-    public static void AddColumnSums(ReadOnlySpan<float> y, Span<float> bias)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void AddColumnSums(ReadOnlySpan<float> y, Span<float> bias)
     {
-        int f = bias.Length;
-        // Sum in a wide accumulator of whole rows first, so narrow rows do not pay a call per row.
-        int rowsPerChunk = Math.Max(1, Chunk / f);
-        int step = rowsPerChunk * f;
-        if (y.Length >= 2 * step)
+        int f = bias.Length, rows = y.Length / f;
+        if (rows == 0) return;
+        int v = System.Runtime.Intrinsics.Vector512<float>.Count;
+        // Sum 4 rows at a time per column block in registers, so the rows are read once.
+        int col = 0;
+        fixed (float* yp = y, bp = bias)
         {
-            var acc = new float[step];
-            int start = 0;
-            for (; start + step <= y.Length; start += step)
-                TensorPrimitives.Add(acc, y.Slice(start, step), acc);
-            for (int r = 0; r < rowsPerChunk; r++)
-                TensorPrimitives.Add(bias, acc.AsSpan(r * f, f), bias);
-            for (; start < y.Length; start += f)
-                TensorPrimitives.Add(bias, y.Slice(start, f), bias);
-            return;
+            if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            {
+                for (; col + v <= f; col += v)
+                {
+                    var a0 = System.Runtime.Intrinsics.Vector512<float>.Zero;
+                    var a1 = a0;
+                    var a2 = a0;
+                    var a3 = a0;
+                    float* p = yp + col;
+                    int r = 0;
+                    for (; r + 4 <= rows; r += 4, p += 4 * f)
+                    {
+                        a0 += System.Runtime.Intrinsics.Vector512.Load(p);
+                        a1 += System.Runtime.Intrinsics.Vector512.Load(p + f);
+                        a2 += System.Runtime.Intrinsics.Vector512.Load(p + 2 * f);
+                        a3 += System.Runtime.Intrinsics.Vector512.Load(p + 3 * f);
+                    }
+                    for (; r < rows; r++, p += f) a0 += System.Runtime.Intrinsics.Vector512.Load(p);
+                    var sum = (a0 + a1) + (a2 + a3);
+                    System.Runtime.Intrinsics.Vector512.Store(System.Runtime.Intrinsics.Vector512.Load(bp + col) + sum, bp + col);
+                }
+            }
+            for (; col < f; col++)
+            {
+                float sum = 0;
+                for (int r = 0; r < rows; r++) sum += yp[(long)r * f + col];
+                bp[col] += sum;
+            }
         }
-        for (int start = 0; start < y.Length; start += f)
-            TensorPrimitives.Add(bias, y.Slice(start, f), bias);
     }
 }

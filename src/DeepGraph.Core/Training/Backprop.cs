@@ -197,7 +197,9 @@ public static class Backprop
                 tape.Rented.Add(outs[k].Data);
             }
             tape.Values[node.Id] = outs;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var saved = layer.ForwardTrain(context, args, outs);
+            context.Profiler?.Record(layer, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             foreach (var s in saved) tape.Rented.Add(s.Data);
             tape.Saved[node.Id] = saved;
         }
@@ -305,6 +307,7 @@ public static class Backprop
                 {
                     var inputGrads = node.Inputs.Select(t => needs[t.Node] ? Accumulator(t) : null).ToArray();
                     var paramGrads = layer.Weights.Count > 0 ? gradients.For(layer, context.Frozen) : [];
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     layer.Backward(context, new BackwardArgs
                     {
                         Inputs = inputs,
@@ -314,6 +317,7 @@ public static class Backprop
                         InputGrads = inputGrads,
                         ParamGrads = paramGrads,
                     });
+                    context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
                 // This node's output gradients are spent: give back those no view still shares.
                 for (int k = 0; k < grads[n].Length; k++)

@@ -11,13 +11,18 @@ public sealed class DocsAreCompiled
     }
 
     [Fact]
-    public void The_tutorial_page_shows_the_tutorial_sample_verbatim()
+    public void The_tutorial_page_shows_the_tutorial_sample_verbatim() => AssertFirstCodeBlockIs("tutorial.md", "Tutorial");
+
+    [Fact]
+    public void The_training_page_shows_the_fashion_mnist_sample_verbatim() => AssertFirstCodeBlockIs("training.md", "FashionMnist");
+
+    private static void AssertFirstCodeBlockIs(string page, string sample)
     {
         var root = RepoRoot();
-        var page = File.ReadAllText(Path.Combine(root, "docs", "tutorial.md")).ReplaceLineEndings("\n");
-        var program = File.ReadAllText(Path.Combine(root, "samples", "Tutorial", "Program.cs")).ReplaceLineEndings("\n");
-        int start = page.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
-        int end = page.IndexOf("```", start, StringComparison.Ordinal);
-        Assert.Equal(program, page[start..end]);
+        var text = File.ReadAllText(Path.Combine(root, "docs", page)).ReplaceLineEndings("\n");
+        var program = File.ReadAllText(Path.Combine(root, "samples", sample, "Program.cs")).ReplaceLineEndings("\n");
+        int start = text.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = text.IndexOf("```", start, StringComparison.Ordinal);
+        Assert.Equal(program, text[start..end]);
     }
 }
