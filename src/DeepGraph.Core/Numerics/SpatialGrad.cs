@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace DeepGraph.Numerics;
@@ -22,11 +23,19 @@ public static class SpatialGrad
     /// </summary>
     public static void PoolBackward(bool max, float[] x, float[] dy, in Window2D g, float[] dx, int threads)
     {
-        var geometry = g;
+        if (threads <= 1 || g.Batch <= 1 || (long)g.Batch * g.H * g.W * g.C < ParallelWork)
+            PoolBackward(max, x, dy, g, dx);
+        else
+            PoolBackwardParallel(max, x, dy, g, dx, threads);
+    }
+
+    /// <summary>The images split into one range per thread (a method of its own, so that the one-thread path allocates no closure).</summary>
+    private static void PoolBackwardParallel(bool max, float[] x, float[] dy, Window2D g, float[] dx, int threads)
+    {
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
-        ForImages(g.Batch, (long)g.Batch * inImage < ParallelWork ? 1 : threads, (b0, b1) =>
+        ForImages(g.Batch, threads, (b0, b1) =>
             PoolBackward(max, x.AsSpan(b0 * inImage, (b1 - b0) * inImage), dy.AsSpan(b0 * outImage, (b1 - b0) * outImage),
-                geometry with { Batch = b1 - b0 }, dx.AsSpan(b0 * inImage, (b1 - b0) * inImage)));
+                g with { Batch = b1 - b0 }, dx.AsSpan(b0 * inImage, (b1 - b0) * inImage)));
     }
 
     /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread.</summary>
@@ -87,6 +96,13 @@ public static class SpatialGrad
     private static void MaxPoolBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Window2D g, Span<float> dx)
     {
         int c = g.C;
+        if (x.Length < g.Batch * g.H * g.W * c || dx.Length < x.Length || dy.Length < g.Batch * g.OH * g.OW * c)
+            throw new ArgumentException("Max pooling gradient spans are shorter than the geometry needs.");
+        // Bounds are checked above once: the window loops read through references.
+        ref float x0Ref = ref MemoryMarshal.GetReference(x);
+        ref float dyRef = ref MemoryMarshal.GetReference(dy);
+        ref float dxRef = ref MemoryMarshal.GetReference(dx);
+        int rowStep = g.W * c;
         for (int b = 0; b < g.Batch; b++)
         for (int oy = 0; oy < g.OH; oy++)
         {
@@ -95,31 +111,30 @@ public static class SpatialGrad
             {
                 int x0 = Math.Max(ox * g.SW - g.PadLeft, 0), x1 = Math.Min(ox * g.SW - g.PadLeft + g.KW, g.W);
                 int dyAt = ((b * g.OH + oy) * g.OW + ox) * c;
-                int corner = ((b * g.H + y0) * g.W + x0) * c, rowStep = g.W * c;
+                int corner = ((b * g.H + y0) * g.W + x0) * c;
                 int ch = 0;
                 if (Vector512.IsHardwareAccelerated)
                 {
                     for (; ch + 16 <= c; ch += 16)
                     {
-                        var best = Vector512.Create(x.Slice(corner + ch, 16));
+                        var best = Vector512.LoadUnsafe(ref x0Ref, (nuint)(corner + ch));
                         var bestCell = Vector512<int>.Zero;
-                        int cell = 0;
+                        var cell = Vector512<int>.Zero;
                         for (int iy = y0, row = corner + ch; iy < y1; iy++, row += rowStep)
-                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell++)
+                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell += Vector512<int>.One)
                         {
-                            var v = Vector512.Create(x.Slice(at, 16));
+                            var v = Vector512.LoadUnsafe(ref x0Ref, (nuint)at);
                             var greater = Vector512.GreaterThan(v, best);
-                            best = Vector512.ConditionalSelect(greater, v, best);
-                            bestCell = Vector512.ConditionalSelect(greater.AsInt32(), Vector512.Create(cell), bestCell);
+                            best = Vector512.Max(v, best);
+                            bestCell = Vector512.ConditionalSelect(greater.AsInt32(), cell, bestCell);
                         }
-                        var grad = Vector512.Create(dy.Slice(dyAt + ch, 16));
-                        cell = 0;
+                        var grad = Vector512.LoadUnsafe(ref dyRef, (nuint)(dyAt + ch));
+                        cell = Vector512<int>.Zero;
                         for (int iy = y0, row = corner + ch; iy < y1; iy++, row += rowStep)
-                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell++)
+                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell += Vector512<int>.One)
                         {
-                            var hit = Vector512.Equals(bestCell, Vector512.Create(cell)).AsSingle();
-                            var dst = dx.Slice(at, 16);
-                            (Vector512.Create(dst) + (grad & hit)).CopyTo(dst);
+                            var hit = Vector512.Equals(bestCell, cell).AsSingle();
+                            (Vector512.LoadUnsafe(ref dxRef, (nuint)at) + (grad & hit)).StoreUnsafe(ref dxRef, (nuint)at);
                         }
                     }
                 }
@@ -127,25 +142,24 @@ public static class SpatialGrad
                 {
                     for (; ch + 8 <= c; ch += 8)
                     {
-                        var best = Vector256.Create(x.Slice(corner + ch, 8));
+                        var best = Vector256.LoadUnsafe(ref x0Ref, (nuint)(corner + ch));
                         var bestCell = Vector256<int>.Zero;
-                        int cell = 0;
+                        var cell = Vector256<int>.Zero;
                         for (int iy = y0, row = corner + ch; iy < y1; iy++, row += rowStep)
-                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell++)
+                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell += Vector256<int>.One)
                         {
-                            var v = Vector256.Create(x.Slice(at, 8));
+                            var v = Vector256.LoadUnsafe(ref x0Ref, (nuint)at);
                             var greater = Vector256.GreaterThan(v, best);
-                            best = Vector256.ConditionalSelect(greater, v, best);
-                            bestCell = Vector256.ConditionalSelect(greater.AsInt32(), Vector256.Create(cell), bestCell);
+                            best = Vector256.Max(v, best);
+                            bestCell = Vector256.ConditionalSelect(greater.AsInt32(), cell, bestCell);
                         }
-                        var grad = Vector256.Create(dy.Slice(dyAt + ch, 8));
-                        cell = 0;
+                        var grad = Vector256.LoadUnsafe(ref dyRef, (nuint)(dyAt + ch));
+                        cell = Vector256<int>.Zero;
                         for (int iy = y0, row = corner + ch; iy < y1; iy++, row += rowStep)
-                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell++)
+                        for (int ix = x0, at = row; ix < x1; ix++, at += c, cell += Vector256<int>.One)
                         {
-                            var hit = Vector256.Equals(bestCell, Vector256.Create(cell)).AsSingle();
-                            var dst = dx.Slice(at, 8);
-                            (Vector256.Create(dst) + (grad & hit)).CopyTo(dst);
+                            var hit = Vector256.Equals(bestCell, cell).AsSingle();
+                            (Vector256.LoadUnsafe(ref dxRef, (nuint)at) + (grad & hit)).StoreUnsafe(ref dxRef, (nuint)at);
                         }
                     }
                 }

@@ -318,3 +318,80 @@ public sealed class FitBehaviour
         }
     }
 }
+
+/// <summary>Fit on the other kinds of model a user has: Sequential, nested and shared, loaded from a file.</summary>
+public sealed class FitOnEveryKindOfModel
+{
+    private static (Tensor X, Tensor Y) Data(int n, int features, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[n * features];
+        var y = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int j = 0; j < features; j++) s += x[i * features + j] = (float)(rng.NextDouble() * 2 - 1);
+            y[i] = s > 0 ? 1 : 0;
+        }
+        return (Tensor.FromArray(x, [n, features]), Tensor.FromArray(y, [n, 1]));
+    }
+
+    [Fact]
+    public void A_sequential_model_learns()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Dense(8, activation: "relu", inputShape: [4]), Dense(1, activation: "sigmoid")]);
+        model.Compile(Optimizers.Adam(learningRate: 0.02), "binary_crossentropy", metrics: ["accuracy"]);
+        var (x, y) = Data(200, 4, 1);
+        var history = model.Fit(x, y, epochs: 30, verbose: 0);
+        Assert.True(history["accuracy"][^1] >= 0.95, $"accuracy {history["accuracy"][^1]}");
+    }
+
+    [Fact]
+    public void A_nested_model_and_a_shared_layer_train_as_one_and_sum_their_gradients()
+    {
+        Backend.ClearSession();
+        var encoderInput = Input(shape: [4]);
+        var encoder = new Model(encoderInput, Dense(6, activation: "tanh", name: "code").Call(encoderInput), "encoder");
+        var a = Input(shape: [4], name: "a");
+        var b = Input(shape: [4], name: "b");
+        var shared = Dense(3, activation: "relu", name: "shared");
+        var merged = Concatenate().Call(shared.Call(encoder.Call(a)), shared.Call(encoder.Call(b)));
+        var model = new Model([a, b], Dense(1, activation: "sigmoid", name: "out").Call(merged), "siamese");
+        model.Compile(Optimizers.Adam(learningRate: 0.02), "binary_crossentropy", metrics: ["accuracy"]);
+        var (x, y) = Data(200, 4, 2);
+        var codeBefore = encoder.GetLayer("code").GetWeights()[0].ToArray();
+        var sharedBefore = shared.GetWeights()[0].ToArray();
+        var history = model.Fit([x, x], [y], epochs: 40, verbose: 0);
+        Assert.True(history["accuracy"][^1] >= 0.9, $"accuracy {history["accuracy"][^1]}");
+        // The nested model's layer and the shared layer were trained through the outer model.
+        Assert.NotEqual(codeBefore, encoder.GetLayer("code").GetWeights()[0].ToArray());
+        Assert.NotEqual(sharedBefore, shared.GetWeights()[0].ToArray());
+        // And the encoder, used alone, runs with the trained weights.
+        Assert.Equal(new[] { 200, 6 }, encoder.Predict(x)[0].Shape.ToArray());
+    }
+
+    [Fact]
+    public void A_loaded_model_trains_and_saves_again()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Dense(8, activation: "relu", inputShape: [4]), Dense(1, activation: "sigmoid")]);
+        var dir = Directory.CreateTempSubdirectory("deepgraph-load-fit-");
+        try
+        {
+            model.Save(Path.Combine(dir.FullName, "model.json"));
+            var loaded = Models.LoadModel(Path.Combine(dir.FullName, "model.json"));
+            loaded.Compile(Optimizers.Adam(learningRate: 0.02), "binary_crossentropy", metrics: ["accuracy"]);
+            var (x, y) = Data(200, 4, 3);
+            var history = loaded.Fit(x, y, epochs: 30, verbose: 0);
+            Assert.True(history["accuracy"][^1] >= 0.95, $"accuracy {history["accuracy"][^1]}");
+            loaded.Save(Path.Combine(dir.FullName, "trained.json"));
+            var again = Models.LoadModel(Path.Combine(dir.FullName, "trained.json"));
+            Assert.Equal(loaded.Predict(x)[0].ToArray(), again.Predict(x)[0].ToArray());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
