@@ -623,4 +623,162 @@ public class LayerGradients
         }
         return (failure is null).Label(failure is null ? "" : $"{Describe(c)} shape=[{string.Join(",", c.Shape)}] seed={c.Seed}: {failure}");
     });
+
+    // ---- Dense and Conv2D -----------------------------------------------------------------
+
+    /// <summary>Activations whose derivative is continuous (finite differences need no kink); relu has its own test below.</summary>
+    private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax");
+
+    /// <summary>The managed GEMM or OpenBLAS, and the implicit-GEMM or im2col convolution.</summary>
+    private static readonly Gen<ForwardContext> Contexts =
+        from gemm in Gen.Elements(0, 1)
+        from im2col in Bool
+        select new ForwardContext(Gemms[gemm], new TensorPool(), Training: true, Im2ColOnly: im2col);
+
+    /// <summary>
+    /// Like <see cref="Check"/>, on <paramref name="context"/>, comparing <paramref name="samples"/>
+    /// randomly chosen entries of each gradient (the layers here have too many weights to difference them all).
+    /// </summary>
+    private static string? CheckSampled(GradCase c, ForwardContext context, int samples)
+    {
+        var pass = Run(c.Layer, c.Inputs, context, c.Seed, c.WantInputs);
+        var xs = c.Inputs.Select(Nd.From).ToArray();
+        var ps = c.Layer.Weights.Select(w => Wide(w.Value)).ToArray();
+        if (Compare(pass.Outputs[0], c.Reference(Copy(xs), ps), 1e-4) is { } forward) return $"forward: {forward}";
+        var r = Wide(pass.OutputGrads[0]);
+        double F()
+        {
+            var y = c.Reference(Copy(xs), ps);
+            double sum = 0;
+            for (int i = 0; i < r.Length; i++) sum += r[i] * y.Data[i];
+            return sum;
+        }
+        var pick = new Random(c.Seed ^ 0x5bd1e995);
+        string? Sampled(string what, ReadOnlySpan<float> got, double[] values)
+        {
+            for (int s = 0; s < Math.Min(samples, got.Length); s++)
+            {
+                int i = got.Length <= samples ? s : pick.Next(got.Length);
+                if (Agree(what, i, got[i] - (double)Prefill, Central(values, i, F)) is { } failure) return failure;
+            }
+            return null;
+        }
+        for (int k = 0; k < xs.Length; k++)
+            if (pass.InputGrads[k] is { } dx && Sampled($"d input {k}", dx.Span, xs[k].Data) is { } failure) return failure;
+        for (int p = 0; p < ps.Length; p++)
+            if (pass.ParamGrads[p] is { } dp && Sampled($"d {c.Layer.Weights[p].Role}", dp.Span, ps[p]) is { } failure) return failure;
+        return null;
+    }
+
+    private static Property HoldsOn(Gen<(GradCase Case, ForwardContext Context)> cases, int samples) =>
+        Prop.ForAll(cases.ToArbitrary(), t =>
+        {
+            string? failure = CheckSampled(t.Case, t.Context, samples);
+            return (failure is null).Label(failure is null ? "" : $"{t.Case} on {t.Context.Gemm.Name}{(t.Context.Im2ColOnly ? ", im2col" : "")}: {failure}");
+        });
+
+    private static Tensor Kernel(Random rng, int fanIn, params int[] shape) => RandomTensor(rng, shape, -1.5 / Math.Sqrt(fanIn), 1.5 / Math.Sqrt(fanIn));
+
+    private static readonly Gen<(GradCase, ForwardContext)> DenseCases =
+        from rank in Gen.Choose(2, 3)
+        from batch in Gen.Choose(1, 4)
+        from steps in Gen.Choose(1, 3)
+        from inDim in Gen.Choose(1, 9)
+        from units in Gen.OneOf(Gen.Choose(1, 6), Gen.Elements(16, 17, 33))
+        from bias in Bool
+        from activation in SmoothActivation
+        from seed in Seed
+        from context in Contexts
+        let shape = rank == 2 ? Dims(batch, inDim) : Dims(batch, steps, inDim)
+        select (DenseCase(shape, units, bias, activation, seed), context);
+
+    private static GradCase DenseCase(int[] shape, int units, bool bias, string activation, int seed)
+    {
+        var rng = new Random(seed);
+        int inDim = shape[^1];
+        var layer = new Dense(units, activation, bias) { Id = LayerUnderTest, Name = "dense" };
+        layer = layer with { Params = EquatableArray.Of(bias ? [Kernel(rng, inDim, inDim, units), RandomTensor(rng, [units])] : new[] { Kernel(rng, inDim, inDim, units) }) };
+        return new GradCase($"Dense({units}, {activation}, bias={bias})", layer, [RandomTensor(rng, shape)],
+            (xs, ps) => Reference.Dense(xs[0], ps[0], bias ? ps[1] : null, units, activation), seed + 1);
+    }
+
+    [Property(MaxTest = 60)]
+    public Property Dense_backward_equals_finite_differences() => HoldsOn(DenseCases, samples: 24);
+
+    private static readonly Gen<(GradCase, ForwardContext)> ConvCases =
+        from kh in Gen.Choose(1, 3)
+        from kw in Gen.Choose(1, 3)
+        from dilated in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from dh in dilated ? Gen.Choose(1, 2) : Gen.Constant(1)
+        from dw in dilated ? Gen.Choose(1, 2) : Gen.Constant(1)
+        from sh in dilated ? Gen.Constant(1) : Gen.Choose(1, 2)
+        from sw in dilated ? Gen.Constant(1) : Gen.Choose(1, 2)
+        from same in Bool
+        let ekh = (kh - 1) * dh + 1
+        let ekw = (kw - 1) * dw + 1
+        from h in same ? Gen.Choose(1, 7) : Gen.Choose(ekh, Math.Max(ekh, 7))
+        from w in same ? Gen.Choose(1, 7) : Gen.Choose(ekw, Math.Max(ekw, 7))
+        from batch in Gen.Choose(1, 2)
+        from cin in Gen.Choose(1, 4)
+        from filters in Gen.OneOf(Gen.Choose(1, 5), Gen.Elements(16, 17, 33))
+        from bias in Bool
+        from activation in SmoothActivation
+        from seed in Seed
+        from context in Contexts
+        select (ConvCase((kh, kw), (sh, sw), (dh, dw), same, [batch, h, w, cin], filters, bias, activation, seed), context);
+
+    private static GradCase ConvCase((int H, int W) k, (int H, int W) s, (int H, int W) d, bool same, int[] shape, int filters, bool bias, string activation, int seed)
+    {
+        var rng = new Random(seed);
+        int cin = shape[3], fanIn = k.H * k.W * cin;
+        var kernel = Kernel(rng, fanIn, k.H, k.W, cin, filters);
+        var layer = new Conv2D(filters, k, s, same ? "same" : "valid", activation, bias, d) { Id = LayerUnderTest, Name = "conv" };
+        layer = layer with { Params = EquatableArray.Of(bias ? [kernel, RandomTensor(rng, [filters])] : new[] { kernel }) };
+        return new GradCase($"Conv2D({filters}, k={k}, s={s}, d={d}, {(same ? "same" : "valid")}, {activation}, bias={bias})", layer, [RandomTensor(rng, shape)],
+            (xs, ps) => Reference.Conv2D(xs[0], ps[0], bias ? ps[1] : null, filters, k, s, d, same, activation), seed + 1);
+    }
+
+    [Property(MaxTest = 80)]
+    public Property Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path() => HoldsOn(ConvCases, samples: 24);
+
+    /// <summary>
+    /// A fused relu (Dense or Conv2D with activation "relu") gives exactly the gradients of the
+    /// linear layer followed by an Activation("relu"): the kink is handled the same way in both.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property Fused_relu_backward_equals_linear_then_relu() =>
+        Prop.ForAll((from conv in Bool from seed in Seed from context in Contexts select (conv, seed, context)).ToArbitrary(), t =>
+        {
+            var (conv, seed, context) = t;
+            var fused = conv ? ConvCase((3, 3), (1, 1), (1, 1), true, [2, 5, 5, 3], 17, true, "relu", seed) : DenseCase([3, 7], 17, true, "relu", seed);
+            var linearLayer = fused.Layer switch
+            {
+                Conv2D c => (Layer)(new Conv2D(c.Filters, c.KernelSize, c.Strides, c.Padding, null, c.UseBias, c.DilationRate) { Id = LayerUnderTest, Name = "conv", Params = c.Params }),
+                Dense d => new Dense(d.Units, null, d.UseBias) { Id = LayerUnderTest, Name = "dense", Params = d.Params },
+                _ => throw new InvalidOperationException(),
+            };
+            var relu = new Activation("relu") { Id = new LayerId(51), Name = "relu" };
+            var whole = Run(fused.Layer, fused.Inputs, context, seed);
+            var z = Run(linearLayer, fused.Inputs, context, seed);
+            var a = Run(relu, z.Outputs, context, seed); // same seed: the same random output gradient
+            var dz = Tensor.FromArray([.. a.InputGrads[0]!.ToArray().Select(v => v - Prefill)], z.Outputs[0].Shape.ToArray());
+            var chained = RunWithGradient(linearLayer, fused.Inputs, dz, context);
+            bool same = whole.Outputs[0].ToArray().SequenceEqual(a.Outputs[0].ToArray())
+                && Close(whole.InputGrads[0]!, chained.InputGrads[0]!) && Close(whole.ParamGrads[0]!, chained.ParamGrads[0]!) && Close(whole.ParamGrads[1]!, chained.ParamGrads[1]!);
+            return same.Label($"{fused}");
+        });
+
+    private static bool Close(Tensor a, Tensor b) =>
+        a.ToArray().Zip(b.ToArray()).All(p => Math.Abs(p.First - p.Second) <= 1e-5 * Math.Max(1, Math.Abs(p.Second)));
+
+    /// <summary>Backward of <paramref name="layer"/> with a given output gradient (buffers pre-filled).</summary>
+    private static Pass RunWithGradient(Layer layer, Tensor[] inputs, Tensor dy, ForwardContext context)
+    {
+        var outputs = layer.OutputShapes([.. inputs.Select(t => t.Shape)]).Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+        var saved = layer.ForwardTrain(context, inputs, outputs);
+        var dx = inputs.Select(t => Tensor.Filled(Prefill, t.Shape.ToArray())).ToArray();
+        var dp = layer.Weights.Select(w => Tensor.Filled(Prefill, w.Value.Shape.ToArray())).ToArray();
+        layer.Backward(context, new BackwardArgs { Inputs = inputs, Outputs = outputs, Saved = saved, OutputGrads = [dy], InputGrads = dx, ParamGrads = dp });
+        return new Pass(outputs, saved, [dy], dx, dp);
+    }
 }
