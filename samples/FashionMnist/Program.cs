@@ -7,7 +7,7 @@ using DeepGraph.Keras;
 using DeepGraph.Samples.FashionMnist;
 using static DeepGraph.Keras.Layers;
 
-int epochs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
+int epochs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 12;
 var (train, test, source) = FashionMnistData.Load(args.Length > 1 ? args[1] : null);
 Console.WriteLine($"Data: {source}");
 Console.WriteLine($"BLAS: {Backend.BlasReport}");

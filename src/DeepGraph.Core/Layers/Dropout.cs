@@ -78,14 +78,38 @@ public sealed record Dropout : Layer
         }
         if (NoiseShape is not null)
             throw new NotSupportedException($"Layer \"{Name}\": training with a noise_shape is not supported yet.");
-        var rng = MaskStream(context);
-        float scale = (float)(1.0 / (1.0 - Rate));
-        for (int i = 0; i < x.Length; i++) y[i] = rng.NextDouble() < Rate ? 0f : x[i] * scale;
+        var mask = context.Pool.Rent(x.Length);
+        try
+        {
+            FillMask(context, mask.AsSpan(0, x.Length));
+            System.Numerics.Tensors.TensorPrimitives.Multiply(x, mask.AsSpan(0, x.Length), y);
+        }
+        finally
+        {
+            context.Pool.Return(mask);
+        }
     }
 
-    /// <summary>The random stream of this pass's mask: the same draws for <see cref="Forward"/> and <see cref="ForwardTrain"/>.</summary>
-    private MathNet.Numerics.Random.Xoshiro256StarStar MaskStream(ForwardContext context) =>
-        new(Seeds.Derive(context.Seed, Seed ?? StableHash(Name)), threadSafe: false);
+    /// <summary>
+    /// Fills <paramref name="mask"/> with this pass's mask: each value 0 with probability
+    /// <see cref="Rate"/>, else 1/(1 − rate). Value i is drawn from a counter-based generator
+    /// (SplitMix64's finaliser of the pass key and i): the same for <see cref="Forward"/> and
+    /// <see cref="ForwardTrain"/>, reproducible from the seed, and cheap (a few multiplies a value).
+    /// </summary>
+    private void FillMask(ForwardContext context, Span<float> mask)
+    {
+        ulong key = unchecked((ulong)(uint)Seeds.Derive(context.Seed, Seed ?? StableHash(Name)) * 0xD1B54A32D192ED03UL);
+        ulong threshold = (ulong)(Rate * 4294967296.0);
+        float scale = (float)(1.0 / (1.0 - Rate));
+        for (int i = 0; i < mask.Length; i++)
+        {
+            ulong z = unchecked(key + (ulong)(i + 1) * 0x9E3779B97F4A7C15UL);
+            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+            z ^= z >> 31;
+            mask[i] = (z >> 32) < threshold ? 0f : scale;
+        }
+    }
 
     /// <summary>
     /// <see cref="Forward"/>, saving the mask it applied (each value 0 or 1/(1 − rate), drawn as
@@ -104,15 +128,8 @@ public sealed record Dropout : Layer
         var x = inputs[0].Span;
         var y = outputs[0].Data.AsSpan();
         var maskTensor = context.Pool.RentTensor(inputs[0].Shape);
-        var mask = maskTensor.Data.AsSpan();
-        var rng = MaskStream(context);
-        float scale = (float)(1.0 / (1.0 - Rate));
-        for (int i = 0; i < x.Length; i++)
-        {
-            bool drop = rng.NextDouble() < Rate;
-            mask[i] = drop ? 0f : scale;
-            y[i] = drop ? 0f : x[i] * scale;
-        }
+        FillMask(context, maskTensor.Data);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(x, maskTensor.Span, y);
         return [maskTensor];
     }
 
