@@ -38,7 +38,7 @@ internal static class TrainBench
         variants.Add(new($"TorchSharp, NCHW (runs {nchw.Layout()})", "torch-nchw", nchw.Step));
 
         string loadBefore = LoadAverage();
-        var ms = TimeAlternating(variants, rounds: 60, block: 5);
+        var ms = TimeAlternating(variants, rounds: 100, block: 5);
         string loadAfter = LoadAverage();
         var rss = variants.Select(v => Child("train-rss", v.RssArgument)).ToArray();
 

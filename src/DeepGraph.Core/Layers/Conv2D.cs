@@ -202,6 +202,11 @@ public sealed record Conv2D : WeightedLayer
             dX = null;
         }
         if (dW is null && dX is null) return;
+        if (dX is null && context.Gemm.SingleThreaded is { } serial && context.Threads > 1 && g.Rows >= 2 * 64)
+        {
+            WeightGradientSplit(context, serial, g, x, dZ, dW!);
+            return;
+        }
         int tile = Tile(g);
         var cols = context.Pool.Rent(tile * k);
         try
@@ -226,6 +231,49 @@ public sealed record Conv2D : WeightedLayer
         finally
         {
             context.Pool.Return(cols);
+        }
+    }
+
+    /// <summary>
+    /// dW += colsᵀ·dZ with the output pixels (the product's k dimension, tens of thousands long)
+    /// split over the threads: each takes a contiguous range of pixels, writes its own im2col tiles
+    /// and multiplies them on one thread into its own partial sum; the partial sums are then added.
+    /// A thin product with a long k is what a GEMM parallelises worst over its m and n.
+    /// </summary>
+    private unsafe void WeightGradientSplit(ForwardContext context, IGemm serial, Window2D g, ReadOnlySpan<float> xSpan, ReadOnlySpan<float> dzSpan, Tensor dW)
+    {
+        int k = g.PatchSize, threads = Math.Min(context.Threads, g.Rows / 64), f = Filters;
+        int tile = Math.Max(1, Tile(g) / threads);
+        var partials = new float[threads][];
+        var pool = context.Pool;
+        fixed (float* xp = xSpan, zp = dzSpan)
+        {
+            nint xa = (nint)xp, za = (nint)zp;
+            int xLength = xSpan.Length, zLength = dzSpan.Length;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var x = new ReadOnlySpan<float>((float*)xa, xLength);
+                var dZ = new ReadOnlySpan<float>((float*)za, zLength);
+                int first = (int)((long)g.Rows * t / threads), last = (int)((long)g.Rows * (t + 1) / threads);
+                var partial = pool.Rent(k * f);
+                var cols = pool.Rent(tile * k);
+                float beta = 0f;
+                for (int start = first; start < last; start += tile)
+                {
+                    int rows = Math.Min(tile, last - start);
+                    var c = cols.AsSpan(0, rows * k);
+                    Spatial.Im2Col(x, g, start, rows, c);
+                    serial.Sgemm(true, false, k, f, rows, 1f, c, k, dZ.Slice(start * f, rows * f), f, beta, partial.AsSpan(0, k * f), f);
+                    beta = 1f;
+                }
+                pool.Return(cols);
+                partials[t] = partial;
+            });
+        }
+        foreach (var partial in partials)
+        {
+            TensorPrimitives.Add(dW.Span, partial.AsSpan(0, k * f), dW.Data);
+            pool.Return(partial);
         }
     }
 

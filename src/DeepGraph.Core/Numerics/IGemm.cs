@@ -18,6 +18,13 @@ public interface IGemm
     /// <summary>Which implementation this is, for logs: e.g. "OpenBLAS (libopenblas.so.0)", "managed (AVX-512 FMA)".</summary>
     string Name { get; }
 
+    /// <summary>
+    /// A GEMM that runs each call on the calling thread alone, for callers that split a problem
+    /// over threads themselves (a convolution's weight gradient, whose k dimension is every output
+    /// pixel); null when the implementation cannot promise it (a native library with its own thread pool).
+    /// </summary>
+    IGemm? SingleThreaded => null;
+
     /// <summary>Computes <c>C ← alpha·op(A)·op(B) + beta·C</c> on row-major storage.</summary>
     /// <param name="transA">Whether op(A) = Aᵀ; A is then stored k×m (else m×k).</param>
     /// <param name="transB">Whether op(B) = Bᵀ; B is then stored n×k (else k×n).</param>

@@ -74,6 +74,11 @@ public sealed unsafe partial class ManagedGemm : IGemm
     /// <summary>The most threads one call uses.</summary>
     public int DegreeOfParallelism { get; }
 
+    private ManagedGemm? serial;
+
+    /// <summary>This kernel on one thread (this instance when it already is).</summary>
+    public IGemm SingleThreaded => DegreeOfParallelism == 1 ? this : serial ??= new ManagedGemm(1, Kernel);
+
     /// <summary>The micro-kernel this instance runs (never <see cref="ManagedGemmKernel.Auto"/>).</summary>
     public ManagedGemmKernel Kernel { get; }
 

@@ -54,15 +54,35 @@ public static class Spatial
     public static void Im2Col(ReadOnlySpan<float> x, in Window2D g, int rowStart, int rows, Span<float> cols)
     {
         int patch = g.PatchSize, c = g.C;
-        for (int r = 0; r < rows; r++)
+        // The first pixel's coordinates by division, the next ones by counting (three divisions a row cost more than a small patch).
+        int ox = rowStart % g.OW, oy = rowStart / g.OW % g.OH, b = rowStart / g.OW / g.OH;
+        for (int r = 0; r < rows; r++, ox++)
         {
-            int pixel = rowStart + r;
-            int ox = pixel % g.OW, rest = pixel / g.OW, oy = rest % g.OH, b = rest / g.OH;
+            if (ox == g.OW)
+            {
+                ox = 0;
+                if (++oy == g.OH) (oy, b) = (0, b + 1);
+            }
             var dst = cols.Slice(r * patch, patch);
-            int ix0 = ox * g.SW - g.PadLeft;
+            int ix0 = ox * g.SW - g.PadLeft, iyTop = oy * g.SH - g.PadTop;
+            if (g.DW == 1 && ix0 >= 0 && ix0 + g.KW <= g.W && iyTop >= 0 && iyTop + (g.KH - 1) * g.DH < g.H)
+            {
+                // The whole window inside the image: each kernel row is one contiguous run of kw·c values.
+                int run = g.KW * c;
+                for (int i = 0; i < g.KH; i++)
+                {
+                    var from = x.Slice(((b * g.H + iyTop + i * g.DH) * g.W + ix0) * c, run);
+                    var to = dst.Slice(i * run, run);
+                    if (run <= 16)
+                        for (int e = 0; e < run; e++) to[e] = from[e];
+                    else
+                        from.CopyTo(to);
+                }
+                continue;
+            }
             // The kernel columns j whose input column ix0 + j·dw lies inside the image.
-            int jFirst = ix0 >= 0 ? 0 : (-ix0 + g.DW - 1) / g.DW;
-            int jEnd = Math.Min(g.KW, (g.W - ix0 + g.DW - 1) / g.DW);
+            int jFirst = ix0 >= 0 ? 0 : g.DW == 1 ? -ix0 : (-ix0 + g.DW - 1) / g.DW;
+            int jEnd = Math.Min(g.KW, g.DW == 1 ? g.W - ix0 : (g.W - ix0 + g.DW - 1) / g.DW);
             for (int i = 0; i < g.KH; i++)
             {
                 var rowDst = dst.Slice(i * g.KW * c, g.KW * c);
@@ -77,7 +97,16 @@ public static class Spatial
                 int src = ((b * g.H + iy) * g.W + ix0 + jFirst * g.DW) * c;
                 if (g.DW == 1)
                 {
-                    x.Slice(src, (jEnd - jFirst) * c).CopyTo(rowDst[(jFirst * c)..]);
+                    int len = (jEnd - jFirst) * c;
+                    if (len <= 16)
+                    {
+                        // Few channels (a first layer's 1 to 3): a call per segment costs more than the copy.
+                        for (int e = 0; e < len; e++) rowDst[jFirst * c + e] = x[src + e];
+                    }
+                    else
+                    {
+                        x.Slice(src, len).CopyTo(rowDst[(jFirst * c)..]);
+                    }
                 }
                 else
                 {

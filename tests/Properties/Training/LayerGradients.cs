@@ -781,4 +781,19 @@ public class LayerGradients
         layer.Backward(context, new BackwardArgs { Inputs = inputs, Outputs = outputs, Saved = saved, OutputGrads = [dy], InputGrads = dx, ParamGrads = dp });
         return new Pass(outputs, saved, [dy], dx, dp);
     }
+
+    /// <summary>
+    /// The weight gradient split over threads by output pixels (taken when the GEMM can run single-threaded
+    /// and there are enough pixels) equals the one-thread gradient that the finite-difference tests check.
+    /// </summary>
+    [Property(MaxTest = 20)]
+    public Property Conv2D_weight_gradient_split_over_threads_equals_the_serial_one() =>
+        Prop.ForAll((from k in Gen.Choose(1, 3) from cin in Gen.Choose(1, 6) from filters in Gen.Elements(1, 7, 32, 33)
+                     from stride in Gen.Choose(1, 2) from same in Bool from seed in Seed select (k, cin, filters, stride, same, seed)).ToArbitrary(), t =>
+        {
+            var c = ConvCase((t.k, t.k), (t.stride, t.stride), (1, 1), t.same, [3, 12, 11, t.cin], t.filters, true, "tanh", t.seed);
+            var serial = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true, Parallelism: 1), c.Seed, [false]);
+            var split = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true, Parallelism: 2), c.Seed, [false]);
+            return (Close(split.ParamGrads[0]!, serial.ParamGrads[0]!) && Close(split.ParamGrads[1]!, serial.ParamGrads[1]!)).Label(c.ToString());
+        });
 }
