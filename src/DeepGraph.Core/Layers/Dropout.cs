@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Globalization;
 
 namespace DeepGraph.Core;
@@ -101,13 +102,46 @@ public sealed record Dropout : Layer
         ulong key = unchecked((ulong)(uint)Seeds.Derive(context.Seed, Seed ?? StableHash(Name)) * 0xD1B54A32D192ED03UL);
         ulong threshold = (ulong)(Rate * 4294967296.0);
         float scale = (float)(1.0 / (1.0 - Rate));
-        for (int i = 0; i < mask.Length; i++)
+        int start = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? FillMask512(mask, key, threshold, scale) : 0;
+        for (int i = start; i < mask.Length; i++)
         {
             ulong z = unchecked(key + (ulong)(i + 1) * 0x9E3779B97F4A7C15UL);
             z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
             z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
             z ^= z >> 31;
             mask[i] = (z >> 32) < threshold ? 0f : scale;
+        }
+    }
+
+    /// <summary>The vectorised body of <see cref="FillMask"/>: the same values, sixteen at a time; returns where it stopped.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static int FillMask512(Span<float> mask, ulong key, ulong threshold, float scale)
+    {
+        const ulong Golden = 0x9E3779B97F4A7C15UL;
+        var lanes = System.Runtime.Intrinsics.Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8);
+        var keyV = System.Runtime.Intrinsics.Vector512.Create(key);
+        var golden = System.Runtime.Intrinsics.Vector512.Create(Golden);
+        var limit = System.Runtime.Intrinsics.Vector512.Create((uint)Math.Min(threshold, uint.MaxValue));
+        bool all = threshold > uint.MaxValue; // rate 1 cannot happen (refused), but keep the comparison exact
+        var keep = System.Runtime.Intrinsics.Vector512.Create(scale);
+        int i = 0;
+        for (; i + 16 <= mask.Length; i += 16)
+        {
+            var low = Mix(keyV + (lanes + System.Runtime.Intrinsics.Vector512.Create((ulong)i)) * golden);
+            var high = Mix(keyV + (lanes + System.Runtime.Intrinsics.Vector512.Create((ulong)(i + 8))) * golden);
+            var bits = System.Runtime.Intrinsics.Vector512.Narrow(
+                System.Runtime.Intrinsics.Vector512.ShiftRightLogical(low, 32), System.Runtime.Intrinsics.Vector512.ShiftRightLogical(high, 32));
+            var dropped = all ? System.Runtime.Intrinsics.Vector512<uint>.AllBitsSet : System.Runtime.Intrinsics.Vector512.LessThan(bits, limit);
+            System.Runtime.Intrinsics.Vector512.ConditionalSelect(System.Runtime.Intrinsics.Vector512.AsSingle(dropped), System.Runtime.Intrinsics.Vector512<float>.Zero, keep)
+                .CopyTo(mask.Slice(i, 16));
+        }
+        return i;
+
+        static System.Runtime.Intrinsics.Vector512<ulong> Mix(System.Runtime.Intrinsics.Vector512<ulong> z)
+        {
+            z = (z ^ System.Runtime.Intrinsics.Vector512.ShiftRightLogical(z, 30)) * System.Runtime.Intrinsics.Vector512.Create(0xBF58476D1CE4E5B9UL);
+            z = (z ^ System.Runtime.Intrinsics.Vector512.ShiftRightLogical(z, 27)) * System.Runtime.Intrinsics.Vector512.Create(0x94D049BB133111EBUL);
+            return z ^ System.Runtime.Intrinsics.Vector512.ShiftRightLogical(z, 31);
         }
     }
 
