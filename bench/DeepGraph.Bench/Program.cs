@@ -18,7 +18,9 @@ switch (mode)
         return TrainBench.Run(args[1..]);
     case "train-rss":
         return TrainBench.Rss(args[1..]);
+    case "fashion":
+        return FashionBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion");
         return 2;
 }

@@ -28,10 +28,8 @@ internal static class TrainBench
         TorchPeer.Init();
         var (x, labels) = Data();
         var variants = new List<Variant>();
-#if DEEPGRAPH_TRAINING
         var dg = DeepGraphStep.Build(x, labels);
         variants.Add(new("DeepGraph", "deepgraph", dg.Step));
-#endif
         var channelsLast = new TorchStep(x, labels, channelsLast: true);
         var nchw = new TorchStep(x, labels, channelsLast: false);
         variants.Add(new($"TorchSharp, channels-last (runs {channelsLast.Layout()})", "torch", channelsLast.Step));
@@ -43,22 +41,18 @@ internal static class TrainBench
         var rss = variants.Select(v => Child("train-rss", v.RssArgument)).ToArray();
 
         Console.WriteLine($"# MNIST convnet, one training step at batch {Batch} (forward, sparse CE loss, backward, Adam)");
-#if DEEPGRAPH_TRAINING
         Console.WriteLine($"DeepGraph: {Backend.BlasReport}");
-#endif
         Console.WriteLine($"TorchSharp: {torch.get_num_threads()} threads; load average before {loadBefore}, after {loadAfter}");
-        Console.WriteLine($"| variant | ms per step (median) | min | loss: first step → last | peak RSS, MB ({RssSteps} steps, own process) | of which after init |");
+        Console.WriteLine($"| variant | ms per step (median) | min | loss: first step → last | peak RSS, MB ({RssSteps} steps, own process) | of which before the model (runtime, library, data) |");
         Console.WriteLine("| --- | ---: | ---: | --- | ---: | ---: |");
         for (int i = 0; i < variants.Count; i++)
         {
             var v = variants[i];
             Console.WriteLine($"| {v.Name} | {ms[i].Median:F2} | {ms[i].Min:F2} | {v.FirstLoss:F3} → {v.LastLoss:F3} | {rss[i].Peak:F0} | {rss[i].Baseline:F0} |");
         }
-#if DEEPGRAPH_TRAINING
         Console.WriteLine($"ratio DeepGraph / TorchSharp channels-last: time {ms[0].Median / ms[1].Median:F2}, peak RSS {rss[0].Peak / rss[1].Peak:F2}");
         Console.WriteLine($"ratio DeepGraph / TorchSharp NCHW: time {ms[0].Median / ms[2].Median:F2}, peak RSS {rss[0].Peak / rss[2].Peak:F2}");
         PrintDeepGraphBreakdown(dg);
-#endif
         return 0;
     }
 
@@ -79,11 +73,9 @@ internal static class TrainBench
             case "torch-nchw":
                 baseline = TorchRss(x, labels, which == "torch", steps);
                 break;
-#if DEEPGRAPH_TRAINING
             case "deepgraph":
                 baseline = DeepGraphRss(x, labels, steps);
                 break;
-#endif
             default:
                 Console.Error.WriteLine("usage: DeepGraph.Bench train-rss torch|torch-nchw|deepgraph [steps]");
                 return 2;
@@ -103,15 +95,14 @@ internal static class TrainBench
         return baseline;
     }
 
-#if DEEPGRAPH_TRAINING
     private static double DeepGraphRss(float[] x, int[] labels, int steps)
     {
+        _ = Backend.Blas; // loads the BLAS before the baseline, as TorchRss loads libtorch
         double baseline = SideBySide.PeakRssMb();
         var step = DeepGraphStep.Build(x, labels);
         for (int i = 0; i < steps; i++) step.Step();
         return baseline;
     }
-#endif
 
     /// <summary>The batch: inputs in [0, 1) like MNIST's scaled pixels, NHWC; labels 0..9.</summary>
     private static (float[] X, int[] Labels) Data()
@@ -127,7 +118,8 @@ internal static class TrainBench
     /// <summary>
     /// The convnet as a TorchSharp Sequential, at its best: 2 threads (TorchPeer.Init), a dispose
     /// scope per step, gradients set to none rather than zeroed (PyTorch's default for
-    /// <c>optimizer.zero_grad()</c>). Channels-last: the input is an NCHW view of NHWC memory and
+    /// <c>optimizer.zero_grad()</c>; TorchSharp's optimizer.zero_grad() zeroes them, which measured
+    /// the same within noise here). Channels-last: the input is an NCHW view of NHWC memory and
     /// the conv weights are stored (out, kh, kw, in), as in ConvBench and ModelBench, so libtorch
     /// keeps every activation and gradient channels-last; the flatten then takes the NHWC order
     /// (Keras's), which is a view and not a copy. NCHW: plain contiguous tensors and nn.Flatten.
@@ -155,7 +147,7 @@ internal static class TrainBench
                 ("conv2", conv2),
                 ("relu2", torch.nn.ReLU()),
                 ("pool2", torch.nn.MaxPool2d(2)),
-                ("flatten", channelsLast && Environment.GetEnvironmentVariable("TS_FLATTEN") is null ? new NhwcFlatten() : torch.nn.Flatten()),
+                ("flatten", channelsLast ? new NhwcFlatten() : torch.nn.Flatten()),
                 ("dropout", torch.nn.Dropout(0.5)),
                 ("dense", torch.nn.Linear(5 * 5 * 64, Classes)));
             model.train();
@@ -187,7 +179,7 @@ internal static class TrainBench
         public string Layout()
         {
             using var scope = torch.NewDisposeScope();
-            using var _ = torch.no_grad();
+            using var noGrad = torch.no_grad();
             var formats = new List<string>();
             var t = x;
             foreach (var (_, m) in ((TorchSharp.Modules.Sequential)model).named_children())
@@ -202,7 +194,7 @@ internal static class TrainBench
         public float Step()
         {
             using var scope = torch.NewDisposeScope();
-            if (Environment.GetEnvironmentVariable("TS_ZERO") is not null) optimizer.zero_grad(); else model.zero_grad(set_to_none: true);
+            model.zero_grad(set_to_none: true);
             var logits = model.forward(x);
             var loss = torch.nn.functional.cross_entropy(logits, y);
             loss.backward();
@@ -218,7 +210,6 @@ internal static class TrainBench
     }
 
     // ---------------------------------------------------------------- DeepGraph
-#if DEEPGRAPH_TRAINING
     /// <summary>The convnet built with DeepGraph's Keras facade, compiled with Adam and sparse categorical cross-entropy.</summary>
     private sealed class DeepGraphStep
     {
@@ -228,6 +219,10 @@ internal static class TrainBench
         private DeepGraphStep(Model model, Tensor x, Tensor y) => (this.model, this.x, this.y) = (model, x, y);
 
         public Model Model => model;
+
+        public Tensor X => x;
+
+        public Tensor Y => y;
 
         public static DeepGraphStep Build(float[] nhwc, int[] labels)
         {
@@ -242,28 +237,81 @@ internal static class TrainBench
             h = Layers.Dropout(0.5).Call(h);
             var output = Layers.Dense(Classes, activation: "softmax").Call(h);
             var model = new Model(input, output, name: "mnist_convnet");
-            model.Compile(optimizer: new Adam(learningRate: 0.001), loss: "sparse_categorical_crossentropy");
+            model.Compile(optimizer: Optimizers.Adam(learningRate: 0.001), loss: "sparse_categorical_crossentropy");
             var x = Tensor.FromArray(nhwc, [Batch, 28, 28, 1]);
             var y = Tensor.FromArray(labels.Select(l => (float)l).ToArray(), [Batch, 1]);
             return new DeepGraphStep(model, x, y);
         }
 
         /// <summary>One <c>TrainOnBatch</c>: forward, loss, backward, Adam update; returns the loss.</summary>
-        public float Step() => model.TrainOnBatch(x, y);
+        public float Step() => (float)model.TrainOnBatch(x, y);
     }
 
     /// <summary>
-    /// TODO(per-layer breakdown): the API for it does not exist yet. When DeepGraph can time the
-    /// parts of a training step, run ~50 steps of <paramref name="dg"/> with the timing on and
-    /// print one row per layer (forward ms, backward ms, share of the step), then the loss and
-    /// the optimizer update, so the step's total can be checked against the median above.
+    /// Where DeepGraph's step goes: 60 steps of the pure Core step (what <c>Fit</c> runs, with its
+    /// buffers donated) with a layer profiler; per layer the median forward and backward time, then
+    /// the rest of the step (loss, optimizer update, bookkeeping) as the step's median less the layers'.
     /// </summary>
     private static void PrintDeepGraphBreakdown(DeepGraphStep dg)
     {
-        _ = dg.Model;
-        Console.WriteLine("(DeepGraph per-layer breakdown: not available yet — see TrainBench.PrintDeepGraphBreakdown)");
+        var model = DeepGraph.Core.Trainer.CopyWeights(dg.Model.CoreModel);
+        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), new DeepGraph.Core.SparseCategoricalCrossentropy());
+        var profile = new LayerProfile();
+        var context = new DeepGraph.Core.ForwardContext(Backend.Blas, new TensorPool(), Training: true, Profiler: profile);
+        var state = DeepGraph.Core.OptimizerState.Initial;
+        var steps = new List<double>();
+        for (int i = 0; i < 80; i++)
+        {
+            if (i == 20) profile.Clear();
+            long t0 = Stopwatch.GetTimestamp();
+            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [dg.X], [dg.Y], config, context with { Seed = i }, donate: true);
+            if (i >= 20) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        double step = SideBySide.Median([.. steps]);
+        Console.WriteLine();
+        Console.WriteLine($"DeepGraph per-layer breakdown (Core step with donated buffers, median of 60 steps: {step:F2} ms)");
+        Console.WriteLine("| layer | forward ms | backward ms | share of the step |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        double layers = 0;
+        foreach (var (layer, forward, backward) in profile.Rows())
+        {
+            layers += forward + backward;
+            Console.WriteLine($"| {layer} | {forward:F3} | {backward:F3} | {(forward + backward) / step:P0} |");
+        }
+        Console.WriteLine($"| loss, Adam update, bookkeeping | | | {(step - layers) / step:P0} ({step - layers:F2} ms) |");
     }
-#endif
+
+    /// <summary>Collects each layer's forward and backward times.</summary>
+    private sealed class LayerProfile : DeepGraph.Core.ILayerProfiler
+    {
+        private readonly Dictionary<string, (List<double> Forward, List<double> Backward)> times = [];
+        private readonly List<string> order = [];
+
+        public void Record(DeepGraph.Core.Layer layer, string phase, double seconds)
+        {
+            string key = $"{layer.Name} ({layer.ClassName})";
+            if (!times.TryGetValue(key, out var t))
+            {
+                times[key] = t = ([], []);
+                order.Add(key);
+            }
+            (phase == "forward" ? t.Forward : t.Backward).Add(seconds * 1000);
+        }
+
+        public void Clear()
+        {
+            foreach (var t in times.Values)
+            {
+                t.Forward.Clear();
+                t.Backward.Clear();
+            }
+        }
+
+        public IEnumerable<(string Layer, double Forward, double Backward)> Rows() =>
+            order.Select(k => (k, Med(times[k].Forward), Med(times[k].Backward)));
+
+        private static double Med(List<double> v) => v.Count == 0 ? 0 : SideBySide.Median([.. v]);
+    }
 
     // ---------------------------------------------------------------- timing
 
