@@ -137,11 +137,11 @@ public sealed record Conv2D : WeightedLayer
     /// output gradient, padded by the kernel's reach less the forward padding, correlated with
     /// the kernel flipped in space and with its channel axes swapped. No patch matrix is written.
     /// </summary>
-    private void InputGradientDirect(ForwardContext context, in Window2D g, ReadOnlySpan<float> dZ, Tensor dX)
+    private void InputGradientDirect(ForwardContext context, in Window2D g, ReadOnlySpan<float> dZ, Tensor dX, bool unset)
     {
         int kh = KernelSize.H, kw = KernelSize.W, c = g.C, f = Filters;
         var flipped = context.Pool.Rent(kh * kw * f * c);
-        var result = context.Pool.Rent(dX.Length);
+        var result = unset ? dX.Data : context.Pool.Rent(dX.Length);
         try
         {
             var w = Params[0].Span;
@@ -156,14 +156,17 @@ public sealed record Conv2D : WeightedLayer
             var back = new Window2D(g.Batch, g.OH, g.OW, f, kh, kw, 1, 1, g.DH, g.DW,
                 (kh - 1) * g.DH - g.PadTop, (kw - 1) * g.DW - g.PadLeft, g.H, g.W);
             DirectConv.Run(dZ, back, flipped.AsSpan(0, kh * kw * f * c), default, c, result.AsSpan(0, dX.Length), context.Threads);
-            TensorPrimitives.Add(dX.Span, result.AsSpan(0, dX.Length), dX.Data);
+            if (!unset) TensorPrimitives.Add(dX.Span, result.AsSpan(0, dX.Length), dX.Data);
         }
         finally
         {
             context.Pool.Return(flipped);
-            context.Pool.Return(result);
+            if (!unset) context.Pool.Return(result);
         }
     }
+
+    /// <inheritdoc/>
+    public override bool WritesInputGradients => true;
 
     /// <summary>Output pixels per im2col tile: as many as fit <see cref="Im2ColBudget"/>.</summary>
     private static int Tile(in Window2D g) => Math.Clamp(Im2ColBudget / g.PatchSize, 1, g.Rows);
@@ -189,6 +192,7 @@ public sealed record Conv2D : WeightedLayer
         var dZ = dz.Span;
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
+        if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
         if (UseBias && args.ParamGrads[1] is { } db) Bias.AddColumnSums(dZ, db.Data);
         if (g.IsPointwise)
         {
@@ -198,7 +202,7 @@ public sealed record Conv2D : WeightedLayer
         }
         if (dX is not null && UseDirect(g, context) && Strides == (1, 1))
         {
-            InputGradientDirect(context, g, dZ, dX);
+            InputGradientDirect(context, g, dZ, dX, args.Unset(0));
             dX = null;
         }
         if (dW is null && dX is null) return;

@@ -107,6 +107,9 @@ public sealed record Dense : WeightedLayer
         if (UseBias && args.ParamGrads[1] is { } db)
             Bias.AddColumnSums(dZ, db.Data);
         if (args.InputGrads[0] is { } dX)
-            context.Gemm.Sgemm(false, true, rows, inDim, Units, 1f, dZ, Units, kernel.Span, Units, 1f, dX.Data, inDim);
+            context.Gemm.Sgemm(false, true, rows, inDim, Units, 1f, dZ, Units, kernel.Span, Units, args.Unset(0) ? 0f : 1f, dX.Data, inDim);
     }
+
+    /// <inheritdoc/>
+    public override bool WritesInputGradients => true;
 }

@@ -34,6 +34,16 @@ public sealed class BackwardArgs
     public required IReadOnlyList<Tensor?> InputGrads { get; init; }
 
     /// <summary>
+    /// Per input, true when <see cref="InputGrads"/>[k] holds no gradient yet and has not been
+    /// zeroed: the layer must write every element rather than add. Only layers whose
+    /// <see cref="Layer.WritesInputGradients"/> is true are given such buffers; empty means all false.
+    /// </summary>
+    public IReadOnlyList<bool> InputGradsUnset { get; init; } = [];
+
+    /// <summary>Whether input <paramref name="k"/>'s gradient buffer must be written rather than added to.</summary>
+    public bool Unset(int k) => k < InputGradsUnset.Count && InputGradsUnset[k];
+
+    /// <summary>
     /// Buffers to add d(loss)/d(weight i) into, in the order of the layer's weights, each with
     /// the weight's shape; null where none is needed (a frozen layer, a non-trainable weight such
     /// as a moving mean). Empty for a layer without weights.
@@ -123,8 +133,16 @@ public abstract record Layer
     /// A null buffer means that gradient is not needed and need not be computed.
     /// </summary>
     /// <exception cref="NotSupportedException">The layer cannot be trained.</exception>
+    /// <remarks>The trainer saves zeroing a buffer when the layer can write its gradient instead (<see cref="WritesInputGradients"/>).</remarks>
     public virtual void Backward(ForwardContext context, BackwardArgs args) =>
         throw new NotSupportedException($"Layer \"{Name}\" ({ClassName}) has no backward pass, so a model containing it cannot be trained.");
+
+    /// <summary>
+    /// True when <see cref="Backward"/> honours <see cref="BackwardArgs.InputGradsUnset"/>: given a
+    /// buffer marked unset, it writes the whole gradient instead of adding, so the trainer need not
+    /// zero it first (for a tensor only this call reads).
+    /// </summary>
+    public virtual bool WritesInputGradients => false;
 
     /// <summary>The layer's weights in Keras's order; empty until built.</summary>
     public virtual IReadOnlyList<Weight> Weights => [];

@@ -54,6 +54,9 @@ public abstract record Pooling2D : Layer
     {
         if (args.InputGrads[0] is not { } dx) return;
         var x = args.Inputs[0];
-        SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads);
+        SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads, args.Unset(0));
     }
+
+    /// <inheritdoc/>
+    public override bool WritesInputGradients => true;
 }

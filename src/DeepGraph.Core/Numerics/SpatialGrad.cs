@@ -21,21 +21,36 @@ public static class SpatialGrad
     /// with the images split over up to <paramref name="threads"/> threads when there is enough work
     /// (each image's gradient is its own, so the threads never write the same values).
     /// </summary>
-    public static void PoolBackward(bool max, float[] x, float[] dy, in Window2D g, float[] dx, int threads)
+    /// <param name="max">Max pooling rather than average.</param>
+    /// <param name="x">The pooling's input.</param>
+    /// <param name="dy">The gradient of its output.</param>
+    /// <param name="g">The window.</param>
+    /// <param name="dx">Where the input gradient goes.</param>
+    /// <param name="threads">The most threads to use.</param>
+    /// <param name="overwrite">Write <paramref name="dx"/> (zeroing each image's part just before its windows) rather than add to it.</param>
+    public static void PoolBackward(bool max, float[] x, float[] dy, in Window2D g, float[] dx, int threads, bool overwrite = false)
     {
         if (threads <= 1 || g.Batch <= 1 || (long)g.Batch * g.H * g.W * g.C < ParallelWork)
+        {
+            if (overwrite) dx.AsSpan(0, g.Batch * g.H * g.W * g.C).Clear();
             PoolBackward(max, x, dy, g, dx);
+        }
         else
-            PoolBackwardParallel(max, x, dy, g, dx, threads);
+        {
+            PoolBackwardParallel(max, x, dy, g, dx, threads, overwrite);
+        }
     }
 
     /// <summary>The images split into one range per thread (a method of its own, so that the one-thread path allocates no closure).</summary>
-    private static void PoolBackwardParallel(bool max, float[] x, float[] dy, Window2D g, float[] dx, int threads)
+    private static void PoolBackwardParallel(bool max, float[] x, float[] dy, Window2D g, float[] dx, int threads, bool overwrite)
     {
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
         ForImages(g.Batch, threads, (b0, b1) =>
-            PoolBackward(max, x.AsSpan(b0 * inImage, (b1 - b0) * inImage), dy.AsSpan(b0 * outImage, (b1 - b0) * outImage),
-                g with { Batch = b1 - b0 }, dx.AsSpan(b0 * inImage, (b1 - b0) * inImage)));
+        {
+            var part = dx.AsSpan(b0 * inImage, (b1 - b0) * inImage);
+            if (overwrite) part.Clear();
+            PoolBackward(max, x.AsSpan(b0 * inImage, (b1 - b0) * inImage), dy.AsSpan(b0 * outImage, (b1 - b0) * outImage), g with { Batch = b1 - b0 }, part);
+        });
     }
 
     /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread.</summary>

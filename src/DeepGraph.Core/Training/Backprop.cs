@@ -235,6 +235,10 @@ public static class Backprop
 
         var grads = new Tensor?[nodes.Count][];
         var owned = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        // How many call inputs read each tensor: a tensor read once may take an unzeroed buffer its reader writes.
+        var readers = new Dictionary<TensorRef, int>();
+        foreach (var node in nodes)
+            foreach (var t in node.Inputs) readers[t] = readers.GetValueOrDefault(t) + 1;
         for (int i = 0; i < nodes.Count; i++) grads[i] = new Tensor?[tape.Values[i]?.Length ?? 1];
 
         Tensor Accumulator(TensorRef t)
@@ -305,7 +309,24 @@ public static class Backprop
                 }
                 else
                 {
-                    var inputGrads = node.Inputs.Select(t => needs[t.Node] ? Accumulator(t) : null).ToArray();
+                    var inputGrads = new Tensor?[node.Inputs.Count];
+                    var unset = new bool[node.Inputs.Count];
+                    for (int k = 0; k < inputGrads.Length; k++)
+                    {
+                        var t = node.Inputs[k];
+                        if (!needs[t.Node]) continue;
+                        if (layer.WritesInputGradients && grads[t.Node][t.Index] is null && readers[t] == 1)
+                        {
+                            var fresh = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                            owned.Add(fresh.Data);
+                            grads[t.Node][t.Index] = inputGrads[k] = fresh;
+                            unset[k] = true;
+                        }
+                        else
+                        {
+                            inputGrads[k] = Accumulator(t);
+                        }
+                    }
                     var paramGrads = layer.Weights.Count > 0 ? gradients.For(layer, context.Frozen) : [];
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     layer.Backward(context, new BackwardArgs
@@ -315,6 +336,7 @@ public static class Backprop
                         Saved = tape.Saved[n],
                         OutputGrads = outGrads,
                         InputGrads = inputGrads,
+                        InputGradsUnset = unset,
                         ParamGrads = paramGrads,
                     });
                     context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);

@@ -796,4 +796,44 @@ public class LayerGradients
             var split = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true, Parallelism: 2), c.Seed, [false]);
             return (Close(split.ParamGrads[0]!, serial.ParamGrads[0]!) && Close(split.ParamGrads[1]!, serial.ParamGrads[1]!)).Label(c.ToString());
         });
+
+    /// <summary>
+    /// Layers that may write their input gradient (<see cref="Layer.WritesInputGradients"/>): given a
+    /// buffer of NaN marked unset, they write exactly what they add to a buffer of zeros.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property Writing_an_unset_input_gradient_equals_adding_to_zeros() =>
+        Prop.ForAll((from kind in Gen.Choose(0, 2)
+                     from pick in Gen.Choose(0, 1000)
+                     from context in Contexts
+                     from seed in Seed
+                     select (kind, pick, context, seed)).ToArbitrary(), t =>
+        {
+            var rng = new Random(t.pick);
+            GradCase c = t.kind switch
+            {
+                0 => DenseCase([1 + rng.Next(4), 1 + rng.Next(6)], 1 + rng.Next(17), rng.Next(2) == 0, "tanh", t.seed),
+                1 => ConvCase((1 + rng.Next(3), 1 + rng.Next(3)), (1 + rng.Next(2), 1 + rng.Next(2)), (1, 1), true,
+                    [1 + rng.Next(2), 2 + rng.Next(6), 2 + rng.Next(6), 1 + rng.Next(4)], 1 + rng.Next(20), true, "relu", t.seed),
+                _ => new GradCase("pool", PoolLayer(rng.Next(2) == 0, (1 + rng.Next(3), 1 + rng.Next(3)), (1 + rng.Next(3), 1 + rng.Next(3)), true),
+                    [Distinct(rng, [1 + rng.Next(3), 1 + rng.Next(7), 1 + rng.Next(7), 1 + rng.Next(17)])], (xs, _) => xs[0], t.seed),
+            };
+            if (!c.Layer.WritesInputGradients) return false.Label($"{c.Layer.ClassName} should write its input gradient");
+            var outputs = c.Layer.OutputShapes([.. c.Inputs.Select(x => x.Shape)]).Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+            var saved = c.Layer.ForwardTrain(t.context, c.Inputs, outputs);
+            var dy = outputs.Select(o => RandomTensor(new Random(t.seed), o.Shape.ToArray())).ToArray();
+            Tensor Backward(float fill, bool unset)
+            {
+                var dx = Tensor.Filled(fill, c.Inputs[0].Shape.ToArray());
+                c.Layer.Backward(t.context, new BackwardArgs
+                {
+                    Inputs = c.Inputs, Outputs = outputs, Saved = saved, OutputGrads = dy, InputGrads = [dx], InputGradsUnset = [unset],
+                    ParamGrads = c.Layer.Weights.Select(_ => (Tensor?)null).ToArray(),
+                });
+                return dx;
+            }
+            var written = Backward(float.NaN, unset: true).ToArray();
+            var added = Backward(0f, unset: false).ToArray();
+            return written.SequenceEqual(added).Label($"{c} on {t.context.Gemm.Name}{(t.context.Im2ColOnly ? ", im2col" : "")}");
+        });
 }
