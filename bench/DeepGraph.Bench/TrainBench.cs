@@ -332,7 +332,7 @@ internal static class TrainBench
     /// <summary>
     /// Like <see cref="SideBySide.Time"/>, for any number of variants: each warms up for ≥ 1 s and
     /// ≥ 10 steps, then they take turns in blocks of <paramref name="block"/> timed steps, each block
-    /// opened by an untimed step; medians and minima over <paramref name="rounds"/> steps each.
+    /// opened by an untimed step after a 300 ms pause; medians and minima over <paramref name="rounds"/> steps each.
     /// </summary>
     private static (double Median, double Min)[] TimeAlternating(IReadOnlyList<Variant> variants, int rounds, int block)
     {
@@ -346,6 +346,9 @@ internal static class TrainBench
         {
             for (int k = 0; k < variants.Count; k++)
             {
+                // Let the previous variant's worker threads go to sleep (libtorch's OpenMP threads spin
+                // for a while after a parallel region and would take a core from the next variant).
+                Thread.Sleep(300);
                 variants[k].Step();
                 for (int i = 0; i < block; i++)
                 {

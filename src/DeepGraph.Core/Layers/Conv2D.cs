@@ -188,6 +188,13 @@ public sealed record Conv2D : WeightedLayer
         var kernel = Params[0].Span;
         var x = input.Span;
         int k = g.PatchSize;
+        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && Activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
+        {
+            // A first layer: its input needs no gradient, and its patch is small: one fused pass.
+            SmallPatchWeightGrad.Run(x, g, args.Outputs[0].Span, args.OutputGrads[0].Span, Activation == "relu", Filters, dWOnly.Data,
+                UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
+            return;
+        }
         using var dz = FusedActivation.Gradient(Activation, context, args, Filters);
         var dZ = dz.Span;
         var dW = args.ParamGrads[0];

@@ -836,4 +836,24 @@ public class LayerGradients
             var added = Backward(0f, unset: false).ToArray();
             return written.SequenceEqual(added).Label($"{c} on {t.context.Gemm.Name}{(t.context.Im2ColOnly ? ", im2col" : "")}");
         });
+
+    /// <summary>
+    /// A first layer (no input gradient wanted) with a small patch takes a fused one-pass kernel for
+    /// dW and db: its gradients equal those of the general path (taken when the input gradient is
+    /// wanted), and with a smooth activation the finite differences.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences() =>
+        Prop.ForAll((from k in Gen.Choose(1, 3) from cin in Gen.Choose(1, 3) from filters in Gen.Elements(16, 32, 48)
+                     from stride in Gen.Choose(1, 2) from same in Bool from relu in Bool from batch in Gen.Choose(1, 4)
+                     from seed in Seed from context in Contexts select (k, cin, filters, stride, same, relu, batch, seed, context)).ToArbitrary(), t =>
+        {
+            var c = ConvCase((t.k, t.k), (t.stride, t.stride), (1, 1), t.same, [t.batch, 9, 8, t.cin], t.filters, true, t.relu ? "relu" : "linear", t.seed);
+            var fused = Run(c.Layer, c.Inputs, t.context, c.Seed, [false]);
+            var general = Run(c.Layer, c.Inputs, t.context, c.Seed, [true]);
+            if (!Close(fused.ParamGrads[0]!, general.ParamGrads[0]!) || !Close(fused.ParamGrads[1]!, general.ParamGrads[1]!))
+                return false.Label($"{c}: fused and general weight gradients differ");
+            string? failure = t.relu ? null : CheckSampled(c with { WantInputs = [false] }, t.context, samples: 16);
+            return (failure is null).Label($"{c}: {failure}");
+        });
 }
