@@ -168,6 +168,9 @@ public sealed record Conv2D : WeightedLayer
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;
 
+    /// <summary>The managed GEMM on one thread, for the weight gradient's parts when the chosen GEMM cannot run on one.</summary>
+    private static readonly IGemm SerialManaged = new ManagedGemm(1);
+
     /// <summary>Output pixels per im2col tile: as many as fit <see cref="Im2ColBudget"/>.</summary>
     private static int Tile(in Window2D g) => Math.Clamp(Im2ColBudget / g.PatchSize, 1, g.Rows);
 
@@ -213,9 +216,10 @@ public sealed record Conv2D : WeightedLayer
             dX = null;
         }
         if (dW is null && dX is null) return;
-        if (dX is null && context.Gemm.SingleThreaded is { } serial && context.Threads > 1 && g.Rows >= 2 * 64)
+        if (dX is null && context.Threads > 1 && g.Rows >= 2 * 64)
         {
-            WeightGradientSplit(context, serial, g, x, dZ, dW!);
+            // A native BLAS cannot be asked for one thread per call; its parts then run on the managed kernel.
+            WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW!);
             return;
         }
         int tile = Tile(g);
