@@ -47,12 +47,19 @@ public abstract record Loss
 
     private protected static bool SameUpToTrailingOne(Shape a, Shape b)
     {
-        var x = a.ToArray();
-        var y = b.ToArray();
+        var x = Dims(a);
+        var y = Dims(b);
         if (x.Length == y.Length + 1 && x[^1] == 1) x = x[..^1];
         else if (y.Length == x.Length + 1 && y[^1] == 1) y = y[..^1];
-        return x.SequenceEqual(y);
+        return Fit(x, y);
     }
+
+    /// <summary>A shape's dimensions, null where unknown (the batch of a symbolic shape).</summary>
+    private protected static int?[] Dims(Shape s) => [.. Enumerable.Range(0, s.Rank).Select(i => s[i])];
+
+    /// <summary>Equal ranks and every pair of known dimensions equal.</summary>
+    private protected static bool Fit(int?[] x, int?[] y) =>
+        x.Length == y.Length && x.Zip(y).All(p => p.First is null || p.Second is null || p.First == p.Second);
 
     /// <summary>
     /// The loss of predictions <paramref name="prediction"/> (rows of <paramref name="lastAxis"/>
@@ -253,11 +260,11 @@ public sealed record SparseCategoricalCrossentropy(bool FromLogits = false) : Ca
     /// <inheritdoc/>
     public override void CheckShapes(Shape prediction, Shape target, string output)
     {
-        var p = prediction.ToArray()[..^1];
-        var t = target.ToArray();
+        var p = Dims(prediction)[..^1];
+        var t = Dims(target);
         if (t.Length == p.Length + 1 && t[^1] == 1) t = t[..^1];
-        if (!p.SequenceEqual(t))
-            throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} but its target has shape {target}: loss {Name} needs one integer label per sample, of shape {Shape.Known([.. prediction.ToArray()[..^1], 1])} or {Shape.Known(p)}.");
+        if (!Fit(p, t))
+            throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} but its target has shape {target}: loss {Name} needs one integer label per sample, of shape {Shape.Of([.. p, 1])} or {Shape.Of(p)}.");
     }
 
     /// <inheritdoc/>
