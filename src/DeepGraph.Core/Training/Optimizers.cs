@@ -117,27 +117,39 @@ public sealed record Adam : Optimizer
     {
         var m = slots[0].AsSpan();
         var v = slots[1].AsSpan();
-        float b1 = Beta1, b2 = Beta2, eps = Epsilon;
+        float b1 = Beta1, b2 = Beta2;
         double c1 = 1 - Math.Pow(b1, step), c2 = 1 - Math.Pow(b2, step);
-        if (Form == AdamForm.Keras)
+        // m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²
+        TensorPrimitives.Multiply(m, b1, m);
+        TensorPrimitives.MultiplyAdd(g, 1 - b1, m, m);
+        TensorPrimitives.Multiply(v, b2, v);
+        var step2 = System.Buffers.ArrayPool<float>.Shared.Rent(w.Length);
+        try
         {
-            float lr = (float)(LearningRate * Math.Sqrt(c2) / c1);
-            for (int i = 0; i < w.Length; i++)
+            var t = step2.AsSpan(0, w.Length);
+            TensorPrimitives.Multiply(g, g, t);
+            TensorPrimitives.MultiplyAdd(t, 1 - b2, v, v);
+            if (Form == AdamForm.Keras)
             {
-                m[i] = b1 * m[i] + (1 - b1) * g[i];
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-                w[i] -= lr * m[i] / (MathF.Sqrt(v[i]) + eps);
+                // w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)
+                TensorPrimitives.Sqrt(v, t);
+                TensorPrimitives.Add(t, Epsilon, t);
+                TensorPrimitives.Divide(m, t, t);
+                TensorPrimitives.MultiplyAdd(t, (float)(-LearningRate * Math.Sqrt(c2) / c1), w, w);
+            }
+            else
+            {
+                // w ← w − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
+                TensorPrimitives.Multiply(v, (float)(1 / c2), t);
+                TensorPrimitives.Sqrt(t, t);
+                TensorPrimitives.Add(t, Epsilon, t);
+                TensorPrimitives.Divide(m, t, t);
+                TensorPrimitives.MultiplyAdd(t, (float)(-LearningRate / c1), w, w);
             }
         }
-        else
+        finally
         {
-            float r1 = (float)(1 / c1), r2 = (float)(1 / c2);
-            for (int i = 0; i < w.Length; i++)
-            {
-                m[i] = b1 * m[i] + (1 - b1) * g[i];
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-                w[i] -= LearningRate * (m[i] * r1) / (MathF.Sqrt(v[i] * r2) + eps);
-            }
+            System.Buffers.ArrayPool<float>.Shared.Return(step2);
         }
     }
 }
