@@ -95,37 +95,7 @@ public class LayerGradients
             : $"{what}[{i}]: backward {analytic:R}, finite difference {fd:R} (diff {Math.Abs(analytic - fd):G3})";
 
     /// <summary>Runs the case and compares its output with the reference and each gradient with finite differences; the failure, or null.</summary>
-    private static string? Check(GradCase c)
-    {
-        var context = TrainingContext(c.Frozen);
-        var pass = Run(c.Layer, c.Inputs, context, c.Seed, c.WantInputs);
-        var xs = c.Inputs.Select(Nd.From).ToArray();
-        var ps = c.Layer.Weights.Select(w => Wide(w.Value)).ToArray();
-        if (Compare(pass.Outputs[0], c.Reference(Copy(xs), ps), 1e-4) is { } forward) return $"forward: {forward}";
-        var r = Wide(pass.OutputGrads[0]);
-        double F()
-        {
-            var y = c.Reference(Copy(xs), ps);
-            double sum = 0;
-            for (int i = 0; i < r.Length; i++) sum += r[i] * y.Data[i];
-            return sum;
-        }
-        for (int k = 0; k < xs.Length; k++)
-        {
-            if (pass.InputGrads[k] is not { } dx) continue;
-            var got = dx.Span;
-            for (int i = 0; i < got.Length; i++)
-                if (Agree($"d input {k}", i, got[i] - (double)Prefill, Central(xs[k].Data, i, F)) is { } failure) return failure;
-        }
-        for (int p = 0; p < ps.Length; p++)
-        {
-            if (pass.ParamGrads[p] is not { } dp) continue;
-            var got = dp.Span;
-            for (int i = 0; i < got.Length; i++)
-                if (Agree($"d {c.Layer.Weights[p].Role}", i, got[i] - (double)Prefill, Central(ps[p], i, F)) is { } failure) return failure;
-        }
-        return null;
-    }
+    private static string? Check(GradCase c) => CheckSampled(c, TrainingContext(c.Frozen), samples: int.MaxValue);
 
     private static Property Holds(Gen<GradCase> cases) =>
         Prop.ForAll(cases.ToArbitrary(), c =>
@@ -636,8 +606,9 @@ public class LayerGradients
         select new ForwardContext(Gemms[gemm], new TensorPool(), Training: true, Im2ColOnly: im2col);
 
     /// <summary>
-    /// Like <see cref="Check"/>, on <paramref name="context"/>, comparing <paramref name="samples"/>
-    /// randomly chosen entries of each gradient (the layers here have too many weights to difference them all).
+    /// Runs the case on <paramref name="context"/> and compares its output with the reference and
+    /// <paramref name="samples"/> randomly chosen entries of each gradient with finite differences
+    /// (every entry when there are no more than that); the failure, or null.
     /// </summary>
     private static string? CheckSampled(GradCase c, ForwardContext context, int samples)
     {
