@@ -258,7 +258,8 @@ public sealed record Conv2D : WeightedLayer
     private unsafe void WeightGradientSplit(ForwardContext context, IGemm serial, Window2D g, ReadOnlySpan<float> xSpan, ReadOnlySpan<float> dzSpan, Tensor dW)
     {
         int k = g.PatchSize, threads = Math.Min(context.Threads, g.Rows / 64), f = Filters;
-        int tile = Math.Max(1, Tile(g) / threads);
+        // Tiles of patches small enough (512 KB) to be read back from L2 by the GEMM that follows their writing.
+        int tile = Math.Clamp((1 << 17) / k, 1, Tile(g));
         var partials = new float[threads][];
         var pool = context.Pool;
         fixed (float* xp = xSpan, zp = dzSpan)
