@@ -10,7 +10,7 @@ using static DeepGraph.Keras.Layers;
 int epochs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 12;
 var (train, test, source) = FashionMnistData.Load(args.Length > 1 ? args[1] : null);
 Console.WriteLine($"Data: {source}");
-Console.WriteLine($"BLAS: {Backend.BlasReport}");
+Console.WriteLine(Backend.BlasReport);
 
 Backend.SetRandomSeed(1);
 var images = Input(shape: [28, 28, 1], name: "image");
