@@ -42,11 +42,11 @@ public static class ActivationGrad
             case "linear":
                 dy.CopyTo(dx);
                 return;
-            case "relu": Relu(y, dy, dx, 0f); return;
-            case "leaky_relu": Relu(y, dy, dx, 0.2f); return;
-            case "relu6": Relu6(y, dy, dx); return;
-            case "sigmoid": Sigmoid(y, dy, dx); return;
-            case "tanh": Tanh(y, dy, dx); return;
+            case "relu": Map(new ReluInY(0f), y, dy, dx); return;
+            case "leaky_relu": Map(new ReluInY(0.2f), y, dy, dx); return;
+            case "relu6": Map(new Relu6InY(), y, dy, dx); return;
+            case "sigmoid": Map(new SigmoidInY(), y, dy, dx); return;
+            case "tanh": Map(new TanhInY(), y, dy, dx); return;
             case "softmax": Softmax(y, dy, dx, lastAxis); return;
             case "exponential": TensorPrimitives.Multiply(dy, y, dx); return;
             case "hard_sigmoid":
@@ -92,61 +92,50 @@ public static class ActivationGrad
         }
     }
 
-    /// <summary>dx = dy where y &gt; 0, else <paramref name="slope"/>·dy (relu: 0, leaky relu: 0.2).</summary>
-    private static void Relu(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float slope)
+    /// <summary>A derivative written in y: dx from (y, dy), on vectors and on scalars alike.</summary>
+    private interface IInY
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
-            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            var s = new Vector<float>(slope);
-            for (int v = 0; v < vdx.Length; v++)
-                vdx[v] = Vector.ConditionalSelect(Vector.GreaterThan(vy[v], Vector<float>.Zero), vdy[v], vdy[v] * s);
-            i = vdx.Length * Vector<float>.Count;
-        }
-        for (; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] : dy[i] * slope;
+        Vector<float> Apply(Vector<float> y, Vector<float> dy);
+
+        float Apply(float y, float dy);
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else slope·dy (relu: 0, leaky relu: 0.2).</summary>
+    private readonly struct ReluInY(float slope) : IInY
+    {
+        public Vector<float> Apply(Vector<float> y, Vector<float> dy) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), dy, dy * new Vector<float>(slope));
+
+        public float Apply(float y, float dy) => y > 0f ? dy : dy * slope;
     }
 
     /// <summary>dx = dy where 0 &lt; y &lt; 6, else 0.</summary>
-    private static void Relu6(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    private readonly struct Relu6InY : IInY
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
-            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            var six = new Vector<float>(6f);
-            for (int v = 0; v < vdx.Length; v++)
-            {
-                var inside = Vector.GreaterThan(vy[v], Vector<float>.Zero) & Vector.LessThan(vy[v], six);
-                vdx[v] = Vector.ConditionalSelect(inside, vdy[v], Vector<float>.Zero);
-            }
-            i = vdx.Length * Vector<float>.Count;
-        }
-        for (; i < dx.Length; i++) dx[i] = y[i] > 0f && y[i] < 6f ? dy[i] : 0f;
+        public Vector<float> Apply(Vector<float> y, Vector<float> dy) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero) & Vector.LessThan(y, new Vector<float>(6f)), dy, Vector<float>.Zero);
+
+        public float Apply(float y, float dy) => y > 0f && y < 6f ? dy : 0f;
     }
 
     /// <summary>dx = dy·y·(1 − y).</summary>
-    private static void Sigmoid(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    private readonly struct SigmoidInY : IInY
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
-            var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
-            var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            for (int v = 0; v < vdx.Length; v++)
-                vdx[v] = vdy[v] * vy[v] * (Vector<float>.One - vy[v]);
-            i = vdx.Length * Vector<float>.Count;
-        }
-        for (; i < dx.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+        public Vector<float> Apply(Vector<float> y, Vector<float> dy) => dy * y * (Vector<float>.One - y);
+
+        public float Apply(float y, float dy) => dy * y * (1f - y);
     }
 
     /// <summary>dx = dy·(1 − y²).</summary>
-    private static void Tanh(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    private readonly struct TanhInY : IInY
+    {
+        public Vector<float> Apply(Vector<float> y, Vector<float> dy) => dy * (Vector<float>.One - y * y);
+
+        public float Apply(float y, float dy) => dy * (1f - y * y);
+    }
+
+    /// <summary>dx = op(y, dy) elementwise, whole vectors first (dx may be dy).</summary>
+    private static void Map<TOp>(TOp op, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx) where TOp : struct, IInY
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated)
@@ -154,11 +143,10 @@ public static class ActivationGrad
             var vy = MemoryMarshal.Cast<float, Vector<float>>(y);
             var vdy = MemoryMarshal.Cast<float, Vector<float>>(dy);
             var vdx = MemoryMarshal.Cast<float, Vector<float>>(dx);
-            for (int v = 0; v < vdx.Length; v++)
-                vdx[v] = vdy[v] * (Vector<float>.One - vy[v] * vy[v]);
+            for (int v = 0; v < vdx.Length; v++) vdx[v] = op.Apply(vy[v], vdy[v]);
             i = vdx.Length * Vector<float>.Count;
         }
-        for (; i < dx.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+        for (; i < dx.Length; i++) dx[i] = op.Apply(y[i], dy[i]);
     }
 
     /// <summary>Per row of <paramref name="row"/> values: dx = y ⊙ (dy − Σ dy·y).</summary>
