@@ -204,6 +204,11 @@ public sealed record Conv2D : WeightedLayer
         var dX = args.InputGrads[0];
         if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
         if (UseBias && args.ParamGrads[1] is { } db) Bias.AddColumnSums(dZ, db.Data);
+        if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
+        {
+            ImplicitWeightGrad.Run(x, g, dZ, Filters, dW.Data, context.Threads);
+            dW = null;
+        }
         if (g.IsPointwise)
         {
             if (dW is not null) context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);

@@ -691,7 +691,7 @@ public class LayerGradients
         from w in same ? Gen.Choose(1, 7) : Gen.Choose(ekw, Math.Max(ekw, 7))
         from batch in Gen.Choose(1, 2)
         from cin in Gen.Choose(1, 4)
-        from filters in Gen.OneOf(Gen.Choose(1, 5), Gen.Elements(16, 17, 33))
+        from filters in Gen.OneOf(Gen.Choose(1, 5), Gen.Elements(16, 17, 33, 64))
         from bias in Bool
         from activation in SmoothActivation
         from seed in Seed
@@ -827,5 +827,22 @@ public class LayerGradients
                 return false.Label($"{c}: fused and general weight gradients differ");
             string? failure = t.relu ? null : CheckSampled(c with { WantInputs = [false] }, t.context, samples: 16);
             return (failure is null).Label($"{c}: {failure}");
+        });
+
+    /// <summary>
+    /// The implicit-GEMM weight gradient (channels in fours, filters in sixty-fours) equals the
+    /// im2col + GEMM one, for every stride, padding and dilation.
+    /// </summary>
+    [Property(MaxTest = 30)]
+    public Property Conv2D_implicit_weight_gradient_equals_im2col() =>
+        Prop.ForAll((from k in Gen.Choose(1, 3) from cin in Gen.Elements(4, 8, 12) from filters in Gen.Elements(64, 128)
+                     from stride in Gen.Choose(1, 2) from dilation in Gen.Choose(1, 2) from same in Bool from batch in Gen.Choose(1, 3)
+                     from seed in Seed select (k, cin, filters, stride, dilation, same, batch, seed)).ToArbitrary(), t =>
+        {
+            var d = t.stride == 1 ? t.dilation : 1;
+            var c = ConvCase((t.k, t.k), (t.stride, t.stride), (d, d), t.same, [t.batch, 9, 7, t.cin], t.filters, true, "tanh", t.seed);
+            var implicitPath = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true), c.Seed);
+            var im2col = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true, Im2ColOnly: true), c.Seed);
+            return (Close(implicitPath.ParamGrads[0]!, im2col.ParamGrads[0]!) && Close(implicitPath.InputGrads[0]!, im2col.InputGrads[0]!)).Label(c.ToString());
         });
 }
