@@ -198,8 +198,7 @@ public sealed record Conv2D : WeightedLayer
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }
-        using var dz = FusedActivation.Gradient(Activation, context, args, Filters);
-        var dZ = dz.Span;
+        Span<float> dZ = FusedActivation.Gradient(Activation, args, Filters);
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
         if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();

@@ -100,8 +100,7 @@ public sealed record Dense : WeightedLayer
         int inDim = kernel.Shape[0]!.Value;
         var x = args.Inputs[0].Span;
         int rows = x.Length / inDim;
-        using var dz = FusedActivation.Gradient(Activation, context, args, Units);
-        var dZ = dz.Span;
+        Span<float> dZ = FusedActivation.Gradient(Activation, args, Units);
         if (args.ParamGrads[0] is { } dW)
             context.Gemm.Sgemm(true, false, inDim, Units, rows, 1f, x, inDim, dZ, Units, 1f, dW.Data, Units);
         if (UseBias && args.ParamGrads[1] is { } db)

@@ -24,24 +24,18 @@ internal static class FusedActivation
         return [saved];
     }
 
-    /// <summary>dZ = dY ⊙ activation′(z): dY itself for a linear activation, else a pooled buffer the lease gives back.</summary>
-    public static PooledSpan Gradient(string activation, ForwardContext context, BackwardArgs args, int lastAxis)
+    /// <summary>
+    /// dZ = dY ⊙ activation′(z), computed in place in dY's buffer (the trainer's scratch, see
+    /// <see cref="BackwardArgs.OutputGrads"/>): no new buffer, and the lines just read are the ones written.
+    /// </summary>
+    public static float[] Gradient(string activation, BackwardArgs args, int lastAxis)
     {
         var dy = args.OutputGrads[0];
-        if (activation == "linear") return new PooledSpan(dy.Data, null);
-        var dz = context.Pool.Rent(dy.Length);
-        var z = args.Saved.Count > 0 ? args.Saved[0].Span : default;
-        ActivationGrad.Backward(activation, z, args.Outputs[0].Span, dy.Span, dz, lastAxis);
-        return new PooledSpan(dz, context.Pool);
+        if (activation != "linear")
+        {
+            var z = args.Saved.Count > 0 ? args.Saved[0].Span : default;
+            ActivationGrad.Backward(activation, z, args.Outputs[0].Span, dy.Span, dy.Data, lastAxis);
+        }
+        return dy.Data;
     }
-}
-
-/// <summary>A buffer that may belong to a pool; disposing gives it back when it does.</summary>
-internal readonly struct PooledSpan(float[] data, TensorPool? pool) : IDisposable
-{
-    /// <summary>The values.</summary>
-    public Span<float> Span => data;
-
-    /// <summary>Returns the buffer to its pool, if it has one.</summary>
-    public void Dispose() => pool?.Return(data);
 }

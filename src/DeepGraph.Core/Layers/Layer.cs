@@ -27,7 +27,11 @@ public sealed class BackwardArgs
     /// <summary>What <see cref="Layer.ForwardTrain"/> returned for this call.</summary>
     public required IReadOnlyList<Tensor> Saved { get; init; }
 
-    /// <summary>d(loss)/d(output k), one per output, with the output's shape.</summary>
+    /// <summary>
+    /// d(loss)/d(output k), one per output, with the output's shape. The buffers are the
+    /// trainer's and are not read after this call: a layer may use them as scratch (a fused
+    /// activation's derivative is applied to them in place).
+    /// </summary>
     public required IReadOnlyList<Tensor> OutputGrads { get; init; }
 
     /// <summary>Buffers to add d(loss)/d(input k) into, with the input's shape; null where no gradient is needed.</summary>

@@ -68,7 +68,7 @@ public class LayerGradients
             Inputs = inputs,
             Outputs = outputs,
             Saved = saved,
-            OutputGrads = dy,
+            OutputGrads = [.. dy.Select(t => Tensor.FromArray(t.ToArray(), t.Shape.ToArray()))], // a layer may use its output gradient as scratch
             InputGrads = dx,
             ParamGrads = dp,
         });
@@ -799,7 +799,7 @@ public class LayerGradients
                 var dx = Tensor.Filled(fill, c.Inputs[0].Shape.ToArray());
                 c.Layer.Backward(t.context, new BackwardArgs
                 {
-                    Inputs = c.Inputs, Outputs = outputs, Saved = saved, OutputGrads = dy, InputGrads = [dx], InputGradsUnset = [unset],
+                    Inputs = c.Inputs, Outputs = outputs, Saved = saved, OutputGrads = [.. dy.Select(t => Tensor.FromArray(t.ToArray(), t.Shape.ToArray()))], InputGrads = [dx], InputGradsUnset = [unset],
                     ParamGrads = c.Layer.Weights.Select(_ => (Tensor?)null).ToArray(),
                 });
                 return dx;
