@@ -46,6 +46,18 @@ public abstract record Pooling2D : Layer
         Spatial.Pool(IsMax, inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, context.Threads);
 
     /// <summary>
+    /// Like <see cref="Forward"/>; max pooling (where AVX-512 runs it) also saves where each maximum
+    /// was, so the backward pass need not read the input again.
+    /// </summary>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        if (!IsMax || !MaxPoolArgmax.IsSupported) return base.ForwardTrain(context, inputs, outputs);
+        var index = context.Pool.RentTensor(outputs[0].Shape);
+        MaxPoolArgmax.Forward(inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, index.Data, context.Threads);
+        return [index];
+    }
+
+    /// <summary>
     /// Adds each window's output gradient to its input cells: max pooling all of it to the
     /// window's maximum (the first in window order when cells tie, found again from the input),
     /// average pooling an equal share to each cell inside the input.
@@ -54,6 +66,11 @@ public abstract record Pooling2D : Layer
     {
         if (args.InputGrads[0] is not { } dx) return;
         var x = args.Inputs[0];
+        if (args.Saved.Count == 1)
+        {
+            MaxPoolArgmax.Backward(args.OutputGrads[0].Data, args.Saved[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads, args.Unset(0));
+            return;
+        }
         SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads, args.Unset(0));
     }
 
