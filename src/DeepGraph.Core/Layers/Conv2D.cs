@@ -198,11 +198,22 @@ public sealed record Conv2D : WeightedLayer
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }
-        Span<float> dZ = FusedActivation.Gradient(Activation, args, Filters);
+        var dbGrad = UseBias ? args.ParamGrads[1] : null;
+        Span<float> dZ;
+        if (Activation == "relu" && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
+        {
+            // relu′ and the bias gradient in one pass over the output gradient.
+            dZ = args.OutputGrads[0].Data;
+            dbGrad = null;
+        }
+        else
+        {
+            dZ = FusedActivation.Gradient(Activation, args, Filters);
+        }
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
         if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
-        if (UseBias && args.ParamGrads[1] is { } db) Bias.AddColumnSums(dZ, db.Data);
+        if (dbGrad is not null) Bias.AddColumnSums(dZ, dbGrad.Data);
         if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
         {
             ImplicitWeightGrad.Run(x, g, dZ, Filters, dW.Data, context.Threads);

@@ -70,4 +70,39 @@ public static class Bias
             }
         }
     }
+
+    /// <summary>
+    /// relu′ and a bias gradient in one pass: <paramref name="dy"/> ← dy where y &gt; 0, else 0 (in
+    /// place), and the column sums of the result added into <paramref name="bias"/>. Rows of
+    /// bias.Length values, a whole number of 16-float vectors; returns false (doing nothing) otherwise
+    /// or without AVX-512.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static unsafe bool ReluGradientAndColumnSums(ReadOnlySpan<float> y, Span<float> dy, Span<float> bias)
+    {
+        int f = bias.Length;
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || f % 16 != 0 || f > 256 || y.Length != dy.Length || dy.Length % f != 0) return false;
+        int blocks = f / 16, rows = dy.Length / f;
+        var sums = stackalloc System.Runtime.Intrinsics.Vector512<float>[blocks];
+        for (int k = 0; k < blocks; k++) sums[k] = default;
+        var zero = System.Runtime.Intrinsics.Vector512<float>.Zero;
+        fixed (float* yp = y, dp = dy)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* yr = yp + (long)r * f, dr = dp + (long)r * f;
+                for (int k = 0; k < blocks; k++)
+                {
+                    var g = System.Runtime.Intrinsics.Vector512.ConditionalSelect(
+                        System.Runtime.Intrinsics.Vector512.GreaterThan(System.Runtime.Intrinsics.Vector512.Load(yr + k * 16), zero),
+                        System.Runtime.Intrinsics.Vector512.Load(dr + k * 16), zero);
+                    System.Runtime.Intrinsics.Vector512.Store(g, dr + k * 16);
+                    sums[k] += g;
+                }
+            }
+        }
+        for (int k = 0; k < blocks; k++)
+            for (int lane = 0; lane < 16; lane++) bias[k * 16 + lane] += sums[k][lane];
+        return true;
+    }
 }

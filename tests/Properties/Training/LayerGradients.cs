@@ -721,7 +721,7 @@ public class LayerGradients
         Prop.ForAll((from conv in Bool from seed in Seed from context in Contexts select (conv, seed, context)).ToArbitrary(), t =>
         {
             var (conv, seed, context) = t;
-            var fused = conv ? ConvCase((3, 3), (1, 1), (1, 1), true, [2, 5, 5, 3], 17, true, "relu", seed) : DenseCase([3, 7], 17, true, "relu", seed);
+            var fused = conv ? ConvCase((3, 3), (1, 1), (1, 1), true, [2, 5, 5, 3], seed % 2 == 0 ? 16 : 17, true, "relu", seed) : DenseCase([3, 7], 17, true, "relu", seed);
             var linearLayer = fused.Layer switch
             {
                 Conv2D c => (Layer)(new Conv2D(c.Filters, c.KernelSize, c.Strides, c.Padding, null, c.UseBias, c.DilationRate) { Id = LayerUnderTest, Name = "conv", Params = c.Params }),
