@@ -45,6 +45,13 @@ public abstract record Loss
             throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} but its target has shape {target}: loss {Name} needs targets of the output's shape.");
     }
 
+    /// <summary>
+    /// Checks target values the loss cannot take (sparse labels outside the classes), before any
+    /// training, so a bad label late in the data stops <c>Fit</c> before its first step.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target value is invalid for this loss.</exception>
+    public virtual void CheckValues(ReadOnlySpan<float> target, Shape prediction) { }
+
     private protected static bool SameUpToTrailingOne(Shape a, Shape b)
     {
         var x = Dims(a);
@@ -277,6 +284,13 @@ public sealed record SparseCategoricalCrossentropy(bool FromLogits = false) : Ca
             sum += Row(p.Slice(start, last), default, label, grad.Slice(start, last), scale);
         }
         return sum;
+    }
+
+    /// <inheritdoc/>
+    public override void CheckValues(ReadOnlySpan<float> target, Shape prediction)
+    {
+        if (prediction[-1] is not int classes) return;
+        for (int r = 0; r < target.Length; r++) Label(target[r], classes, r);
     }
 
     private static int Label(float value, int classes, int row)

@@ -128,6 +128,7 @@ public static class Trainer
             if (y[o].Shape[0] != batch)
                 throw new ShapeError(names[o], $"Target for output \"{names[o]}\" has {y[o].Shape[0]} samples but the inputs have {batch}: shapes {y[o].Shape} and {x[0].Shape}.");
             config.Losses[o].CheckShapes(shapes[o], y[o].Shape, names[o]);
+            config.Losses[o].CheckValues(y[o].Span, shapes[o]);
         }
     }
 

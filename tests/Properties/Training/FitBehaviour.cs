@@ -204,6 +204,11 @@ public sealed class FitBehaviour
         var outOfRange = Assert.Throws<ArgumentException>(() => model.Fit(x, T(labels, 30, 1), verbose: 0));
         Assert.Contains("[0, 2]", outOfRange.Message);
 
+        // A bad label in the last batch stops Fit before its first step, not after training on the others.
+        var late = y.ToArray();
+        late[29] = 7;
+        Assert.Throws<ArgumentException>(() => model.Fit(x, T(late, 30, 1), batchSize: 8, shuffle: false, verbose: 0));
+
         var lossList = Assert.Throws<ArgumentException>(() => model.Compile("adam", loss: ["mse", "mae"]));
         Assert.Contains("2 losses", lossList.Message);
 
