@@ -19,7 +19,7 @@ public static unsafe class MaxPoolArgmax
     {
         var geometry = g;
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
-        ForImages(g.Batch, threads, (b0, b1) =>
+        Spatial.ForImages(g.Batch, threads, (b0, b1) =>
         {
             fixed (float* xp = x, yp = y, ip = index)
                 ForwardImages(geometry, xp + (long)b0 * inImage, yp + (long)b0 * outImage, ip + (long)b0 * outImage, b1 - b0);
@@ -34,19 +34,12 @@ public static unsafe class MaxPoolArgmax
     {
         var geometry = g;
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
-        ForImages(g.Batch, threads, (b0, b1) =>
+        Spatial.ForImages(g.Batch, threads, (b0, b1) =>
         {
             if (overwrite) dx.AsSpan(b0 * inImage, (b1 - b0) * inImage).Clear();
             fixed (float* dyp = dy, ip = index, dxp = dx)
                 BackwardImages(geometry, dyp + (long)b0 * outImage, ip + (long)b0 * outImage, dxp + (long)b0 * inImage, b1 - b0);
         });
-    }
-
-    private static void ForImages(int batch, int threads, Action<int, int> body)
-    {
-        int parts = Math.Min(batch, Math.Max(1, threads));
-        if (parts <= 1) body(0, batch);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p => body(batch * p / parts, batch * (p + 1) / parts));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -57,8 +50,7 @@ public static unsafe class MaxPoolArgmax
             for (int oy = 0; oy < g.OH; oy++)
                 for (int ox = 0; ox < g.OW; ox++, y += c, index += c)
                 {
-                    int iy0 = oy * g.SH - g.PadTop, ix0 = ox * g.SW - g.PadLeft;
-                    int i0 = Math.Max(0, -iy0), i1 = Math.Min(g.KH, g.H - iy0), j0 = Math.Max(0, -ix0), j1 = Math.Min(g.KW, g.W - ix0);
+                    var (iy0, ix0, i0, i1, j0, j1) = Cells(g, oy, ox);
                     for (int v = 0; v < vectors; v++)
                     {
                         var best = Vector512.Create(float.NegativeInfinity);
@@ -101,8 +93,7 @@ public static unsafe class MaxPoolArgmax
             for (int oy = 0; oy < g.OH; oy++)
                 for (int ox = 0; ox < g.OW; ox++, dy += c, index += c)
                 {
-                    int iy0 = oy * g.SH - g.PadTop, ix0 = ox * g.SW - g.PadLeft;
-                    int i0 = Math.Max(0, -iy0), i1 = Math.Min(g.KH, g.H - iy0), j0 = Math.Max(0, -ix0), j1 = Math.Min(g.KW, g.W - ix0);
+                    var (iy0, ix0, i0, i1, j0, j1) = Cells(g, oy, ox);
                     for (int v = 0; v < vectors; v++)
                     {
                         var grad = Vector512.Load(dy + v * 16);
@@ -124,5 +115,13 @@ public static unsafe class MaxPoolArgmax
                         dx[((long)(iy0 + i) * g.W + ix0 + j) * c + ch] += dy[ch];
                     }
                 }
+    }
+
+    /// <summary>Output (oy, ox)'s window: its top-left input cell and the rows [i0, i1) and columns [j0, j1) of it inside the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Iy0, int Ix0, int I0, int I1, int J0, int J1) Cells(in Window2D g, int oy, int ox)
+    {
+        int iy0 = oy * g.SH - g.PadTop, ix0 = ox * g.SW - g.PadLeft;
+        return (iy0, ix0, Math.Max(0, -iy0), Math.Min(g.KH, g.H - iy0), Math.Max(0, -ix0), Math.Min(g.KW, g.W - ix0));
     }
 }

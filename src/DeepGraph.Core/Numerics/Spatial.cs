@@ -132,11 +132,11 @@ public static class Spatial
     /// <summary>Values below which splitting a pass over threads costs more than it saves.</summary>
     private const long ParallelWork = 1 << 16;
 
-    /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread.</summary>
-    private static void ForImages(int batch, int threads, Action<int, int> body)
+    /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread (the pooling kernels' and their gradients' split).</summary>
+    internal static void ForImages(int batch, int threads, Action<int, int> body)
     {
         int parts = Math.Min(batch, Math.Max(1, threads));
-        if (parts == 1)
+        if (parts <= 1)
         {
             body(0, batch);
             return;

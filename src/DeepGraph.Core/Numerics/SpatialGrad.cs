@@ -45,24 +45,12 @@ public static class SpatialGrad
     private static void PoolBackwardParallel(bool max, float[] x, float[] dy, Window2D g, float[] dx, int threads, bool overwrite)
     {
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
-        ForImages(g.Batch, threads, (b0, b1) =>
+        Spatial.ForImages(g.Batch, threads, (b0, b1) =>
         {
             var part = dx.AsSpan(b0 * inImage, (b1 - b0) * inImage);
             if (overwrite) part.Clear();
             PoolBackward(max, x.AsSpan(b0 * inImage, (b1 - b0) * inImage), dy.AsSpan(b0 * outImage, (b1 - b0) * outImage), g with { Batch = b1 - b0 }, part);
         });
-    }
-
-    /// <summary>Runs <paramref name="body"/> on ranges of images [first, last), one range per thread.</summary>
-    private static void ForImages(int batch, int threads, Action<int, int> body)
-    {
-        int parts = Math.Min(batch, Math.Max(1, threads));
-        if (parts <= 1)
-        {
-            body(0, batch);
-            return;
-        }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p => body(batch * p / parts, batch * (p + 1) / parts));
     }
 
     /// <summary>

@@ -107,15 +107,6 @@ public sealed class Gradients : IDisposable
         return grads;
     }
 
-    /// <summary>The global L2 norm of all gradients (for clipping and diagnostics).</summary>
-    public double GlobalNorm()
-    {
-        double sum = 0;
-        foreach (var g in byLayer.Values.SelectMany(x => x))
-            if (g is not null) sum += TensorPrimitives.SumOfSquares(g.Span);
-        return Math.Sqrt(sum);
-    }
-
     /// <summary>True when every gradient is finite.</summary>
     public bool AllFinite() => byLayer.Values.SelectMany(x => x).All(g => g is null || IsFinite(g.Span));
 
