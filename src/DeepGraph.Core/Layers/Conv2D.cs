@@ -191,16 +191,17 @@ public sealed record Conv2D : WeightedLayer
         var kernel = Params[0].Span;
         var x = input.Span;
         int k = g.PatchSize;
-        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && Activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
+        var activation = args.ActivationApplied ? "linear" : Activation;
+        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
         {
             // A first layer: its input needs no gradient, and its patch is small: one fused pass.
-            SmallPatchWeightGrad.Run(x, g, args.Outputs[0].Span, args.OutputGrads[0].Span, Activation == "relu", Filters, dWOnly.Data,
+            SmallPatchWeightGrad.Run(x, g, args.Outputs[0].Span, args.OutputGrads[0].Span, activation == "relu", Filters, dWOnly.Data,
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }
         var dbGrad = UseBias ? args.ParamGrads[1] : null;
         Span<float> dZ;
-        if (Activation == "relu" && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
+        if (activation == "relu" && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
         {
             // relu′ and the bias gradient in one pass over the output gradient.
             dZ = args.OutputGrads[0].Data;
@@ -208,7 +209,7 @@ public sealed record Conv2D : WeightedLayer
         }
         else
         {
-            dZ = FusedActivation.Gradient(Activation, args, Filters);
+            dZ = FusedActivation.Gradient(activation, args, Filters);
         }
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
@@ -262,6 +263,22 @@ public sealed record Conv2D : WeightedLayer
         {
             context.Pool.Return(cols);
         }
+    }
+
+    /// <summary>
+    /// The weight gradients of a call whose output only a non-overlapping max pooling reads and
+    /// whose input needs no gradient (a first layer), straight from the pooling's output gradient
+    /// <paramref name="pooledGrad"/> (the activation's derivative already applied) and saved argmax:
+    /// the convolution's own output gradient is never written. False (nothing done) where the
+    /// fused kernel does not apply; the caller then runs the two backward passes.
+    /// </summary>
+    internal bool WeightGradientsThroughMaxPool(ForwardContext context, Tensor input, in Window2D pool, Tensor pooledGrad, Tensor argmax, IReadOnlyList<Tensor?> paramGrads)
+    {
+        var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
+        if (paramGrads[0] is not { } dW || !SmallPatchWeightGrad.Applies(g, Filters) || pool.SH != pool.KH || pool.SW != pool.KW) return false;
+        SmallPatchWeightGrad.RunPooled(input.Span, g, pool, pooledGrad.Span, argmax.Span, Filters, dW.Data,
+            UseBias && paramGrads[1] is { } db ? db.Data : default, context.Threads);
+        return true;
     }
 
     /// <summary>

@@ -53,6 +53,13 @@ public sealed class BackwardArgs
     /// as a moving mean). Empty for a layer without weights.
     /// </summary>
     public required IReadOnlyList<Tensor?> ParamGrads { get; init; }
+
+    /// <summary>
+    /// True when <see cref="OutputGrads"/> already have the layer's activation derivative applied
+    /// (the gradient of the pre-activation): a max pooling that alone reads a convolution's output
+    /// applies it at each window's maximum, where the output's value is the pooled value.
+    /// </summary>
+    internal bool ActivationApplied { get; init; }
 }
 
 /// <summary>One weight of a built layer: its role (<c>kernel</c>, <c>bias</c>, <c>moving_mean</c> …), value and whether training changes it.</summary>

@@ -38,12 +38,15 @@ public abstract record Pooling2D : Layer
         return [Shape.Of(x[0], Padding2D.OutputSize(x[1], PoolSize.H, Strides.H, Padding), Padding2D.OutputSize(x[2], PoolSize.W, Strides.W, Padding), x[3])];
     }
 
+    /// <summary>The pooling window over an input of shape <paramref name="input"/>.</summary>
+    internal Window2D WindowOf(Shape input) => Window2D.Of(input, PoolSize, Strides, (1, 1), Padding);
+
     /// <summary>True for max pooling, false for average pooling.</summary>
     protected abstract bool IsMax { get; }
 
     /// <summary>Pools each window; padded cells never count.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
-        Spatial.Pool(IsMax, inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, context.Threads);
+        Spatial.Pool(IsMax, inputs[0].Data, WindowOf(inputs[0].Shape), outputs[0].Data, context.Threads);
 
     /// <summary>
     /// Like <see cref="Forward"/>; max pooling (where AVX-512 runs it) also saves where each maximum
@@ -53,7 +56,7 @@ public abstract record Pooling2D : Layer
     {
         if (!IsMax || !MaxPoolArgmax.IsSupported) return base.ForwardTrain(context, inputs, outputs);
         var index = context.Pool.RentTensor(outputs[0].Shape);
-        MaxPoolArgmax.Forward(inputs[0].Data, Window2D.Of(inputs[0].Shape, PoolSize, Strides, (1, 1), Padding), outputs[0].Data, index.Data, context.Threads);
+        MaxPoolArgmax.Forward(inputs[0].Data, WindowOf(inputs[0].Shape), outputs[0].Data, index.Data, context.Threads);
         return [index];
     }
 
@@ -68,10 +71,10 @@ public abstract record Pooling2D : Layer
         var x = args.Inputs[0];
         if (args.Saved.Count == 1)
         {
-            MaxPoolArgmax.Backward(args.OutputGrads[0].Data, args.Saved[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads, args.Unset(0));
+            MaxPoolArgmax.Backward(args.OutputGrads[0].Data, args.Saved[0].Data, WindowOf(x.Shape), dx.Data, context.Threads, args.Unset(0));
             return;
         }
-        SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, Window2D.Of(x.Shape, PoolSize, Strides, (1, 1), Padding), dx.Data, context.Threads, args.Unset(0));
+        SpatialGrad.PoolBackward(IsMax, x.Data, args.OutputGrads[0].Data, WindowOf(x.Shape), dx.Data, context.Threads, args.Unset(0));
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Core;
@@ -231,6 +232,8 @@ public static class Backprop
         foreach (var node in nodes)
             foreach (var t in node.Inputs) readers[t] = readers.GetValueOrDefault(t) + 1;
         for (int i = 0; i < nodes.Count; i++) grads[i] = new Tensor?[tape.Values[i]?.Length ?? 1];
+        // Calls whose output gradient already has their activation's derivative applied (see ThroughMaxPool).
+        var activationApplied = new bool[nodes.Count];
 
         Tensor Accumulator(TensorRef t)
         {
@@ -258,6 +261,42 @@ public static class Backprop
             {
                 TensorPrimitives.Add(slot.Span, value.Span, slot.Data);
             }
+        }
+
+        // A max pooling (with its argmax saved) that alone reads a convolution's output takes over
+        // the convolution's activation derivative, which at each window's maximum is the derivative
+        // at the pooled value. For a first layer with a small patch it then computes the weight
+        // gradients itself, so the convolution's output gradient (the step's largest tensor) is never
+        // written; otherwise it writes that gradient already through the activation, and the
+        // convolution's backward pass does not read its output again.
+        bool ThroughMaxPool(Node node, Layer layer, Tensor pooledGrad)
+        {
+            if (layer is not MaxPooling2D maxPool || tape.Saved[node.Id].Count != 1) return false;
+            var t = node.Inputs[0];
+            if (graph.Layers[nodes[t.Node].Layer] is not Conv2D conv || tape.Inner[t.Node] is not null || readers[t] != 1
+                || grads[t.Node][t.Index] is not null || !needs[t.Node]
+                || conv.Activation == "softmax" || ActivationGrad.NeedsInput(conv.Activation))
+                return false;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var convOut = tape.Values[t.Node][t.Index];
+            var window = maxPool.WindowOf(convOut.Shape);
+            if (conv.Activation != "linear")
+                ActivationGrad.Backward(conv.Activation, default, tape.Values[node.Id][0].Span, pooledGrad.Span, pooledGrad.Data, conv.Filters);
+            var below = nodes[t.Node].Inputs[0];
+            if (!needs[below.Node] && Backprop.HasTrainable(conv, context.Frozen)
+                && conv.WeightGradientsThroughMaxPool(context, tape.Values[below.Node][below.Index], window, pooledGrad, tape.Saved[node.Id][0], gradients.For(conv, context.Frozen)))
+            {
+                // The convolution's backward pass is done: its output gradient stays unset, so its node is skipped.
+                context.Profiler?.Record(conv, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return true;
+            }
+            var dz = pool.RentTensor(convOut.Shape);
+            owned.Add(dz.Data);
+            MaxPoolArgmax.Backward(pooledGrad.Data, tape.Saved[node.Id][0].Data, window, dz.Data, context.Threads, overwrite: true);
+            grads[t.Node][t.Index] = dz;
+            activationApplied[t.Node] = true;
+            context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return true;
         }
 
         try
@@ -298,7 +337,7 @@ public static class Backprop
                     if (needs[node.Inputs[0].Node])
                         grads[node.Inputs[0].Node][node.Inputs[0].Index] = outGrads[0].View(inputs[0].Shape);
                 }
-                else
+                else if (!ThroughMaxPool(node, layer, outGrads[0]))
                 {
                     var inputGrads = new Tensor?[node.Inputs.Count];
                     var unset = new bool[node.Inputs.Count];
@@ -329,6 +368,7 @@ public static class Backprop
                         InputGrads = inputGrads,
                         InputGradsUnset = unset,
                         ParamGrads = paramGrads,
+                        ActivationApplied = activationApplied[n],
                     });
                     context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
