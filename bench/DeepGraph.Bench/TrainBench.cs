@@ -279,6 +279,9 @@ internal static class TrainBench
             Console.WriteLine($"| {layer} | {forward:F3} | {backward:F3} | {(forward + backward) / step:P0} |");
         }
         Console.WriteLine($"| loss, Adam update, bookkeeping | | | {(step - layers) / step:P0} ({step - layers:F2} ms) |");
+        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
+        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
+        Console.WriteLine("the convolution's activation derivative.");
     }
 
     /// <summary>Collects each layer's forward and backward times.</summary>

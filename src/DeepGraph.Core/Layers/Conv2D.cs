@@ -133,6 +133,56 @@ public sealed record Conv2D : WeightedLayer
     }
 
     /// <summary>
+    /// Whether a training call on an input of shape <paramref name="input"/> whose output only a
+    /// max pooling reads may run fused with it (<see cref="ForwardThroughMaxPool"/>):
+    /// the implicit-GEMM kernel runs here, the activation's derivative is written in its output
+    /// (so that the pooling can apply it), and the batch splits over the threads by images.
+    /// </summary>
+    internal bool FusesWith(Shape input, ForwardContext context)
+    {
+        var g = Window2D.Of(input, KernelSize, Strides, DilationRate, Padding);
+        return UseDirect(g, context) && MaxPoolArgmax.IsSupported && Activation != "softmax" && !ActivationGrad.NeedsInput(Activation)
+            && g.Batch >= 2 * Math.Max(1, context.Threads);
+    }
+
+    /// <summary>
+    /// This convolution and the max pooling <paramref name="pool"/> after it in one pass over the
+    /// images: each thread convolves a few images at a time into a scratch tile that stays in cache
+    /// and pools the tile into <paramref name="pooled"/>, saving each window's argmax in
+    /// <paramref name="argmax"/>; the convolution's output is never written to memory.
+    /// </summary>
+    internal void ForwardThroughMaxPool(ForwardContext context, Tensor input, MaxPooling2D pool, Tensor pooled, Tensor argmax)
+    {
+        var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
+        var window = pool.WindowOf(Shape.Of(g.Batch, g.OH, g.OW, Filters));
+        var packed = DirectConv.Pack(Params[0].Span, UseBias ? Params[1].Span : default, Filters, g.PatchSize, g.C);
+        int inImage = g.H * g.W * g.C, convImage = g.OH * g.OW * Filters, pooledImage = window.OH * window.OW * Filters;
+        // Images per tile: as many as keep the tile within 256 KB.
+        int tile = Math.Clamp((1 << 16) / convImage, 1, g.Batch);
+        bool relu = Activation == "relu";
+        var (x, y, index, buffers) = (input.Data, pooled.Data, argmax.Data, context.Pool);
+        Spatial.ForImages(g.Batch, context.Threads, (b0, b1) =>
+        {
+            var scratch = buffers.Rent(tile * convImage);
+            try
+            {
+                for (int b = b0; b < b1; b += tile)
+                {
+                    int n = Math.Min(tile, b1 - b);
+                    var z = scratch.AsSpan(0, n * convImage);
+                    DirectConv.Run(x.AsSpan(b * inImage, n * inImage), g with { Batch = n }, packed, Filters, z, 1, relu);
+                    if (!relu) Activate.InPlace(Activation, z, Filters);
+                    MaxPoolArgmax.Forward(z, window with { Batch = n }, y.AsSpan(b * pooledImage, n * pooledImage), index.AsSpan(b * pooledImage, n * pooledImage));
+                }
+            }
+            finally
+            {
+                buffers.Return(scratch);
+            }
+        });
+    }
+
+    /// <summary>
     /// dX for a stride-1 convolution as a convolution itself, on the implicit-GEMM kernel: the
     /// output gradient, padded by the kernel's reach less the forward padding, correlated with
     /// the kernel flipped in space and with its channel axes swapped. No patch matrix is written.
@@ -195,7 +245,7 @@ public sealed record Conv2D : WeightedLayer
         if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
         {
             // A first layer: its input needs no gradient, and its patch is small: one fused pass.
-            SmallPatchWeightGrad.Run(x, g, args.Outputs[0].Span, args.OutputGrads[0].Span, activation == "relu", Filters, dWOnly.Data,
+            SmallPatchWeightGrad.Run(x, g, activation == "relu" ? args.Outputs[0].Span : default, args.OutputGrads[0].Span, activation == "relu", Filters, dWOnly.Data,
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }

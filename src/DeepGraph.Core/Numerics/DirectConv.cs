@@ -24,11 +24,19 @@ public static unsafe class DirectConv
     /// kernel is Keras's (kh, kw, cin, filters); <paramref name="bias"/> may be empty; with
     /// <paramref name="relu"/> the results are passed through relu before they are stored.
     /// </summary>
-    public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, Span<float> y, int parallelism, bool relu = false)
+    public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, Span<float> y, int parallelism, bool relu = false) =>
+        Run(x, g, Pack(kernel, bias, filters, g.PatchSize, g.C), filters, y, parallelism, relu);
+
+    /// <summary>
+    /// The kernel as <see cref="Run(ReadOnlySpan{float}, in Window2D, float[], int, Span{float}, int, bool)"/>
+    /// reads it, for a patch of <paramref name="k"/> values over <paramref name="channels"/> channels:
+    /// rows padded to whole vectors, then the bias row, then a row of zeros for taps outside the image.
+    /// Packed once, it serves every call with the same kernel.
+    /// </summary>
+    public static float[] Pack(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, int k, int channels)
     {
-        int k = g.PatchSize, padded = (filters + Lanes - 1) / Lanes * Lanes;
-        var packed = GC.AllocateUninitializedArray<float>(k * padded + padded + g.C, pinned: true);
-        // Kernel rows padded to whole vectors; then the bias row; then C zeros for taps outside the image.
+        int padded = (filters + Lanes - 1) / Lanes * Lanes;
+        var packed = GC.AllocateUninitializedArray<float>(k * padded + padded + channels, pinned: true);
         for (int r = 0; r < k; r++)
         {
             kernel.Slice(r * filters, filters).CopyTo(packed.AsSpan(r * padded));
@@ -37,8 +45,16 @@ public static unsafe class DirectConv
         var biasRow = packed.AsSpan(k * padded, padded);
         biasRow.Clear();
         bias.CopyTo(biasRow);
-        packed.AsSpan(k * padded + padded, g.C).Clear();
+        packed.AsSpan(k * padded + padded, channels).Clear();
+        return packed;
+    }
 
+    /// <summary>The convolution with a kernel made by <see cref="Pack"/> (pinned) for this window's patch.</summary>
+    public static void Run(ReadOnlySpan<float> x, in Window2D g, float[] packed, int filters, Span<float> y, int parallelism, bool relu = false)
+    {
+        int padded = (filters + Lanes - 1) / Lanes * Lanes;
+        if (packed.Length != g.PatchSize * padded + padded + g.C)
+            throw new ArgumentException($"The packed kernel has {packed.Length} values; a {g.KH}×{g.KW}×{g.C} patch with {filters} filters needs {g.PatchSize * padded + padded + g.C}.", nameof(packed));
         int quads = (g.Rows + Pixels - 1) / Pixels;
         int chunks = Math.Min(quads, Math.Max(1, parallelism) * 8);
         var geometry = g;

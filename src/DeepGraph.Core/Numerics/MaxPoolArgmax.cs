@@ -26,6 +26,15 @@ public static unsafe class MaxPoolArgmax
         });
     }
 
+    /// <summary>The same on one thread, for images a caller has split already.</summary>
+    public static void Forward(ReadOnlySpan<float> x, in Window2D g, Span<float> y, Span<float> index)
+    {
+        if (x.Length < (long)g.Batch * g.H * g.W * g.C || y.Length < g.Rows * g.C || index.Length < g.Rows * g.C)
+            throw new ArgumentException($"Spans too short for the pooling window {g}.", nameof(x));
+        fixed (float* xp = x, yp = y, ip = index)
+            ForwardImages(g, xp, yp, ip, g.Batch);
+    }
+
     /// <summary>
     /// Adds each output gradient <paramref name="dy"/> to the input cell <paramref name="index"/>
     /// names (or, with <paramref name="overwrite"/>, writes the whole of <paramref name="dx"/>).

@@ -47,6 +47,12 @@ public sealed class Tensor : IEquatable<Tensor>, IDisposable
         return new Tensor(data, shape);
     }
 
+    /// <summary>
+    /// A tensor that has a shape but holds no values (its <see cref="Length"/> is 0): the output of
+    /// a call the trainer fused into its only reader, which never writes it.
+    /// </summary>
+    internal static Tensor Unwritten(Shape shape) => new([], shape);
+
     /// <summary>A tensor of zeros.</summary>
     public static Tensor Zeros(params int[] shape)
     {

@@ -17,6 +17,7 @@ public sealed class Tape : IDisposable
         Values = new Tensor[model.Graph.Nodes.Count][];
         Saved = new IReadOnlyList<Tensor>[model.Graph.Nodes.Count];
         Inner = new Tape?[model.Graph.Nodes.Count];
+        Fused = new bool[model.Graph.Nodes.Count];
     }
 
     /// <summary>The model that ran.</summary>
@@ -28,6 +29,9 @@ public sealed class Tape : IDisposable
     internal Tensor[][] Values { get; }
     internal IReadOnlyList<Tensor>[] Saved { get; }
     internal Tape?[] Inner { get; }
+
+    /// <summary>Per node, true for a convolution that ran inside the max pooling reading it: its value is <see cref="Tensor.Unwritten"/>.</summary>
+    internal bool[] Fused { get; }
     internal HashSet<float[]> Rented { get; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The model's outputs, in output order (owned by the tape: copy what must outlive it).</summary>
@@ -158,7 +162,9 @@ public static class Backprop
         var model = tape.Model;
         var context = tape.Context;
         var graph = model.Graph;
+        var nodes = graph.Nodes;
         for (int i = 0; i < model.Inputs.Count; i++) tape.Values[model.Inputs[i].Node] = [inputs[i]];
+        var pooledConvolution = PooledConvolutions(model);
         foreach (var node in graph.Nodes)
         {
             var layer = graph.Layers[node.Layer];
@@ -166,6 +172,31 @@ public static class Backprop
             var args = new Tensor[node.Inputs.Count];
             for (int k = 0; k < args.Length; k++) args[k] = tape.Values[node.Inputs[k].Node][node.Inputs[k].Index];
             tape.Saved[node.Id] = [];
+            if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
+            {
+                // A convolution that runs inside the max pooling reading it: its output is never written.
+                var convShape = layer.OutputShapes([args[0].Shape])[0];
+                tape.Values[node.Id] = [Tensor.Unwritten(convShape)];
+                tape.Fused[node.Id] = true;
+                continue;
+            }
+            if (layer is MaxPooling2D maxPool && tape.Fused[node.Inputs[0].Node])
+            {
+                var below = nodes[node.Inputs[0].Node];
+                var conv = (Conv2D)graph.Layers[below.Layer];
+                var x = tape.Values[below.Inputs[0].Node][below.Inputs[0].Index];
+                var shape = maxPool.OutputShapes([args[0].Shape])[0];
+                var pooled = context.Pool.RentTensor(shape);
+                var argmax = context.Pool.RentTensor(shape);
+                tape.Rented.Add(pooled.Data);
+                tape.Rented.Add(argmax.Data);
+                long fusedStart = System.Diagnostics.Stopwatch.GetTimestamp();
+                conv.ForwardThroughMaxPool(context, x, maxPool, pooled, argmax);
+                context.Profiler?.Record(conv, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(fusedStart).TotalSeconds);
+                tape.Values[node.Id] = [pooled];
+                tape.Saved[node.Id] = [argmax];
+                continue;
+            }
             if (layer is Model inner)
             {
                 var innerContext = inner.Trainable || context.Frozen ? context : context with { Frozen = true };
@@ -195,6 +226,28 @@ public static class Backprop
             foreach (var s in saved) tape.Rented.Add(s.Data);
             tape.Saved[node.Id] = saved;
         }
+    }
+
+    /// <summary>
+    /// Per node, whether it is a Conv2D whose only reader is a MaxPooling2D and whose output is not
+    /// a model output: a call that may run fused into that pooling (when <see cref="Conv2D.FusesWith"/>
+    /// allows it for the batch at hand). The backward pass then always goes through
+    /// <c>ThroughMaxPool</c>, whose conditions these include, so the unwritten output is never read.
+    /// </summary>
+    private static bool[] PooledConvolutions(Model model)
+    {
+        var nodes = model.Graph.Nodes;
+        var readers = new int[nodes.Count];
+        var reader = new int[nodes.Count];
+        foreach (var node in nodes)
+            foreach (var t in node.Inputs)
+            {
+                readers[t.Node]++;
+                reader[t.Node] = node.Id;
+            }
+        foreach (var t in model.Outputs) readers[t.Node] += 2;
+        return [.. nodes.Select(node => model.Graph.Layers[node.Layer] is Conv2D && readers[node.Id] == 1
+            && model.Graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D)];
     }
 
     /// <summary>
@@ -357,6 +410,8 @@ public static class Backprop
                             inputGrads[k] = Accumulator(t);
                         }
                     }
+                    if (tape.Fused[n] && !activationApplied[n])
+                        throw new InvalidOperationException($"Layer \"{layer.Name}\" ran fused into the max pooling after it, but that pooling's backward pass did not take it over.");
                     var paramGrads = layer.Weights.Count > 0 ? gradients.For(layer, context.Frozen) : [];
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     layer.Backward(context, new BackwardArgs

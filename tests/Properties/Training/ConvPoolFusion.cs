@@ -30,7 +30,7 @@ public sealed class ConvPoolFusion
     }
 
     private static readonly Gen<FusionCase> Cases =
-        from batch in Gen.Choose(1, 3)
+        from batch in Gen.Choose(1, 6)
         from c in Gen.Elements(1, 2, 3)
         from filters in Gen.Elements(3, 16, 32)
         from k in Gen.Choose(1, 3)
@@ -52,9 +52,12 @@ public sealed class ConvPoolFusion
     {
         public Dictionary<string, int> Backward { get; } = [];
 
+        public Dictionary<string, int> Forward { get; } = [];
+
         public void Record(Layer layer, string phase, double seconds)
         {
-            if (phase == "backward") Backward[layer.Name] = Backward.GetValueOrDefault(layer.Name) + 1;
+            var counts = phase == "backward" ? Backward : Forward;
+            counts[layer.Name] = counts.GetValueOrDefault(layer.Name) + 1;
         }
     }
 
@@ -104,8 +107,12 @@ public sealed class ConvPoolFusion
             var failure = Differs("dW", dW, grads[0]) ?? Differs("db", db, grads[1]) ?? (t.WantInput ? Differs("dX", dx!, fusedDx) : null);
             if (failure is not null) return false.Label(failure);
             if (!t.WantInput && fusedDx is not null) return false.Label("an input gradient nobody asked for");
-            // Where the first-layer kernel applies, the pooling's own backward pass does not run.
-            bool poolRan = recorder.Backward.ContainsKey("pool");
-            return (poolRan != (t.FullyFused && t.Activation != "swish")).Label($"pool backward ran: {poolRan}");
+            // Where the first-layer kernel applies, the pooling's own backward pass does not run; where
+            // the batch splits over the threads, the convolution runs inside the pooling's forward pass.
+            bool poolRan = recorder.Backward.ContainsKey("pool"), poolForward = recorder.Forward.ContainsKey("pool");
+            bool pointwise = t.K == 1 && t.ConvStride == 1; // multiplied straight, without the implicit-GEMM kernel
+            bool forwardFused = t.Activation != "swish" && !pointwise && t.Batch >= 2 * context.Threads && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+            return (poolRan != (t.FullyFused && t.Activation != "swish")).Label($"pool backward ran: {poolRan}")
+                .And((poolForward != forwardFused).Label($"pool forward ran: {poolForward}"));
         });
 }
