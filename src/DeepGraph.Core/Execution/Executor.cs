@@ -44,6 +44,11 @@ public static class Executor
 
         int inputIndex = 0;
         var inputOf = model.Inputs.ToDictionary(t => t.Node, _ => inputIndex++);
+        // A convolution whose only reader is a max pooling runs inside it (Conv2D.ForwardThroughMaxPool).
+        var reader = new int[nodes.Count];
+        foreach (var n in nodes)
+            foreach (var t in n.Inputs) reader[t.Node] = n.Id;
+        var fused = new bool[nodes.Count];
         try
         {
             foreach (var node in nodes)
@@ -58,7 +63,28 @@ public static class Executor
                 var args = new Tensor[node.Inputs.Count];
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+                if (layer is Conv2D conv && reads[node.Id][0] == 1 && graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D
+                    && conv.FusesWith(args[0].Shape, context))
+                {
+                    // Its input stays held until the pooling has run the two.
+                    values[node.Id] = [Tensor.Unwritten(shapes[0])];
+                    fused[node.Id] = true;
+                    continue;
+                }
                 Tensor[] outs;
+                if (layer is MaxPooling2D maxPool && fused[node.Inputs[0].Node])
+                {
+                    var below = nodes[node.Inputs[0].Node];
+                    outs = [context.Pool.RentTensor(shapes[0])];
+                    pooled.Add(outs[0].Data);
+                    var x = values[below.Inputs[0].Node][below.Inputs[0].Index];
+                    ((Conv2D)graph.Layers[below.Layer]).ForwardThroughMaxPool(context, x, maxPool, outs[0], null);
+                    values[node.Id] = outs;
+                    Hold(outs[0], reads[node.Id][0]);
+                    if (pending[outs[0].Data] == 0 && pooled.Remove(outs[0].Data)) context.Pool.Return(outs[0].Data);
+                    Release(x);
+                    continue;
+                }
                 if (layer.ForwardIsView(context))
                 {
                     outs = [args[0].View(shapes[0])];

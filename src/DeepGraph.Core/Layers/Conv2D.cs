@@ -151,7 +151,7 @@ public sealed record Conv2D : WeightedLayer
     /// and pools the tile into <paramref name="pooled"/>, saving each window's argmax in
     /// <paramref name="argmax"/>; the convolution's output is never written to memory.
     /// </summary>
-    internal void ForwardThroughMaxPool(ForwardContext context, Tensor input, MaxPooling2D pool, Tensor pooled, Tensor argmax)
+    internal void ForwardThroughMaxPool(ForwardContext context, Tensor input, MaxPooling2D pool, Tensor pooled, Tensor? argmax)
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var window = pool.WindowOf(Shape.Of(g.Batch, g.OH, g.OW, Filters));
@@ -160,7 +160,7 @@ public sealed record Conv2D : WeightedLayer
         // Images per tile: as many as keep the tile within 256 KB.
         int tile = Math.Clamp((1 << 16) / convImage, 1, g.Batch);
         bool relu = Activation == "relu";
-        var (x, y, index, buffers) = (input.Data, pooled.Data, argmax.Data, context.Pool);
+        var (x, y, index, buffers) = (input.Data, pooled.Data, argmax?.Data, context.Pool);
         Spatial.ForImages(g.Batch, context.Threads, (b0, b1) =>
         {
             var scratch = buffers.Rent(tile * convImage);
@@ -172,7 +172,9 @@ public sealed record Conv2D : WeightedLayer
                     var z = scratch.AsSpan(0, n * convImage);
                     DirectConv.Run(x.AsSpan(b * inImage, n * inImage), g with { Batch = n }, packed, Filters, z, 1, relu);
                     if (!relu) Activate.InPlace(Activation, z, Filters);
-                    MaxPoolArgmax.Forward(z, window with { Batch = n }, y.AsSpan(b * pooledImage, n * pooledImage), index.AsSpan(b * pooledImage, n * pooledImage));
+                    var target = y.AsSpan(b * pooledImage, n * pooledImage);
+                    if (index is null) Spatial.Pool(true, z, window with { Batch = n }, target);
+                    else MaxPoolArgmax.Forward(z, window with { Batch = n }, target, index.AsSpan(b * pooledImage, n * pooledImage));
                 }
             }
             finally
