@@ -14,6 +14,19 @@ namespace DeepGraph.Keras;
 /// </code></example>
 public class Layer
 {
+    /// <summary>
+    /// An input tensor stands for its input layer, so that a Sequential model can start with
+    /// <c>Input(…)</c> as in Keras: <c>new Sequential([Input(shape: [4]), Dense(8)])</c>.
+    /// </summary>
+    /// <exception cref="InvalidCastException">The tensor is the output of another layer than an input layer.</exception>
+    public static implicit operator Layer(KerasTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.Layer.Record is Core.InputLayer
+            ? input.Layer
+            : throw new InvalidCastException($"Only an input tensor (from Input(…)) stands for a layer; {input} is the output of layer \"{input.Layer.Name}\": pass the layer itself.");
+    }
+
     private static long nextId;
     private readonly List<(KerasTensorList Inputs, KerasTensorList Outputs)> nodes = [];
     private Core.Layer? record;

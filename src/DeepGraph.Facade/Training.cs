@@ -9,24 +9,25 @@ public static class Optimizers
 {
     /// <summary>Stochastic gradient descent with optional (Nesterov) momentum (Keras's <c>SGD</c>).</summary>
     public static Core.Optimizer SGD(double learningRate = 0.01, double momentum = 0, bool nesterov = false) =>
-        new Core.Sgd { LearningRate = Positive(learningRate), Momentum = (float)momentum, Nesterov = nesterov };
+        new Core.Sgd { LearningRate = Rate(learningRate), Momentum = (float)momentum, Nesterov = nesterov };
 
     /// <summary>Adam (Keras's form unless <paramref name="form"/> says otherwise).</summary>
     public static Core.Optimizer Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, AdamForm form = AdamForm.Keras) =>
-        new Core.Adam { LearningRate = Positive(learningRate), Beta1 = (float)beta1, Beta2 = (float)beta2, Epsilon = (float)epsilon, Form = form };
+        new Core.Adam { LearningRate = Rate(learningRate), Beta1 = (float)beta1, Beta2 = (float)beta2, Epsilon = (float)epsilon, Form = form };
 
     /// <summary>RMSprop (Keras's <c>RMSprop</c>).</summary>
     public static Core.Optimizer RMSprop(double learningRate = 0.001, double rho = 0.9, double momentum = 0, double epsilon = 1e-7) =>
-        new Core.RmsProp { LearningRate = Positive(learningRate), Rho = (float)rho, Momentum = (float)momentum, Epsilon = (float)epsilon };
+        new Core.RmsProp { LearningRate = Rate(learningRate), Rho = (float)rho, Momentum = (float)momentum, Epsilon = (float)epsilon };
 
     /// <summary>Adagrad (Keras's <c>Adagrad</c>).</summary>
     public static Core.Optimizer Adagrad(double learningRate = 0.001, double initialAccumulatorValue = 0.1, double epsilon = 1e-7) =>
-        new Core.Adagrad { LearningRate = Positive(learningRate), InitialAccumulatorValue = (float)initialAccumulatorValue, Epsilon = (float)epsilon };
+        new Core.Adagrad { LearningRate = Rate(learningRate), InitialAccumulatorValue = (float)initialAccumulatorValue, Epsilon = (float)epsilon };
 
-    private static float Positive(double learningRate, [CallerArgumentExpression(nameof(learningRate))] string? name = null) =>
-        learningRate > 0 && double.IsFinite(learningRate)
+    /// <summary>A learning rate as Keras takes it: finite and not negative (0 leaves the weights where they are).</summary>
+    private static float Rate(double learningRate, [CallerArgumentExpression(nameof(learningRate))] string? name = null) =>
+        learningRate >= 0 && double.IsFinite(learningRate)
             ? (float)learningRate
-            : throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a positive number.");
+            : throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a finite number, 0 or more.");
 }
 
 /// <summary>Keras's <c>keras.losses</c>: loss objects with their options, for <c>Compile</c>'s <c>loss:</c>.</summary>
@@ -76,19 +77,23 @@ public readonly struct LossItem
 [CollectionBuilder(typeof(LossSpec), nameof(Create))]
 public sealed class LossSpec : IEnumerable<LossItem>
 {
-    private LossSpec(IReadOnlyList<LossItem>? list, IReadOnlyDictionary<string, LossItem>? byName) => (List, ByName) = (list, byName);
+    private LossSpec(IReadOnlyList<LossItem>? list, IReadOnlyDictionary<string, LossItem>? byName, bool single = false) =>
+        (List, ByName, Single) = (list, byName, single);
 
     internal IReadOnlyList<LossItem>? List { get; }
+
+    /// <summary>One loss for every output (given alone, not as a list: a list must have one per output, as in Keras).</summary>
+    internal bool Single { get; }
     internal IReadOnlyDictionary<string, LossItem>? ByName { get; }
 
     /// <summary>A list of losses, one per output (the collection-expression form).</summary>
     public static LossSpec Create(ReadOnlySpan<LossItem> items) => new(items.ToArray(), null);
 
     /// <summary>One loss by name, for every output.</summary>
-    public static implicit operator LossSpec(string name) => new([name], null);
+    public static implicit operator LossSpec(string name) => new([name], null, single: true);
 
     /// <summary>One loss object, for every output.</summary>
-    public static implicit operator LossSpec(Loss loss) => new([loss], null);
+    public static implicit operator LossSpec(Loss loss) => new([loss], null, single: true);
 
     /// <summary>Losses by name, one per output.</summary>
     public static implicit operator LossSpec(string[] names) => new([.. names.Select(n => (LossItem)n)], null);
@@ -121,9 +126,9 @@ public sealed class LossSpec : IEnumerable<LossItem>
             return [.. outputs.Select(o => ByName[o].Loss)];
         }
         var list = List!;
-        if (list.Count == 1) return [.. outputs.Select(_ => list[0].Loss)];
+        if (Single) return [.. outputs.Select(_ => list[0].Loss)];
         if (list.Count != outputs.Count)
-            throw new ArgumentException($"Model \"{model}\" has {outputs.Count} output(s) ({string.Join(", ", outputs)}) but {list.Count} losses were given: give one loss, or one per output.");
+            throw new ArgumentException($"When passing a list as loss, it should have one entry per model output. Model \"{model}\" has {outputs.Count} output(s) ({string.Join(", ", outputs)}) but {list.Count} loss{(list.Count == 1 ? " was" : "es were")} given: give one loss (not in a list) for every output, or one per output.");
         return [.. list.Select(l => l.Loss)];
     }
 }

@@ -102,7 +102,7 @@ public sealed class Graph : IEquatable<Graph>
         var outputShapes = built.OutputShapes(shapes);
         if (Layers.ContainsKey(layer.Id)) CheckEarlierCalls(built, shapes);
         var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes));
-        var graph = new Graph(Scope, Nodes.Add(node), Layers.SetItem(layer.Id, built));
+        var graph = new Graph(Scope, Nodes.Add(node), Layers.Remove(layer.Id).Add(layer.Id, built));
         return (graph, [.. Enumerable.Range(0, outputShapes.Count).Select(i => new TensorRef(Scope, node.Id, i))]);
     }
 
@@ -140,8 +140,10 @@ public sealed class Graph : IEquatable<Graph>
         var builder = Layers.ToBuilder();
         foreach (var r in records)
         {
-            if (!builder.ContainsKey(r.Id)) throw new GraphError($"Layer \"{r.Name}\" ({r.Id}) is not in this graph.");
-            builder[r.Id] = r;
+            // Remove, then add: the indexer keeps the old record when the new one is equal by value, and
+            // a record with equal values but other tensors (a copy to train in place) must replace it.
+            if (!builder.Remove(r.Id)) throw new GraphError($"Layer \"{r.Name}\" ({r.Id}) is not in this graph.");
+            builder.Add(r.Id, r);
         }
         return new Graph(Scope, Nodes, builder.ToImmutable());
     }

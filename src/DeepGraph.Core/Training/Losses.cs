@@ -295,8 +295,11 @@ public sealed record SparseCategoricalCrossentropy(bool FromLogits = false) : Ca
 
     private static int Label(float value, int classes, int row)
     {
-        if (!float.IsFinite(value) || value != MathF.Floor(value) || value < 0 || value >= classes)
-            throw new ArgumentException($"Received a label value of {value.ToString(CultureInfo.InvariantCulture)} at sample {row}, which is outside the valid range of [0, {classes - 1}]: sparse_categorical_crossentropy needs integer class labels for an output of {classes} classes.");
+        bool integer = float.IsFinite(value) && value == MathF.Floor(value);
+        if (!integer || value < 0 || value >= classes)
+            throw new ArgumentException($"Received a label value of {value.ToString(CultureInfo.InvariantCulture)} at sample {row}, which is " +
+                (integer ? $"outside the valid range of [0, {classes - 1}]" : "not an integer class index") +
+                $": sparse_categorical_crossentropy needs integer class labels in [0, {classes - 1}] for an output of {classes} classes.");
         return (int)value;
     }
 }

@@ -91,19 +91,28 @@ public sealed record SparseCategoricalAccuracy : Metric
     }
 }
 
-/// <summary>Mean absolute or squared error, averaged over the last axis then over samples.</summary>
+/// <summary>
+/// Mean absolute or squared error, averaged over the last axis then over samples. A target with
+/// one value per row (an integer label beside a sparse crossentropy) is broadcast along the row, as
+/// Keras broadcasts it.
+/// </summary>
 /// <param name="Squared">Squared (mse) rather than absolute (mae).</param>
 public sealed record MeanError(bool Squared) : Metric
 {
     /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The target has neither the prediction's size nor one value per row.</exception>
     public override (double Sum, long Count) Batch(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int lastAxis)
     {
+        int rows = p.Length / lastAxis;
+        bool perRow = y.Length != p.Length;
+        if (perRow && y.Length != rows)
+            throw new ArgumentException($"The {(Squared ? "mse" : "mae")} metric needs a target of the prediction's shape or one value per row: the prediction has {rows} rows of {lastAxis}, the target {y.Length} values.", nameof(y));
         double sum = 0;
         for (int i = 0; i < p.Length; i++)
         {
-            double e = (double)p[i] - y[i];
+            double e = (double)p[i] - y[perRow ? i / lastAxis : i];
             sum += Squared ? e * e : Math.Abs(e);
         }
-        return (sum / lastAxis, p.Length / lastAxis);
+        return (sum / lastAxis, rows);
     }
 }

@@ -10,6 +10,19 @@ public sealed class FacadeBehaviour
     private static string Lines(params string[] lines) => string.Join("\n", lines);
 
     [Fact]
+    public void A_sequential_model_can_start_with_an_input_tensor_as_in_keras()
+    {
+        Backend.ClearSession();
+        var model = new Sequential([Input(shape: [4], name: "features"), Dense(8, activation: "relu"), Dense(1)]);
+        Assert.Equal(["dense", "dense_1"], model.Layers.Select(l => l.Name));
+        Assert.Equal("features", Assert.Single(model.Inputs).Layer.Name);
+        Assert.Equal(49, model.CountParams());
+        var hidden = Dense(2).Call(Input(shape: [3]));
+        var error = Assert.Throws<InvalidCastException>(() => new Sequential([hidden]));
+        Assert.Contains("dense_2", error.Message);
+    }
+
+    [Fact]
     public void Automatic_names_follow_keras_and_clear_session_resets_them()
     {
         Backend.ClearSession();

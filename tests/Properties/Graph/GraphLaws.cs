@@ -219,6 +219,23 @@ public class GraphLaws
             return checks.ToProperty();
         });
 
+    /// <summary>
+    /// WithLayers puts the very records it is given in place, even records equal by value to the ones
+    /// they replace: a copy with the same values over new tensors (what Fit trains in place) must not
+    /// be dropped for the original, whose tensors a user may hold.
+    /// </summary>
+    [Property]
+    public Property With_layers_puts_in_the_records_it_is_given_even_equal_ones() =>
+        Prop.ForAll(Dags, plan =>
+        {
+            var g = Dag.Of(plan).History[^1];
+            var copies = g.Layers.Values.OfType<WeightedLayer>().Where(l => l.IsBuilt)
+                .Select(l => (Layer)(l with { Params = EquatableArray.Of(l.Params.Select(p => Tensor.FromArray(p.ToArray(), p.Shape.ToArray()))) }))
+                .ToList();
+            var next = g.WithLayers(copies);
+            return (copies.All(c => ReferenceEquals(next.Layers[c.Id], c)) && next.Equals(g)).ToProperty();
+        });
+
     [Property]
     public Property An_old_graph_can_be_extended_independently_and_both_descendants_are_valid() =>
         Prop.ForAll(Dags, Arb.From(Gen.Choose(0, 9999)), (plan, pick) =>

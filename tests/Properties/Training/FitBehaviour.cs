@@ -97,6 +97,63 @@ public sealed class FitBehaviour
     }
 
     [Fact]
+    public void Mean_error_metrics_broadcast_an_integer_label_along_the_row_as_keras_does()
+    {
+        Backend.ClearSession();
+        var model = BlobModel();
+        var (x, y) = Blobs(30, seed: 5);
+        model.Compile("adam", "sparse_categorical_crossentropy", metrics: ["mae", "mse"]);
+        var logs = model.Evaluate(x, y);
+        var p = model.Predict(x)[0].ToArray();
+        var labels = y.ToArray();
+        double mae = 0, mse = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double e = p[i] - labels[i / 3];
+            mae += Math.Abs(e) / 3;
+            mse += e * e / 3;
+        }
+        Assert.Equal(mae / 30, logs["mae"], 5);
+        Assert.Equal(mse / 30, logs["mse"], 5);
+        model.Fit(x, y, epochs: 1, verbose: 0);
+    }
+
+    [Fact]
+    public void A_loss_list_needs_one_loss_per_output_while_a_single_loss_serves_them_all()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var a = Dense(1, name: "head_a").Call(input);
+        var b = Dense(1, name: "head_b").Call(input);
+        var model = new Model(input, [a, b]);
+        var error = Assert.Throws<ArgumentException>(() => model.Compile("sgd", loss: ["mse"]));
+        Assert.Contains("one entry per model output", error.Message);
+        Assert.Contains("1 loss was given", error.Message);
+        model.Compile("sgd", loss: "mse");
+        var (x, y) = Blobs(12, seed: 1);
+        Assert.Equal(["head_a_loss", "head_b_loss", "loss"], model.Fit([x], [y, y], epochs: 1, verbose: 0).HistoryData.Keys.Order());
+        var single = new Model(input, a);
+        single.Compile("sgd", loss: ["mse"]);
+    }
+
+    [Fact]
+    public void A_fractional_label_is_named_as_not_an_integer_and_a_zero_learning_rate_leaves_the_weights()
+    {
+        Backend.ClearSession();
+        var model = BlobModel();
+        var (x, y) = Blobs(30, seed: 6);
+        var labels = y.ToArray();
+        labels[4] = 1.5f;
+        model.Compile(Optimizers.SGD(learningRate: 0.0), "sparse_categorical_crossentropy");
+        var error = Assert.Throws<ArgumentException>(() => model.Fit(x, T(labels, 30, 1), verbose: 0));
+        Assert.Contains("1.5 at sample 4, which is not an integer", error.Message);
+        var before = model.GetWeights().Select(w => w.ToArray()).ToArray();
+        model.Fit(x, y, epochs: 2, verbose: 0);
+        Assert.Equal(before, model.GetWeights().Select(w => w.ToArray()).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Optimizers.SGD(learningRate: -0.1));
+    }
+
+    [Fact]
     public void Frozen_layers_stay_bit_identical_and_the_summary_counts_them_non_trainable()
     {
         Backend.ClearSession();
@@ -124,6 +181,24 @@ public sealed class FitBehaviour
         transfer.Summary(summary.Add);
         Assert.Contains("Trainable params: 51", summary);
         Assert.Contains("Non-trainable params: 48", summary);
+    }
+
+    [Fact]
+    public void Weights_taken_before_fit_keep_their_values_and_set_weights_resets_the_model()
+    {
+        Backend.ClearSession();
+        Backend.SetRandomSeed(4);
+        var model = BlobModel();
+        var (x, y) = Blobs(60, seed: 2);
+        model.Compile("adam", "sparse_categorical_crossentropy");
+        var initial = model.GetWeights();
+        var copies = initial.Select(w => w.ToArray()).ToArray();
+        double before = model.Evaluate(x, y)["loss"];
+        model.Fit(x, y, batchSize: 16, epochs: 3, verbose: 0);
+        for (int i = 0; i < initial.Length; i++) Assert.Equal(copies[i], initial[i].ToArray());
+        Assert.NotEqual(before, model.Evaluate(x, y)["loss"]);
+        model.SetWeights(initial);
+        Assert.Equal(before, model.Evaluate(x, y)["loss"]);
     }
 
     [Fact]
