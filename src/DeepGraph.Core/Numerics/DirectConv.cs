@@ -55,7 +55,9 @@ public static unsafe class DirectConv
         int padded = (filters + Lanes - 1) / Lanes * Lanes;
         if (packed.Length != g.PatchSize * padded + padded + g.C)
             throw new ArgumentException($"The packed kernel has {packed.Length} values; a {g.KH}×{g.KW}×{g.C} patch with {filters} filters needs {g.PatchSize * padded + padded + g.C}.", nameof(packed));
-        int quads = (g.Rows + Pixels - 1) / Pixels;
+        // Blocks of eight pixels where there are at most 32 filters (16 accumulators, as four pixels × 64 filters have).
+        int pixels = padded <= 2 * Lanes ? 2 * Pixels : Pixels;
+        int quads = (g.Rows + pixels - 1) / pixels;
         int chunks = Math.Min(quads, Math.Max(1, parallelism) * 8);
         var geometry = g;
         fixed (float* xp = x)
@@ -65,27 +67,27 @@ public static unsafe class DirectConv
             nint xa = (nint)xp, ya = (nint)yp, wa = (nint)wp;
             if (chunks == 1 || parallelism <= 1)
             {
-                Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, 0, quads, relu);
+                Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, pixels, 0, quads, relu);
             }
             else
             {
                 Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, c =>
                 {
                     int first = (int)((long)quads * c / chunks), last = (int)((long)quads * (c + 1) / chunks);
-                    Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, first, last, relu);
+                    Quads(geometry, (float*)xa, (float*)wa, (float*)ya, filters, padded, pixels, first, last, relu);
                 });
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Quads(in Window2D g, float* x, float* w, float* y, int filters, int padded, int firstQuad, int lastQuad, bool relu)
+    private static void Quads(in Window2D g, float* x, float* w, float* y, int filters, int padded, int pixels, int firstQuad, int lastQuad, bool relu)
     {
         int k = g.PatchSize, c = g.C;
         float* bias = w + k * padded, zeros = bias + padded;
         int tapCount = g.KH * g.KW;
-        var taps = stackalloc float*[Pixels * tapCount];
-        float* tmp = stackalloc float[Pixels * 4 * Lanes];
+        var taps = stackalloc float*[pixels * tapCount];
+        float* tmp = stackalloc float[Pixels * 4 * Lanes]; // four pixels × 64 filters, or eight × 32
         // Where each tap sits relative to the window's first cell, for windows wholly inside the image.
         var offsets = stackalloc long[tapCount];
         for (int i = 0; i < g.KH; i++)
@@ -94,13 +96,13 @@ public static unsafe class DirectConv
         int spanH = (g.KH - 1) * g.DH, spanW = (g.KW - 1) * g.DW;
         for (int q = firstQuad; q < lastQuad; q++)
         {
-            int first = q * Pixels, count = Math.Min(Pixels, g.Rows - first);
+            int first = q * pixels, count = Math.Min(pixels, g.Rows - first);
             // The first pixel's coordinates by division, the next ones by counting (divisions cost more than the taps here).
             int ox = first % g.OW, rest = first / g.OW, oy = rest % g.OH, b = rest / g.OH;
             int rowY = oy * g.SH - g.PadTop, rowX = ox * g.SW - g.PadLeft;
-            bool row = count == Pixels && ox + Pixels <= g.OW && rowY >= 0 && rowY + spanH < g.H && rowX >= 0 && rowX + (Pixels - 1) * g.SW + spanW < g.W;
+            bool row = count == pixels && ox + pixels <= g.OW && rowY >= 0 && rowY + spanH < g.H && rowX >= 0 && rowX + (pixels - 1) * g.SW + spanW < g.W;
             float* corner = x + ((long)(b * g.H + Math.Max(rowY, 0)) * g.W + Math.Max(rowX, 0)) * c;
-            for (int p = 0; p < Pixels && !row; p++)
+            for (int p = 0; p < pixels && !row; p++)
             {
                 if (p > 0 && p < count && ++ox == g.OW)
                 {
@@ -111,7 +113,7 @@ public static unsafe class DirectConv
                 if (iy0 >= 0 && iy0 + spanH < g.H && ix0 >= 0 && ix0 + spanW < g.W)
                 {
                     float* at = x + ((long)(b * g.H + iy0) * g.W + ix0) * c;
-                    for (int t = 0; t < tapCount; t++) taps[t * Pixels + p] = at + offsets[t];
+                    for (int t = 0; t < tapCount; t++) taps[t * pixels + p] = at + offsets[t];
                     continue;
                 }
                 for (int i = 0; i < g.KH; i++)
@@ -120,13 +122,18 @@ public static unsafe class DirectConv
                     for (int j = 0; j < g.KW; j++)
                     {
                         int ix = ix0 + j * g.DW;
-                        taps[(i * g.KW + j) * Pixels + p] = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x + ((long)(b * g.H + iy) * g.W + ix) * c : zeros;
+                        taps[(i * g.KW + j) * pixels + p] = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W ? x + ((long)(b * g.H + iy) * g.W + ix) * c : zeros;
                     }
                 }
             }
             float* dst = y + (long)first * filters;
-            if (row) Blocks(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
-            else Blocks(new TableTaps(taps), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+            if (pixels > Pixels)
+            {
+                if (row) Narrow(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+                else Narrow(new TableTaps(taps, pixels), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+            }
+            else if (row) Blocks(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+            else Blocks(new TableTaps(taps, pixels), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
         }
     }
 
@@ -149,12 +156,21 @@ public static unsafe class DirectConv
     }
 
     /// <summary>Taps from a table filled per block (windows at the border, blocks that wrap a row).</summary>
-    private readonly struct TableTaps(float** taps) : ITaps
+    private readonly struct TableTaps(float** taps, int pixels) : ITaps
     {
-        public float* Of(int t, int p) => taps[t * Pixels + p];
+        public float* Of(int t, int p) => taps[t * pixels + p];
     }
 
-    /// <summary>Four pixels side by side in one row, windows inside the image: the taps are the first pixel's, shifted by the stride.</summary>
+    /// <summary>Eight pixels with 32 filters (16 accumulators) or 16 filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Narrow<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
+    {
+        if (padded == 2 * Lanes) Block2x8(taps, tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+        else Block1x8(taps, tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+    }
+
+    /// <summary>Blocks of pixels side by side in one row, windows inside the image: the taps are the first pixel's, shifted by the stride.</summary>
     private readonly struct RowTaps(float* corner, long* offsets, int pixelStride) : ITaps
     {
         public float* Of(int t, int p) => corner + offsets[t] + (long)p * pixelStride;
@@ -276,10 +292,97 @@ public static unsafe class DirectConv
         Scatter(tmp, Lanes, dst, group, filters, count, relu);
     }
 
+    /// <summary>Eight pixels × 32 filters: 16 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block2x8<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
+    {
+        Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
+        Vector512<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+        Vector512<float> a40 = b0, a41 = b1, a50 = b0, a51 = b1, a60 = b0, a61 = b1, a70 = b0, a71 = b1;
+        float* row = w;
+        for (int t = 0; t < tapCount; t++)
+        {
+            float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
+            float* s4 = taps.Of(t, 4), s5 = taps.Of(t, 5), s6 = taps.Of(t, 6), s7 = taps.Of(t, 7);
+            for (int ch = 0; ch < c; ch++, row += padded)
+            {
+                var w0 = Vector512.Load(row); var w1 = Vector512.Load(row + 16);
+                var v = Vector512.Create(s0[ch]);
+                a00 = Vector512.FusedMultiplyAdd(v, w0, a00); a01 = Vector512.FusedMultiplyAdd(v, w1, a01);
+                v = Vector512.Create(s1[ch]);
+                a10 = Vector512.FusedMultiplyAdd(v, w0, a10); a11 = Vector512.FusedMultiplyAdd(v, w1, a11);
+                v = Vector512.Create(s2[ch]);
+                a20 = Vector512.FusedMultiplyAdd(v, w0, a20); a21 = Vector512.FusedMultiplyAdd(v, w1, a21);
+                v = Vector512.Create(s3[ch]);
+                a30 = Vector512.FusedMultiplyAdd(v, w0, a30); a31 = Vector512.FusedMultiplyAdd(v, w1, a31);
+                v = Vector512.Create(s4[ch]);
+                a40 = Vector512.FusedMultiplyAdd(v, w0, a40); a41 = Vector512.FusedMultiplyAdd(v, w1, a41);
+                v = Vector512.Create(s5[ch]);
+                a50 = Vector512.FusedMultiplyAdd(v, w0, a50); a51 = Vector512.FusedMultiplyAdd(v, w1, a51);
+                v = Vector512.Create(s6[ch]);
+                a60 = Vector512.FusedMultiplyAdd(v, w0, a60); a61 = Vector512.FusedMultiplyAdd(v, w1, a61);
+                v = Vector512.Create(s7[ch]);
+                a70 = Vector512.FusedMultiplyAdd(v, w0, a70); a71 = Vector512.FusedMultiplyAdd(v, w1, a71);
+            }
+        }
+        if (count == 2 * Pixels && filters == 2 * Lanes)
+        {
+            if (relu)
+            {
+                var zero = Vector512<float>.Zero;
+                a00 = Vector512.Max(a00, zero); a01 = Vector512.Max(a01, zero); a10 = Vector512.Max(a10, zero); a11 = Vector512.Max(a11, zero);
+                a20 = Vector512.Max(a20, zero); a21 = Vector512.Max(a21, zero); a30 = Vector512.Max(a30, zero); a31 = Vector512.Max(a31, zero);
+                a40 = Vector512.Max(a40, zero); a41 = Vector512.Max(a41, zero); a50 = Vector512.Max(a50, zero); a51 = Vector512.Max(a51, zero);
+                a60 = Vector512.Max(a60, zero); a61 = Vector512.Max(a61, zero); a70 = Vector512.Max(a70, zero); a71 = Vector512.Max(a71, zero);
+            }
+            // Eight whole rows of 32 filters are 256 consecutive outputs.
+            a00.Store(dst); a01.Store(dst + 16); a10.Store(dst + 32); a11.Store(dst + 48);
+            a20.Store(dst + 64); a21.Store(dst + 80); a30.Store(dst + 96); a31.Store(dst + 112);
+            a40.Store(dst + 128); a41.Store(dst + 144); a50.Store(dst + 160); a51.Store(dst + 176);
+            a60.Store(dst + 192); a61.Store(dst + 208); a70.Store(dst + 224); a71.Store(dst + 240);
+            return;
+        }
+        a00.Store(tmp); a01.Store(tmp + 16); a10.Store(tmp + 32); a11.Store(tmp + 48);
+        a20.Store(tmp + 64); a21.Store(tmp + 80); a30.Store(tmp + 96); a31.Store(tmp + 112);
+        a40.Store(tmp + 128); a41.Store(tmp + 144); a50.Store(tmp + 160); a51.Store(tmp + 176);
+        a60.Store(tmp + 192); a61.Store(tmp + 208); a70.Store(tmp + 224); a71.Store(tmp + 240);
+        Scatter(tmp, 2 * Lanes, dst, 0, filters, count, relu);
+    }
+
+    /// <summary>Eight pixels × 16 filters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block1x8<TTaps>(TTaps taps, int tapCount, int c, float* w, int padded, float* bias, float* dst, int filters, int count, float* tmp, bool relu)
+        where TTaps : struct, ITaps
+    {
+        Vector512<float> a0 = Vector512.Load(bias), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        float* row = w;
+        for (int t = 0; t < tapCount; t++)
+        {
+            float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
+            float* s4 = taps.Of(t, 4), s5 = taps.Of(t, 5), s6 = taps.Of(t, 6), s7 = taps.Of(t, 7);
+            for (int ch = 0; ch < c; ch++, row += padded)
+            {
+                var w0 = Vector512.Load(row);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(s0[ch]), w0, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(s1[ch]), w0, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(s2[ch]), w0, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(s3[ch]), w0, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(s4[ch]), w0, a4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(s5[ch]), w0, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(s6[ch]), w0, a6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(s7[ch]), w0, a7);
+            }
+        }
+        a0.Store(tmp); a1.Store(tmp + Lanes); a2.Store(tmp + 2 * Lanes); a3.Store(tmp + 3 * Lanes);
+        a4.Store(tmp + 4 * Lanes); a5.Store(tmp + 5 * Lanes); a6.Store(tmp + 6 * Lanes); a7.Store(tmp + 7 * Lanes);
+        Scatter(tmp, Lanes, dst, 0, filters, count, relu);
+    }
+
     /// <summary>Copies each pixel's <paramref name="width"/> results from <paramref name="tmp"/> to its output row, only the filters that exist.</summary>
     private static void Scatter(float* tmp, int width, float* dst, int group, int filters, int count, bool relu)
     {
-        if (relu) System.Numerics.Tensors.TensorPrimitives.Max(new ReadOnlySpan<float>(tmp, Pixels * width), 0f, new Span<float>(tmp, Pixels * width));
+        if (relu) System.Numerics.Tensors.TensorPrimitives.Max(new ReadOnlySpan<float>(tmp, count * width), 0f, new Span<float>(tmp, count * width));
         int room = Math.Min(width, filters - group);
         for (int p = 0; p < count; p++)
             new ReadOnlySpan<float>(tmp + p * width, room).CopyTo(new Span<float>(dst + (long)p * filters + group, room));
