@@ -23,10 +23,14 @@ internal static class SideBySide
         var b = new List<double>();
         for (int r = 0; r < rounds; r += block)
         {
-            // One untimed call opens each block: the other library's threads (libtorch's OpenMP
-            // workers spin after a call) must have gone quiet before this one is timed.
+            // A 300 ms pause and one untimed call open each block: the other library's threads must
+            // have gone quiet before this one is timed (libtorch's OpenMP workers spin for a while
+            // after a parallel region and take a core from whatever runs next: without the pause a
+            // 0.4 ms convolution measured 1.6 ms).
+            Thread.Sleep(300);
             ours();
             for (int i = 0; i < block; i++) a.Add(Ms(ours));
+            Thread.Sleep(300);
             peer();
             for (int i = 0; i < block; i++) b.Add(Ms(peer));
         }
