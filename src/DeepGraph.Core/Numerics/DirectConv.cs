@@ -130,10 +130,10 @@ public static unsafe class DirectConv
             if (pixels > Pixels)
             {
                 if (row) Narrow(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
-                else Narrow(new TableTaps(taps, pixels), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+                else Narrow(new TableTaps(taps, pixels, zeros), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
             }
             else if (row) Blocks(new RowTaps(corner, offsets, g.SW * c), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
-            else Blocks(new TableTaps(taps, pixels), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
+            else Blocks(new TableTaps(taps, pixels, zeros), tapCount, c, w, padded, bias, dst, filters, count, tmp, relu);
         }
     }
 
@@ -153,12 +153,23 @@ public static unsafe class DirectConv
     {
         /// <summary>The address of pixel <paramref name="p"/>'s values at tap <paramref name="t"/>.</summary>
         float* Of(int t, int p);
+
+        /// <summary>True when every pixel of the block reads tap <paramref name="t"/> from outside the image (zeros): the tap adds nothing.</summary>
+        bool Outside(int t);
     }
 
     /// <summary>Taps from a table filled per block (windows at the border, blocks that wrap a row).</summary>
-    private readonly struct TableTaps(float** taps, int pixels) : ITaps
+    private readonly struct TableTaps(float** taps, int pixels, float* zeros) : ITaps
     {
         public float* Of(int t, int p) => taps[t * pixels + p];
+
+        public bool Outside(int t)
+        {
+            float** at = taps + t * pixels;
+            for (int p = 0; p < pixels; p++)
+                if (at[p] != zeros) return false;
+            return true;
+        }
     }
 
     /// <summary>Eight pixels with 32 filters (16 accumulators) or 16 filters.</summary>
@@ -174,6 +185,8 @@ public static unsafe class DirectConv
     private readonly struct RowTaps(float* corner, long* offsets, int pixelStride) : ITaps
     {
         public float* Of(int t, int p) => corner + offsets[t] + (long)p * pixelStride;
+
+        public bool Outside(int t) => false;
     }
 
     /// <summary>Four pixels × 64 filters: 16 accumulators in registers.</summary>
@@ -187,6 +200,11 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
+            if (taps.Outside(t))
+            {
+                row += c * padded;
+                continue;
+            }
             float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
@@ -237,6 +255,11 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
+            if (taps.Outside(t))
+            {
+                row += c * padded;
+                continue;
+            }
             float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
@@ -278,6 +301,11 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
+            if (taps.Outside(t))
+            {
+                row += c * padded;
+                continue;
+            }
             float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             for (int ch = 0; ch < c; ch++, row += padded)
             {
@@ -303,6 +331,11 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
+            if (taps.Outside(t))
+            {
+                row += c * padded;
+                continue;
+            }
             float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             float* s4 = taps.Of(t, 4), s5 = taps.Of(t, 5), s6 = taps.Of(t, 6), s7 = taps.Of(t, 7);
             for (int ch = 0; ch < c; ch++, row += padded)
@@ -359,6 +392,11 @@ public static unsafe class DirectConv
         float* row = w;
         for (int t = 0; t < tapCount; t++)
         {
+            if (taps.Outside(t))
+            {
+                row += c * padded;
+                continue;
+            }
             float* s0 = taps.Of(t, 0), s1 = taps.Of(t, 1), s2 = taps.Of(t, 2), s3 = taps.Of(t, 3);
             float* s4 = taps.Of(t, 4), s5 = taps.Of(t, 5), s6 = taps.Of(t, 6), s7 = taps.Of(t, 7);
             for (int ch = 0; ch < c; ch++, row += padded)
