@@ -46,13 +46,20 @@ public static class Backend
         }
     }
 
-    /// <summary>Which BLAS is in use and why (e.g. <c>BLAS: OpenBLAS (libopenblas.so.0); mkl: not found</c>).</summary>
+    /// <summary>
+    /// Which BLAS is in use and why (e.g. <c>BLAS: OpenBLAS (libopenblas.so.0); mkl: not found</c>).
+    /// Asking for it before the first use chooses the BLAS without writing the choice to <see cref="Log"/>:
+    /// the caller is about to show it.
+    /// </summary>
     public static string BlasReport
     {
         get
         {
-            _ = Blas;
-            lock (Gate) return blasReport;
+            lock (Gate)
+            {
+                if (gemm is null) UseBlasLocked(Environment.GetEnvironmentVariable("DEEPGRAPH_BLAS") is { Length: > 0 } v ? v : null, log: false);
+                return blasReport;
+            }
         }
     }
 
@@ -63,11 +70,11 @@ public static class Backend
         lock (Gate) UseBlasLocked(kind);
     }
 
-    private static void UseBlasLocked(string? kind)
+    private static void UseBlasLocked(string? kind, bool log = true)
     {
         gemm = DeepGraph.Numerics.Blas.Resolve(kind, out var report);
         blasReport = report;
-        Log(report);
+        if (log) Log(report);
     }
 
     /// <summary>Where the library writes its few messages (the BLAS it chose); standard error by default.</summary>
