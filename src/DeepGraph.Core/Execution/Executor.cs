@@ -46,6 +46,7 @@ public static class Executor
         var inputOf = model.Inputs.ToDictionary(t => t.Node, _ => inputIndex++);
         // A convolution whose only reader is a max pooling runs inside it (Conv2D.ForwardThroughMaxPool).
         var reader = new int[nodes.Count];
+        Array.Fill(reader, -1);
         foreach (var n in nodes)
             foreach (var t in n.Inputs) reader[t.Node] = n.Id;
         var fused = new bool[nodes.Count];
@@ -63,7 +64,7 @@ public static class Executor
                 var args = new Tensor[node.Inputs.Count];
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
-                if (layer is Conv2D conv && reads[node.Id][0] == 1 && graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D
+                if (layer is Conv2D conv && reads[node.Id][0] == 1 && reader[node.Id] >= 0 && graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D
                     && conv.FusesWith(args[0].Shape, context))
                 {
                     // Its input stays held until the pooling has run the two.
