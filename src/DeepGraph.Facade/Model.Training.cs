@@ -18,19 +18,19 @@ public partial class Model
     }
 
     /// <summary>Keras's <c>compile</c> with an optimizer by name (<c>"sgd"</c>, <c>"adam"</c>, <c>"rmsprop"</c>, <c>"adagrad"</c>, Keras's defaults).</summary>
-    /// <inheritdoc cref="Compile(Core.Optimizer, LossSpec, IReadOnlyList{string}?, IReadOnlyList{double}?)"/>
-    public void Compile(string optimizer, LossSpec loss, IReadOnlyList<string>? metrics = null, IReadOnlyList<double>? lossWeights = null) =>
+    /// <inheritdoc cref="Compile(Core.Optimizer, LossSpec, MetricSpec?, IReadOnlyList{double}?)"/>
+    public void Compile(string optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null) =>
         Compile(Core.Optimizer.Get(optimizer), loss, metrics, lossWeights);
 
     /// <summary>
     /// Keras's <c>compile</c>: configures the model for training with <paramref name="optimizer"/>
     /// (from <see cref="Optimizers"/>), one loss per output (<paramref name="loss"/>: one for all,
-    /// a list, or keyed by output-layer name), metrics for every output (<c>accuracy</c> — binary,
-    /// categorical or sparse as Keras chooses — <c>mae</c>, <c>mse</c>) and each output loss's weight in
-    /// the total. Compiling again resets the optimizer's state.
+    /// a list, or keyed by output-layer name), metrics (<c>accuracy</c> — binary, categorical or
+    /// sparse as Keras chooses — <c>mae</c>, <c>mse</c>; for every output, per output as a list of
+    /// lists, or keyed by output-layer name) and each output loss's weight in the total. Compiling again resets the optimizer's state.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown optimizer, loss or metric; a loss list or weight list of the wrong length; a key that names no output.</exception>
-    public void Compile(Core.Optimizer optimizer, LossSpec loss, IReadOnlyList<string>? metrics = null, IReadOnlyList<double>? lossWeights = null)
+    public void Compile(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
@@ -40,7 +40,8 @@ public partial class Model
         if (lossWeights is not null && lossWeights.Count != outputs.Count)
             throw new ArgumentException($"Model \"{Name}\" has {outputs.Count} output(s) but {lossWeights.Count} loss weights were given.", nameof(lossWeights));
         var shapes = core.OutputShapesOfModel;
-        var perOutput = outputs.Select((_, o) => EquatableArray.Of((metrics ?? []).Select(m => Metric.Get(m, shapes[o], losses[o])))).ToArray();
+        var names = metrics?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => (IReadOnlyList<string>)[])];
+        var perOutput = outputs.Select((_, o) => EquatableArray.Of(names[o].Select(m => Metric.Get(m, shapes[o], losses[o])))).ToArray();
         var config = new TrainingConfig(optimizer, EquatableArray.Of(losses), EquatableArray.Of(lossWeights ?? outputs.Select(_ => 1.0)), EquatableArray.Of(perOutput));
         training = new TrainingSetup(config, outputs) { Seed = Backend.Current.DrawSeed() };
     }

@@ -3,7 +3,7 @@ using DeepGraph.Core;
 
 namespace DeepGraph.Keras;
 
-/// <summary>Keras's <c>keras.optimizers</c>: optimizers with their hyper-parameters, for <see cref="Model.Compile(Core.Optimizer, LossSpec, IReadOnlyList{string}?, IReadOnlyList{double}?)"/>.</summary>
+/// <summary>Keras's <c>keras.optimizers</c>: optimizers with their hyper-parameters, for <see cref="Model.Compile(Core.Optimizer, LossSpec, MetricSpec?, IReadOnlyList{double}?)"/>.</summary>
 /// <example><code>model.Compile(optimizer: Optimizers.Adam(learningRate: 1e-3), loss: "sparse_categorical_crossentropy");</code></example>
 public static class Optimizers
 {
@@ -132,3 +132,66 @@ public sealed class LossSpec : IEnumerable<LossItem>
         return [.. list.Select(l => l.Loss)];
     }
 }
+
+/// <summary>
+/// <c>Compile</c>'s <c>metrics:</c> as Keras takes it: a list of names for every output
+/// (<c>["accuracy", "mae"]</c>), a list with one list per output (<c>[["accuracy"], ["mae"]]</c>),
+/// or a dictionary keyed by output-layer name (<c>{ ["head_a"] = ["accuracy"] }</c>), where outputs
+/// without a key get no metrics.
+/// </summary>
+[CollectionBuilder(typeof(MetricSpec), nameof(Create))]
+public sealed class MetricSpec : IEnumerable<string>
+{
+    private MetricSpec(IReadOnlyList<string>? all, IReadOnlyList<IReadOnlyList<string>>? perOutput, IReadOnlyDictionary<string, IReadOnlyList<string>>? byName) =>
+        (All, PerOutput, ByName) = (all, perOutput, byName);
+
+    private IReadOnlyList<string>? All { get; }
+    private IReadOnlyList<IReadOnlyList<string>>? PerOutput { get; }
+    private IReadOnlyDictionary<string, IReadOnlyList<string>>? ByName { get; }
+
+    /// <summary>Metric names for every output (the collection-expression form).</summary>
+    public static MetricSpec Create(ReadOnlySpan<string> names) => new(names.ToArray(), null, null);
+
+    /// <summary>Metric names for every output.</summary>
+    public static implicit operator MetricSpec(string[] names) => new([.. names], null, null);
+
+    /// <summary>Metric names for every output.</summary>
+    public static implicit operator MetricSpec(List<string> names) => new([.. names], null, null);
+
+    /// <summary>One list of metric names per output, in output order.</summary>
+    public static implicit operator MetricSpec(string[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<string>)[.. m])], null);
+
+    /// <summary>Metric names keyed by output-layer name.</summary>
+    public static implicit operator MetricSpec(Dictionary<string, string[]> byName) =>
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value]));
+
+    /// <summary>One metric name per output-layer name.</summary>
+    public static implicit operator MetricSpec(Dictionary<string, string> byName) =>
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[p.Value]));
+
+    /// <summary>The names of the every-output form (empty for the others).</summary>
+    public IEnumerator<string> GetEnumerator() => (All ?? []).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The metric names of each output, in output order.</summary>
+    /// <exception cref="ArgumentException">A list of lists of the wrong length, or a key that names no output.</exception>
+    internal IReadOnlyList<string>[] Resolve(IReadOnlyList<string> outputs, string model)
+    {
+        if (ByName is not null)
+        {
+            var unknown = ByName.Keys.Where(k => !outputs.Contains(k)).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"Unknown entries in metrics dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+            return [.. outputs.Select(o => ByName.TryGetValue(o, out var names) ? names : [])];
+        }
+        if (PerOutput is not null)
+        {
+            if (PerOutput.Count != outputs.Count)
+                throw new ArgumentException($"When passing a list of lists as metrics, it should have one entry per model output. Model \"{model}\" has {outputs.Count} output(s) ({string.Join(", ", outputs)}) but {PerOutput.Count} list(s) were given.");
+            return [.. PerOutput];
+        }
+        return [.. outputs.Select(_ => All!)];
+    }
+}
+

@@ -154,6 +154,31 @@ public sealed class FitBehaviour
     }
 
     [Fact]
+    public void Metrics_may_be_given_per_output_by_name_or_as_a_list_of_lists()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var trunk = Dense(8, activation: "relu").Call(input);
+        var a = Dense(1, name: "head_a").Call(trunk);
+        var b = Dense(3, activation: "softmax", name: "head_b").Call(trunk);
+        var model = new Model(input, [a, b]);
+        var (x, y) = Blobs(30, seed: 2);
+        var loss = new Dictionary<string, string> { ["head_a"] = "mse", ["head_b"] = "sparse_categorical_crossentropy" };
+
+        model.Compile("adam", loss, metrics: new Dictionary<string, string[]> { ["head_b"] = ["accuracy"] });
+        Assert.Equal(["head_a_loss", "head_b_accuracy", "head_b_loss", "loss"], model.Fit([x], [y, y], epochs: 1, verbose: 0).HistoryData.Keys.Order());
+
+        model.Compile("adam", loss, metrics: new[] { new[] { "mae" }, new[] { "accuracy", "mse" } });
+        Assert.Equal(["head_a_loss", "head_a_mae", "head_b_accuracy", "head_b_loss", "head_b_mse", "loss"],
+            model.Evaluate([x], [y, y]).Keys.Order());
+
+        var unknown = Assert.Throws<ArgumentException>(() => model.Compile("adam", loss, metrics: new Dictionary<string, string> { ["head_c"] = "mae" }));
+        Assert.Contains("'head_c'", unknown.Message);
+        var short_ = Assert.Throws<ArgumentException>(() => model.Compile("adam", loss, metrics: new[] { new[] { "mae" } }));
+        Assert.Contains("one entry per model output", short_.Message);
+    }
+
+    [Fact]
     public void Frozen_layers_stay_bit_identical_and_the_summary_counts_them_non_trainable()
     {
         Backend.ClearSession();
