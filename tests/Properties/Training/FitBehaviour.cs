@@ -28,6 +28,17 @@ public sealed class FitBehaviour
         return (T(x, n, 2), T(y, n, 1));
     }
 
+    /// <summary>A fresh session's model with a shared trunk and two heads: <c>head_a</c> (one linear unit) and <c>head_b</c> (softmax over 3).</summary>
+    private static Model TwoHeads()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var trunk = Dense(8, activation: "relu").Call(input);
+        var a = Dense(1, name: "head_a").Call(trunk);
+        var b = Dense(3, activation: "softmax", name: "head_b").Call(trunk);
+        return new Model(input, [a, b]);
+    }
+
     private static Model BlobModel(string? name = null)
     {
         var input = Input(shape: [2]);
@@ -79,12 +90,7 @@ public sealed class FitBehaviour
     [Fact]
     public void Two_outputs_log_each_loss_and_metric_under_keras_names()
     {
-        Backend.ClearSession();
-        var input = Input(shape: [2]);
-        var trunk = Dense(8, activation: "relu").Call(input);
-        var a = Dense(1, name: "head_a").Call(trunk);
-        var b = Dense(3, activation: "softmax", name: "head_b").Call(trunk);
-        var model = new Model(input, [a, b]);
+        var model = TwoHeads();
         model.Compile(optimizer: "adam", loss: new Dictionary<string, string> { ["head_b"] = "sparse_categorical_crossentropy", ["head_a"] = "mse" },
             metrics: ["accuracy"], lossWeights: [0.5, 1.0]);
         var (x, y) = Blobs(60, seed: 2);
@@ -156,12 +162,7 @@ public sealed class FitBehaviour
     [Fact]
     public void Metrics_may_be_given_per_output_by_name_or_as_a_list_of_lists()
     {
-        Backend.ClearSession();
-        var input = Input(shape: [2]);
-        var trunk = Dense(8, activation: "relu").Call(input);
-        var a = Dense(1, name: "head_a").Call(trunk);
-        var b = Dense(3, activation: "softmax", name: "head_b").Call(trunk);
-        var model = new Model(input, [a, b]);
+        var model = TwoHeads();
         var (x, y) = Blobs(30, seed: 2);
         var loss = new Dictionary<string, string> { ["head_a"] = "mse", ["head_b"] = "sparse_categorical_crossentropy" };
 
