@@ -45,10 +45,7 @@ public static class Executor
         int inputIndex = 0;
         var inputOf = model.Inputs.ToDictionary(t => t.Node, _ => inputIndex++);
         // A convolution whose only reader is a max pooling runs inside it (Conv2D.ForwardThroughMaxPool).
-        var reader = new int[nodes.Count];
-        Array.Fill(reader, -1);
-        foreach (var n in nodes)
-            foreach (var t in n.Inputs) reader[t.Node] = n.Id;
+        var pooledConvolution = PooledConvolutions(model);
         var fused = new bool[nodes.Count];
         try
         {
@@ -64,8 +61,7 @@ public static class Executor
                 var args = new Tensor[node.Inputs.Count];
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
-                if (layer is Conv2D conv && reads[node.Id][0] == 1 && reader[node.Id] >= 0 && graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D
-                    && conv.FusesWith(args[0].Shape, context))
+                if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
                 {
                     // Its input stays held until the pooling has run the two.
                     values[node.Id] = [Tensor.Unwritten(shapes[0])];
@@ -134,6 +130,27 @@ public static class Executor
             foreach (var array in pooled) context.Pool.Return(array);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Per node, whether it is a Conv2D whose only reader is a MaxPooling2D and whose output is not
+    /// a model output: a call that may run inside that pooling (<see cref="Conv2D.ForwardThroughMaxPool"/>,
+    /// when <see cref="Conv2D.FusesWith"/> allows it for the batch at hand), its own output never written.
+    /// </summary>
+    internal static bool[] PooledConvolutions(Model model)
+    {
+        var nodes = model.Graph.Nodes;
+        var readers = new int[nodes.Count];
+        var reader = new int[nodes.Count];
+        foreach (var node in nodes)
+            foreach (var t in node.Inputs)
+            {
+                readers[t.Node]++;
+                reader[t.Node] = node.Id;
+            }
+        foreach (var t in model.Outputs) readers[t.Node] += 2;
+        return [.. nodes.Select(node => model.Graph.Layers[node.Layer] is Conv2D && readers[node.Id] == 1
+            && model.Graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D)];
     }
 
     /// <summary>

@@ -133,10 +133,10 @@ public sealed record Conv2D : WeightedLayer
     }
 
     /// <summary>
-    /// Whether a training call on an input of shape <paramref name="input"/> whose output only a
-    /// max pooling reads may run fused with it (<see cref="ForwardThroughMaxPool"/>):
+    /// Whether a call on an input of shape <paramref name="input"/> whose output only a max pooling
+    /// reads may run fused with it (<see cref="ForwardThroughMaxPool"/>), in training or inference:
     /// the implicit-GEMM kernel runs here, the activation's derivative is written in its output
-    /// (so that the pooling can apply it), and the batch splits over the threads by images.
+    /// (so that in training the pooling can apply it), and the batch splits over the threads by images.
     /// </summary>
     internal bool FusesWith(Shape input, ForwardContext context)
     {

@@ -164,7 +164,8 @@ public static class Backprop
         var graph = model.Graph;
         var nodes = graph.Nodes;
         for (int i = 0; i < model.Inputs.Count; i++) tape.Values[model.Inputs[i].Node] = [inputs[i]];
-        var pooledConvolution = PooledConvolutions(model);
+        // The backward pass then always goes through ThroughMaxPool, whose conditions these include, so the unwritten output is never read.
+        var pooledConvolution = Executor.PooledConvolutions(model);
         foreach (var node in graph.Nodes)
         {
             var layer = graph.Layers[node.Layer];
@@ -226,28 +227,6 @@ public static class Backprop
             foreach (var s in saved) tape.Rented.Add(s.Data);
             tape.Saved[node.Id] = saved;
         }
-    }
-
-    /// <summary>
-    /// Per node, whether it is a Conv2D whose only reader is a MaxPooling2D and whose output is not
-    /// a model output: a call that may run fused into that pooling (when <see cref="Conv2D.FusesWith"/>
-    /// allows it for the batch at hand). The backward pass then always goes through
-    /// <c>ThroughMaxPool</c>, whose conditions these include, so the unwritten output is never read.
-    /// </summary>
-    private static bool[] PooledConvolutions(Model model)
-    {
-        var nodes = model.Graph.Nodes;
-        var readers = new int[nodes.Count];
-        var reader = new int[nodes.Count];
-        foreach (var node in nodes)
-            foreach (var t in node.Inputs)
-            {
-                readers[t.Node]++;
-                reader[t.Node] = node.Id;
-            }
-        foreach (var t in model.Outputs) readers[t.Node] += 2;
-        return [.. nodes.Select(node => model.Graph.Layers[node.Layer] is Conv2D && readers[node.Id] == 1
-            && model.Graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D)];
     }
 
     /// <summary>
@@ -336,7 +315,7 @@ public static class Backprop
             if (conv.Activation != "linear")
                 ActivationGrad.Backward(conv.Activation, default, tape.Values[node.Id][0].Span, pooledGrad.Span, pooledGrad.Data, conv.Filters);
             var below = nodes[t.Node].Inputs[0];
-            if (!needs[below.Node] && Backprop.HasTrainable(conv, context.Frozen)
+            if (!needs[below.Node] && HasTrainable(conv, context.Frozen)
                 && conv.WeightGradientsThroughMaxPool(context, tape.Values[below.Node][below.Index], window, pooledGrad, tape.Saved[node.Id][0], gradients.For(conv, context.Frozen)))
             {
                 // The convolution's backward pass is done: its output gradient stays unset, so its node is skipped.
