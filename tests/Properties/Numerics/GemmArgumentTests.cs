@@ -126,4 +126,21 @@ public class GemmArgumentTests
             if (gemm.CanSetThreadCount) Assert.True(gemm.TrySetThreadCount(Environment.ProcessorCount));
         }
     }
+
+    /// <summary>
+    /// Loading OpenBLAS leaves OPENBLAS_THREAD_TIMEOUT in the native environment (its worker threads
+    /// then sleep after each call instead of spinning on the cores the managed kernels use), unless
+    /// the process had a value of its own, which stays.
+    /// </summary>
+    [NativeFact]
+    public void Loading_openblas_sets_its_thread_timeout_unless_the_process_has_one()
+    {
+        if (!OperatingSystem.IsLinux() || !CblasGemm.TryLoad("openblas", out _, out _)) return;
+        nint value = NativeGetEnv("OPENBLAS_THREAD_TIMEOUT");
+        Assert.True(value != 0, "OPENBLAS_THREAD_TIMEOUT is not set in the native environment");
+        Assert.Equal(Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") ?? "4", System.Runtime.InteropServices.Marshal.PtrToStringUTF8(value));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "getenv")]
+    private static extern nint NativeGetEnv(string name);
 }
