@@ -124,8 +124,8 @@ public sealed unsafe class CblasGemm : IGemm
 
     /// <summary>
     /// OpenBLAS's worker threads spin for about 2^28 cycles after each call before they sleep, and
-    /// while they spin they hold the cores the managed kernels between two GEMM calls want (a training
-    /// step of the Fashion-MNIST convnet took 17 ms so and 12 ms with the threads sleeping at once).
+    /// while they spin they hold the cores the managed kernels between two GEMM calls want (the Core
+    /// training step of the Fashion-MNIST convnet took 14.6–17.4 ms so, 11.6–13.3 ms with them asleep).
     /// Unless the process already has a value, this sets <c>OPENBLAS_THREAD_TIMEOUT=4</c> (the
     /// smallest: sleep at once) in the native environment, which OpenBLAS reads when it loads; the
     /// managed <see cref="Environment.SetEnvironmentVariable(string, string)"/> would not reach it.
