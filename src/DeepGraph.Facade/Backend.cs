@@ -40,7 +40,7 @@ public static class Backend
         {
             lock (Gate)
             {
-                if (gemm is null) UseBlasLocked(Environment.GetEnvironmentVariable("DEEPGRAPH_BLAS") is { Length: > 0 } v ? v : null);
+                if (gemm is null) ChooseLocked(log: true);
                 return gemm!;
             }
         }
@@ -57,7 +57,7 @@ public static class Backend
         {
             lock (Gate)
             {
-                if (gemm is null) UseBlasLocked(Environment.GetEnvironmentVariable("DEEPGRAPH_BLAS") is { Length: > 0 } v ? v : null, log: false);
+                if (gemm is null) ChooseLocked(log: false);
                 return blasReport;
             }
         }
@@ -69,6 +69,10 @@ public static class Backend
     {
         lock (Gate) UseBlasLocked(kind);
     }
+
+    /// <summary>The first choice: <c>DEEPGRAPH_BLAS</c> when set, else whichever loads first.</summary>
+    private static void ChooseLocked(bool log) =>
+        UseBlasLocked(Environment.GetEnvironmentVariable("DEEPGRAPH_BLAS") is { Length: > 0 } v ? v : null, log);
 
     private static void UseBlasLocked(string? kind, bool log = true)
     {

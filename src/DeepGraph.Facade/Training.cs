@@ -117,9 +117,7 @@ public sealed class LossSpec : IEnumerable<LossItem>
     {
         if (ByName is not null)
         {
-            var unknown = ByName.Keys.Where(k => !outputs.Contains(k)).ToList();
-            if (unknown.Count > 0)
-                throw new ArgumentException($"Unknown entries in loss dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+            OutputKeys.Check(ByName.Keys, "loss", outputs, model);
             var missing = outputs.Where(o => !ByName.ContainsKey(o)).ToList();
             if (missing.Count > 0)
                 throw new ArgumentException($"The loss dictionary of model \"{model}\" has no loss for output(s) {string.Join(", ", missing.Select(o => $"'{o}'"))}.");
@@ -180,9 +178,7 @@ public sealed class MetricSpec : IEnumerable<string>
     {
         if (ByName is not null)
         {
-            var unknown = ByName.Keys.Where(k => !outputs.Contains(k)).ToList();
-            if (unknown.Count > 0)
-                throw new ArgumentException($"Unknown entries in metrics dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+            OutputKeys.Check(ByName.Keys, "metrics", outputs, model);
             return [.. outputs.Select(o => ByName.TryGetValue(o, out var names) ? names : [])];
         }
         if (PerOutput is not null)
@@ -195,3 +191,15 @@ public sealed class MetricSpec : IEnumerable<string>
     }
 }
 
+/// <summary>The check the keyed forms of <c>Compile</c>'s arguments share.</summary>
+internal static class OutputKeys
+{
+    /// <summary>Refuses keys that name no output, in Keras's words.</summary>
+    /// <exception cref="ArgumentException">A key names no output of the model.</exception>
+    public static void Check(IEnumerable<string> keys, string what, IReadOnlyList<string> outputs, string model)
+    {
+        var unknown = keys.Where(k => !outputs.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"Unknown entries in {what} dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+    }
+}
