@@ -1,4 +1,6 @@
 using DeepGraph.Core;
+using DeepGraph.Numerics;
+using DeepGraph.Properties.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -7,8 +9,8 @@ using static DeepGraph.Properties.Execution.Harness;
 namespace DeepGraph.Properties.Execution;
 
 /// <summary>
-/// Every layer's forward pass, run through <see cref="Executor"/> on the managed GEMM and on
-/// OpenBLAS, equals a float64 reference written with plain loops (<see cref="Reference"/>) on
+/// Every layer's forward pass, run through <see cref="Executor"/> on the managed GEMM and (as
+/// separate tests, skipped when none loads) on every native BLAS, equals a float64 reference written with plain loops (<see cref="Reference"/>) on
 /// generated shapes, configurations, weights and inputs, within
 /// |got − want| ≤ 1e-4 · max(1, |want|); its output shape is the one shape inference gives.
 /// </summary>
@@ -18,10 +20,10 @@ public class ForwardReference
     private static readonly Gen<string> AnyActivation = Gen.Elements(Activations.Names.ToArray());
     private static readonly Gen<bool> Bool = Gen.Elements(true, false);
 
-    private static Property Holds(Gen<LayerCase> cases) =>
+    private static Property Holds(Gen<LayerCase> cases, IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll(cases.ToArbitrary(), c =>
         {
-            string? failure = Check(c);
+            string? failure = Check(c, gemms);
             return (failure is null).Label(failure is null ? "" : $"{c}: {failure}");
         });
 
@@ -90,14 +92,32 @@ public class ForwardReference
     }
 
     [Property(MaxTest = 300)]
-    public Property Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation() => Holds(ConvCases(GeneralGeometry));
+    public Property Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation() => Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 300)]
+    public Property Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation_on_native_BLAS() => Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation_on(NativeOrFail);
+
+    private static Property Conv2D_equals_the_reference_for_every_kernel_stride_padding_dilation_bias_and_activation_on(IReadOnlyList<IGemm> gemms) => Holds(ConvCases(GeneralGeometry), gemms);
 
     [Property(MaxTest = 80)]
-    public Property Conv2D_1x1_equals_the_reference_pointwise_and_strided() => Holds(ConvCases(OneByOne));
+    public Property Conv2D_1x1_equals_the_reference_pointwise_and_strided() => Conv2D_1x1_equals_the_reference_pointwise_and_strided_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 80)]
+    public Property Conv2D_1x1_equals_the_reference_pointwise_and_strided_on_native_BLAS() => Conv2D_1x1_equals_the_reference_pointwise_and_strided_on(NativeOrFail);
+
+    private static Property Conv2D_1x1_equals_the_reference_pointwise_and_strided_on(IReadOnlyList<IGemm> gemms) => Holds(ConvCases(OneByOne), gemms);
 
     /// <summary>Every (kernel, stride, padding) combination once, on a fixed small input: the systematic sweep.</summary>
     [Fact]
-    public void Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference()
+    public void Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference() => Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference_on_native_BLAS() => Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference_on(NativeOrFail);
+
+    private static void Conv2D_every_kernel_stride_and_padding_combination_equals_the_reference_on(IReadOnlyList<IGemm> gemms)
     {
         int seed = 0;
         foreach (int kh in new[] { 1, 2, 3, 4, 5 })
@@ -108,14 +128,14 @@ public class ForwardReference
                         var g = new ConvGeometry((kh, kw), s, (1, 1), same);
                         var c = ConvCase(g, 2, 7, 6, 2, 3, seed % 2 == 0, Activations.Names[seed % Activations.Names.Count], seed);
                         seed++;
-                        Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+                        Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
                     }
         foreach (int kh in new[] { 1, 2, 3 })
             foreach (var d in new[] { (1, 2), (2, 1), (2, 2) })
                 foreach (bool same in new[] { true, false })
                 {
                     var c = ConvCase(new ConvGeometry((kh, 3), (1, 1), d, same), 1, 9, 8, 2, 2, true, "linear", seed++);
-                    Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+                    Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
                 }
     }
 
@@ -129,14 +149,23 @@ public class ForwardReference
     [InlineData(2, 29, 31, 1, 1, 1, 1, "same")]    // 1798 rows: tiles of 655, 655, 488
     [InlineData(1, 40, 40, 1, 1, 2, 1, "valid")]   // dilated (9×5 effective): 32·36 = 1152 rows, 2 tiles
     [InlineData(3, 30, 30, 2, 1, 1, 1, "same")]    // strided: 3·15·30 = 1350 rows, 3 tiles
-    public void Conv2D_over_several_im2col_tiles_equals_the_reference(int batch, int h, int w, int sh, int sw, int dh, int dw, string padding)
+    public void Conv2D_over_several_im2col_tiles_equals_the_reference(int batch, int h, int w, int sh, int sw, int dh, int dw, string padding) => Conv2D_over_several_im2col_tiles_equals_the_reference_on(ManagedOnly, batch, h, w, sh, sw, dh, dw, padding);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeTheory]
+    [InlineData(2, 29, 31, 1, 1, 1, 1, "same")]    // 1798 rows: tiles of 655, 655, 488
+    [InlineData(1, 40, 40, 1, 1, 2, 1, "valid")]   // dilated (9×5 effective): 32·36 = 1152 rows, 2 tiles
+    [InlineData(3, 30, 30, 2, 1, 1, 1, "same")]    // strided: 3·15·30 = 1350 rows, 3 tiles
+    public void Conv2D_over_several_im2col_tiles_equals_the_reference_on_native_BLAS(int batch, int h, int w, int sh, int sw, int dh, int dw, string padding) => Conv2D_over_several_im2col_tiles_equals_the_reference_on(NativeOrFail, batch, h, w, sh, sw, dh, dw, padding);
+
+    private static void Conv2D_over_several_im2col_tiles_equals_the_reference_on(IReadOnlyList<IGemm> gemms, int batch, int h, int w, int sh, int sw, int dh, int dw, string padding)
     {
         const int cin = 64, filters = 3, tile = Conv2D.Im2ColBudget / (5 * 5 * cin);
         var g = new ConvGeometry((5, 5), (sh, sw), (dh, dw), padding == "same");
         var c = ConvCase(g, batch, h, w, cin, filters, true, "linear", 12345) with { Tolerance = 4e-4 };
         long rows = c.Layer.OutputShapes([Shape.Known(batch, h, w, cin)])[0].Product()!.Value / filters;
         Assert.True(rows > tile && rows % tile != 0, $"{rows} rows, {tile} per tile");
-        Assert.Null(Check(c));
+        Assert.Null(Check(c, gemms));
     }
 
     // ---- Dense --------------------------------------------------------------------------
@@ -166,7 +195,13 @@ public class ForwardReference
     }
 
     [Property(MaxTest = 200)]
-    public Property Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation() => Holds(DenseCases);
+    public Property Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation() => Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 200)]
+    public Property Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation_on_native_BLAS() => Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation_on(NativeOrFail);
+
+    private static Property Dense_on_rank_2_and_rank_3_equals_the_reference_for_every_activation_on(IReadOnlyList<IGemm> gemms) => Holds(DenseCases, gemms);
 
     /// <summary>
     /// A few rows against a kernel of over a million values take the streaming path
@@ -175,14 +210,20 @@ public class ForwardReference
     /// products are 70,001 long, so the tolerance scales as for the long convolutions (√(k/100)·1e-4).
     /// </summary>
     [Fact]
-    public void Dense_with_few_rows_and_a_large_kernel_equals_the_reference()
+    public void Dense_with_few_rows_and_a_large_kernel_equals_the_reference() => Dense_with_few_rows_and_a_large_kernel_equals_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Dense_with_few_rows_and_a_large_kernel_equals_the_reference_on_native_BLAS() => Dense_with_few_rows_and_a_large_kernel_equals_the_reference_on(NativeOrFail);
+
+    private static void Dense_with_few_rows_and_a_large_kernel_equals_the_reference_on(IReadOnlyList<IGemm> gemms)
     {
         foreach (int rows in new[] { 1, 2, 3, 4, 5 })
             foreach (int units in rows % 2 == 0 ? new[] { 16, 100 } : new[] { 17, 64 })
             {
                 var c = DenseCase([rows, 70_001], units, rows % 2 == 0, rows == 3 ? "relu" : "linear", 100 * rows + units) with { Tolerance = 3e-3 };
                 Assert.True(DeepGraph.Numerics.SkinnyGemm.Applies(rows, 70_001, units) == (rows <= 4 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated));
-                Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+                Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
             }
     }
 
@@ -212,18 +253,30 @@ public class ForwardReference
     }
 
     [Property(MaxTest = 200)]
-    public Property Max_and_average_pooling_equal_the_reference_padded_cells_never_counting() => Holds(PoolCases);
+    public Property Max_and_average_pooling_equal_the_reference_padded_cells_never_counting() => Max_and_average_pooling_equal_the_reference_padded_cells_never_counting_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 200)]
+    public Property Max_and_average_pooling_equal_the_reference_padded_cells_never_counting_on_native_BLAS() => Max_and_average_pooling_equal_the_reference_padded_cells_never_counting_on(NativeOrFail);
+
+    private static Property Max_and_average_pooling_equal_the_reference_padded_cells_never_counting_on(IReadOnlyList<IGemm> gemms) => Holds(PoolCases, gemms);
 
     /// <summary>Edges where the window is mostly padding: average divides by the real cells only, max ignores the padding (all values negative here).</summary>
     [Fact]
-    public void Pooling_windows_partly_in_the_padding_count_only_real_cells()
+    public void Pooling_windows_partly_in_the_padding_count_only_real_cells() => Pooling_windows_partly_in_the_padding_count_only_real_cells_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Pooling_windows_partly_in_the_padding_count_only_real_cells_on_native_BLAS() => Pooling_windows_partly_in_the_padding_count_only_real_cells_on(NativeOrFail);
+
+    private static void Pooling_windows_partly_in_the_padding_count_only_real_cells_on(IReadOnlyList<IGemm> gemms)
     {
         // 1×1 input, 3×3 window, same: one real cell; 2×3 input, 4×4 window stride 3 (padding 1 before, 2 after).
         foreach (var (input, pool, strides) in new[] { (Dims(1, 1, 1, 2), (3, 3), (1, 1)), (Dims(2, 2, 3, 1), (4, 4), (3, 3)), (Dims(1, 5, 4, 3), (2, 3), (2, 2)) })
             foreach (bool max in new[] { true, false })
             {
                 var c = PoolCase(max, pool, strides, true, input, 3) with { Data = (rng, n) => Uniform(rng, n, -2, -1) };
-                Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+                Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
             }
         // Hand-computed: 2×2 input [1 2; 3 4], 2×2 average pooling with strides 1, same → the last row/column average fewer cells.
         var avg = new AveragePooling2D((2, 2), (1, 1), "same") { Id = LayerUnderTest, Name = "pool" };
@@ -233,13 +286,19 @@ public class ForwardReference
 
     /// <summary>Inputs large enough that pooling splits its images over threads (an odd batch, so the split is uneven).</summary>
     [Fact]
-    public void Pooling_split_over_threads_equals_the_reference()
+    public void Pooling_split_over_threads_equals_the_reference() => Pooling_split_over_threads_equals_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Pooling_split_over_threads_equals_the_reference_on_native_BLAS() => Pooling_split_over_threads_equals_the_reference_on(NativeOrFail);
+
+    private static void Pooling_split_over_threads_equals_the_reference_on(IReadOnlyList<IGemm> gemms)
     {
         foreach (bool max in new[] { true, false })
             foreach (bool same in new[] { true, false })
             {
                 var c = PoolCase(max, (2, 2), null, same, Dims(9, 21, 20, 40), 11);
-                Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+                Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
             }
     }
 
@@ -258,7 +317,13 @@ public class ForwardReference
             [Dims(batch, h, w, c)], seed, x => Reference.GlobalPool(x[0], max, keepDims));
 
     [Property(MaxTest = 50)]
-    public Property Global_pooling_equals_the_reference_with_and_without_keepdims() => Holds(GlobalPoolCases);
+    public Property Global_pooling_equals_the_reference_with_and_without_keepdims() => Global_pooling_equals_the_reference_with_and_without_keepdims_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 50)]
+    public Property Global_pooling_equals_the_reference_with_and_without_keepdims_on_native_BLAS() => Global_pooling_equals_the_reference_with_and_without_keepdims_on(NativeOrFail);
+
+    private static Property Global_pooling_equals_the_reference_with_and_without_keepdims_on(IReadOnlyList<IGemm> gemms) => Holds(GlobalPoolCases, gemms);
 
     private static readonly Gen<LayerCase> ZeroPadCases =
         from top in Gen.Choose(0, 3)
@@ -275,7 +340,13 @@ public class ForwardReference
             [Dims(batch, h, w, c)], seed, x => Reference.ZeroPad(x[0], top, bottom, left, right));
 
     [Property(MaxTest = 50)]
-    public Property ZeroPadding2D_equals_the_reference_with_asymmetric_padding() => Holds(ZeroPadCases);
+    public Property ZeroPadding2D_equals_the_reference_with_asymmetric_padding() => ZeroPadding2D_equals_the_reference_with_asymmetric_padding_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 50)]
+    public Property ZeroPadding2D_equals_the_reference_with_asymmetric_padding_on_native_BLAS() => ZeroPadding2D_equals_the_reference_with_asymmetric_padding_on(NativeOrFail);
+
+    private static Property ZeroPadding2D_equals_the_reference_with_asymmetric_padding_on(IReadOnlyList<IGemm> gemms) => Holds(ZeroPadCases, gemms);
 
     private static readonly Gen<LayerCase> BatchNormCases =
         from rank in Gen.Choose(2, 4)
@@ -305,7 +376,13 @@ public class ForwardReference
     }
 
     [Property(MaxTest = 150)]
-    public Property BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off() => Holds(BatchNormCases);
+    public Property BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off() => BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 150)]
+    public Property BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off_on_native_BLAS() => BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off_on(NativeOrFail);
+
+    private static Property BatchNormalization_equals_the_reference_on_any_axis_with_center_and_scale_on_or_off_on(IReadOnlyList<IGemm> gemms) => Holds(BatchNormCases, gemms);
 
     // ---- Merges -------------------------------------------------------------------------
 
@@ -323,7 +400,13 @@ public class ForwardReference
             x => Reference.Concatenate(x, axis));
 
     [Property(MaxTest = 80)]
-    public Property Concatenate_equals_the_reference_on_positive_and_negative_axes() => Holds(ConcatenateCases);
+    public Property Concatenate_equals_the_reference_on_positive_and_negative_axes() => Concatenate_equals_the_reference_on_positive_and_negative_axes_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 80)]
+    public Property Concatenate_equals_the_reference_on_positive_and_negative_axes_on_native_BLAS() => Concatenate_equals_the_reference_on_positive_and_negative_axes_on(NativeOrFail);
+
+    private static Property Concatenate_equals_the_reference_on_positive_and_negative_axes_on(IReadOnlyList<IGemm> gemms) => Holds(ConcatenateCases, gemms);
 
     private static readonly Gen<LayerCase> MergeCases =
         from product in Bool
@@ -336,7 +419,13 @@ public class ForwardReference
             [.. Enumerable.Repeat(dims, count)], seed, x => Reference.Merge(x, product));
 
     [Property(MaxTest = 60)]
-    public Property Add_and_Multiply_of_2_and_3_inputs_equal_the_reference() => Holds(MergeCases);
+    public Property Add_and_Multiply_of_2_and_3_inputs_equal_the_reference() => Add_and_Multiply_of_2_and_3_inputs_equal_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 60)]
+    public Property Add_and_Multiply_of_2_and_3_inputs_equal_the_reference_on_native_BLAS() => Add_and_Multiply_of_2_and_3_inputs_equal_the_reference_on(NativeOrFail);
+
+    private static Property Add_and_Multiply_of_2_and_3_inputs_equal_the_reference_on(IReadOnlyList<IGemm> gemms) => Holds(MergeCases, gemms);
 
     // ---- Reshapes and identities --------------------------------------------------------
 
@@ -352,7 +441,13 @@ public class ForwardReference
             x => x[0].Reshaped(shape[0], shape[1..].Aggregate(1, (p, d) => p * d)));
 
     [Property(MaxTest = 40)]
-    public Property Flatten_keeps_the_row_major_values() => Holds(FlattenCases);
+    public Property Flatten_keeps_the_row_major_values() => Flatten_keeps_the_row_major_values_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 40)]
+    public Property Flatten_keeps_the_row_major_values_on_native_BLAS() => Flatten_keeps_the_row_major_values_on(NativeOrFail);
+
+    private static Property Flatten_keeps_the_row_major_values_on(IReadOnlyList<IGemm> gemms) => Holds(FlattenCases, gemms);
 
     /// <summary>A target shape for <paramref name="size"/> values: random factors, one of them possibly written −1.</summary>
     private static Gen<int[]> TargetFor(int size) =>
@@ -386,7 +481,13 @@ public class ForwardReference
             x => x[0].Reshaped([shape[0], .. target.Select(d => d == -1 ? size / known : d)]));
 
     [Property(MaxTest = 60)]
-    public Property Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values() => Holds(ReshapeCases);
+    public Property Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values() => Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 60)]
+    public Property Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values_on_native_BLAS() => Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values_on(NativeOrFail);
+
+    private static Property Reshape_with_and_without_an_inferred_dimension_keeps_the_row_major_values_on(IReadOnlyList<IGemm> gemms) => Holds(ReshapeCases, gemms);
 
     private static readonly Gen<LayerCase> DropoutInferenceCases =
         from shape in AnyShape
@@ -395,7 +496,13 @@ public class ForwardReference
         select new LayerCase($"Dropout({rate}) at inference", new Dropout(rate) { Id = LayerUnderTest, Name = "dropout" }, [shape], seed, x => x[0]);
 
     [Property(MaxTest = 30)]
-    public Property Dropout_is_the_identity_at_inference() => Holds(DropoutInferenceCases);
+    public Property Dropout_is_the_identity_at_inference() => Dropout_is_the_identity_at_inference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 30)]
+    public Property Dropout_is_the_identity_at_inference_on_native_BLAS() => Dropout_is_the_identity_at_inference_on(NativeOrFail);
+
+    private static Property Dropout_is_the_identity_at_inference_on(IReadOnlyList<IGemm> gemms) => Holds(DropoutInferenceCases, gemms);
 
     // ---- Activations --------------------------------------------------------------------
 
@@ -426,17 +533,29 @@ public class ForwardReference
     }
 
     [Property(MaxTest = 200)]
-    public Property Activation_layer_equals_the_reference_for_every_function() => Holds(ActivationCases);
+    public Property Activation_layer_equals_the_reference_for_every_function() => Activation_layer_equals_the_reference_for_every_function_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 200)]
+    public Property Activation_layer_equals_the_reference_for_every_function_on_native_BLAS() => Activation_layer_equals_the_reference_for_every_function_on(NativeOrFail);
+
+    private static Property Activation_layer_equals_the_reference_for_every_function_on(IReadOnlyList<IGemm> gemms) => Holds(ActivationCases, gemms);
 
     /// <summary>Each activation at least once, on the same inputs (the property draws them at random).</summary>
     [Fact]
-    public void Every_activation_equals_the_reference()
+    public void Every_activation_equals_the_reference() => Every_activation_equals_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Every_activation_equals_the_reference_on_native_BLAS() => Every_activation_equals_the_reference_on(NativeOrFail);
+
+    private static void Every_activation_equals_the_reference_on(IReadOnlyList<IGemm> gemms)
     {
         foreach (var activation in Activations.Names)
         {
             var c = new LayerCase($"Activation({activation})", new Activation(activation) { Id = LayerUnderTest, Name = "act" },
                 [Dims(3, 2, 7)], 11, x => Reference.Activate(activation, x[0]), ActivationData(activation));
-            Assert.Null(Check(c) is { } f ? $"{c}: {f}" : null);
+            Assert.Null(Check(c, gemms) is { } f ? $"{c}: {f}" : null);
         }
     }
 
@@ -453,11 +572,17 @@ public class ForwardReference
 
     /// <summary>Softmax subtracts the row maximum: huge logits give no NaN or infinity and rows that sum to 1.</summary>
     [Fact]
-    public void Softmax_is_stable_on_large_logits()
+    public void Softmax_is_stable_on_large_logits() => Softmax_is_stable_on_large_logits_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Softmax_is_stable_on_large_logits_on_native_BLAS() => Softmax_is_stable_on_large_logits_on(NativeOrFail);
+
+    private static void Softmax_is_stable_on_large_logits_on(IReadOnlyList<IGemm> gemms)
     {
         float[] logits = [1000, 1001, 999, -1000, -1001, -1002, 1e30f, 0, -1e30f, 88, 89, 90];
         var softmax = new Activation("softmax") { Id = LayerUnderTest, Name = "softmax" };
-        foreach (var gemm in Gemms)
+        foreach (var gemm in gemms)
         {
             var y = Executor.Run(OneLayer(softmax, [Dims(4, 3)]), [Tensor.FromArray(logits, [4, 3])], new ForwardContext(gemm, new TensorPool()))[0];
             var want = Reference.Activate("softmax", Nd.From(Tensor.FromArray(logits, [4, 3])));
@@ -470,7 +595,7 @@ public class ForwardReference
         // A Dense whose logits are in the thousands, with softmax: still finite, rows sum to 1.
         var dense = new Dense(3, "softmax", useBias: false) { Id = LayerUnderTest, Name = "dense" }
             with { Params = EquatableArray.Of(Tensor.FromArray([1000, 1001, 999, -2000, 0, 2000], [2, 3])) };
-        foreach (var gemm in Gemms)
+        foreach (var gemm in gemms)
         {
             var y = Executor.Run(OneLayer(dense, [Dims(2, 2)]), [Tensor.FromArray([1, 0, 3, 1], [2, 2])], new ForwardContext(gemm, new TensorPool()))[0];
             Assert.All(y.ToArray(), v => Assert.True(float.IsFinite(v)));

@@ -1,5 +1,6 @@
 using DeepGraph.Core;
 using DeepGraph.Numerics;
+using DeepGraph.Properties.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -57,7 +58,13 @@ public class GraphReference
         select new NestCase(batch, h, w, c, filters, units, activation, seed);
 
     [Property(MaxTest = 40)]
-    public Property A_nested_model_gives_what_the_model_gives_on_its_own() =>
+    public Property A_nested_model_gives_what_the_model_gives_on_its_own() => A_nested_model_gives_what_the_model_gives_on_its_own_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 40)]
+    public Property A_nested_model_gives_what_the_model_gives_on_its_own_on_native_BLAS() => A_nested_model_gives_what_the_model_gives_on_its_own_on(NativeOrFail);
+
+    private static Property A_nested_model_gives_what_the_model_gives_on_its_own_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll(NestCases.ToArbitrary(), t =>
         {
             var rng = new Random(t.Seed);
@@ -73,7 +80,7 @@ public class GraphReference
             var top = Core.Model.Functional(h1, [input2], [o2[0]], "top", new LayerId(400));
 
             var failures = new List<string>();
-            foreach (var gemm in Gemms)
+            foreach (var gemm in gemms)
             {
                 var direct = Executor.Run(inner, [x], new ForwardContext(gemm, new TensorPool()))[0];
                 var nested = Executor.Run(outer, [x], new ForwardContext(gemm, new TensorPool()))[0];
@@ -86,7 +93,13 @@ public class GraphReference
 
     /// <summary>One nested model called at two sites (shared weights), its results added and fed to a Dense: equals running the inner model on each input and adding in float64.</summary>
     [Property(MaxTest = 30)]
-    public Property A_nested_model_called_at_two_sites_equals_the_reference() =>
+    public Property A_nested_model_called_at_two_sites_equals_the_reference() => A_nested_model_called_at_two_sites_equals_the_reference_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 30)]
+    public Property A_nested_model_called_at_two_sites_equals_the_reference_on_native_BLAS() => A_nested_model_called_at_two_sites_equals_the_reference_on(NativeOrFail);
+
+    private static Property A_nested_model_called_at_two_sites_equals_the_reference_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll(NestCases.ToArbitrary(), t =>
         {
             var rng = new Random(t.Seed);
@@ -105,7 +118,7 @@ public class GraphReference
             var model = Core.Model.Functional(g, [a, b], [y[0], sum[0]], "siamese", new LayerId(99));
 
             var failures = new List<string>();
-            foreach (var gemm in Gemms)
+            foreach (var gemm in gemms)
             {
                 var ra = Nd.From(Executor.Run(inner, [x1], new ForwardContext(gemm, new TensorPool()))[0]);
                 var rb = Nd.From(Executor.Run(inner, [x2], new ForwardContext(gemm, new TensorPool()))[0]);
@@ -229,7 +242,13 @@ public class GraphReference
     }
 
     [Property(MaxTest = 150)]
-    public Property A_generated_DAG_equals_its_float64_evaluation() =>
+    public Property A_generated_DAG_equals_its_float64_evaluation() => A_generated_DAG_equals_its_float64_evaluation_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 150)]
+    public Property A_generated_DAG_equals_its_float64_evaluation_on_native_BLAS() => A_generated_DAG_equals_its_float64_evaluation_on(NativeOrFail);
+
+    private static Property A_generated_DAG_equals_its_float64_evaluation_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll(DagCases.ToArbitrary(), d =>
         {
             var rng = new Random(d.Seed ^ 0x5eed);
@@ -237,7 +256,7 @@ public class GraphReference
             var (model, want) = BuildDag(d, inputs);
             var before = inputs.Select(t => t.ToArray()).ToArray();
             var failures = new List<string>();
-            foreach (var gemm in Gemms)
+            foreach (var gemm in gemms)
             {
                 var got = Executor.Run(model, inputs, new ForwardContext(gemm, new TensorPool()));
                 if (inputs.Select(t => t.ToArray()).Zip(before).Any(p => !p.First.SequenceEqual(p.Second))) failures.Add($"{gemm.Name}: an input was modified");
@@ -253,7 +272,13 @@ public class GraphReference
 
     /// <summary>Running one model many times through one pool reuses buffers and gives the same results every time.</summary>
     [Fact]
-    public void Repeated_runs_through_one_pool_give_identical_results()
+    public void Repeated_runs_through_one_pool_give_identical_results() => Repeated_runs_through_one_pool_give_identical_results_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Repeated_runs_through_one_pool_give_identical_results_on_native_BLAS() => Repeated_runs_through_one_pool_give_identical_results_on(NativeOrFail);
+
+    private static void Repeated_runs_through_one_pool_give_identical_results_on(IReadOnlyList<IGemm> gemms)
     {
         var d = new DagCase(3, 4, true, "tanh",
             [new Step(0, 0, 0, 0, "relu"), new Step(6, 2, 0, 1, "linear"), new Step(4, 1, 3, 1, "sigmoid"), new Step(1, 2, 3, 0, "linear"),
@@ -261,7 +286,7 @@ public class GraphReference
         var rng = new Random(1);
         Tensor[] inputs = [RandomTensor(rng, [3, 4]), RandomTensor(rng, [3, 4])];
         var (model, want) = BuildDag(d, inputs);
-        foreach (var gemm in Gemms)
+        foreach (var gemm in gemms)
         {
             var pool = new TensorPool();
             var first = Executor.Run(model, inputs, new ForwardContext(gemm, pool));

@@ -21,19 +21,24 @@ public sealed record LayerCase(string Label, Layer Layer, int[][] Inputs, int Da
     public override string ToString() => $"{Label} inputs={string.Join(" ", Inputs.Select(s => "[" + string.Join(",", s) + "]"))} seed={DataSeed}";
 }
 
-/// <summary>Builds one-layer Core models, runs them on both GEMMs and compares with the reference.</summary>
+/// <summary>
+/// Builds one-layer Core models, runs them on the given GEMMs and compares with the reference.
+/// Each test runs once on <see cref="Harness.ManagedOnly"/> and once, as a separate test skipped
+/// when no native BLAS loads, on <see cref="Harness.NativeOrFail"/>.
+/// </summary>
 public static class Harness
 {
-    private static readonly Lazy<IGemm> OpenBlas = new(() =>
-        CblasGemm.TryLoad("openblas", out var gemm, out string reason)
-            ? gemm!
-            : throw new InvalidOperationException($"OpenBLAS is needed by these tests ({reason}); install libopenblas0-pthread."));
-
-    /// <summary>The managed kernel on two threads and OpenBLAS: every property runs on both.</summary>
-    public static IReadOnlyList<IGemm> Gemms => [Managed, OpenBlas.Value];
-
     /// <summary>The managed GEMM these tests use.</summary>
     public static readonly IGemm Managed = new ManagedGemm(2);
+
+    /// <summary>The managed half of a test: the managed kernel on two threads.</summary>
+    public static IReadOnlyList<IGemm> ManagedOnly => [Managed];
+
+    /// <summary>
+    /// The native half of a test (marked NativeFact/NativeTheory/NativeProperty): every native CBLAS
+    /// that loads, or an exception saying why none does when one is required.
+    /// </summary>
+    public static IReadOnlyList<IGemm> NativeOrFail => Properties.Numerics.Backends.NativeOrFail;
 
     /// <summary>The id every tested layer gets; input layers are 1, 2, 3 and the model 99.</summary>
     public static readonly LayerId LayerUnderTest = new(50);
@@ -130,12 +135,12 @@ public static class Harness
     }
 
     /// <summary>
-    /// Runs the case's one-layer model on both GEMMs (from a poisoned pool) and checks: the output
+    /// Runs the case's one-layer model on each of <paramref name="gemms"/> (from a poisoned pool) and checks: the output
     /// shape is what <see cref="Layer.OutputShapes"/> infers for the concrete inputs and for the
     /// model's symbolic inputs (batch filled in), the values are the reference's, and the inputs
     /// are unchanged. Returns the failure, or null.
     /// </summary>
-    public static string? Check(LayerCase c)
+    public static string? Check(LayerCase c, IReadOnlyList<IGemm> gemms)
     {
         var model = OneLayer(c.Layer, c.Inputs);
         var inputs = InputsOf(c);
@@ -145,7 +150,7 @@ public static class Harness
         var inferred = c.Layer.OutputShapes(shapes)[0];
         var symbolic = model.OutputShapesOfModel[0];
         // Each GEMM, and convolutions both through the implicit-GEMM kernel (where the CPU has it) and through im2col + GEMM.
-        foreach (var (gemm, im2colOnly) in Gemms.SelectMany(g => new[] { (g, false), (g, true) }))
+        foreach (var (gemm, im2colOnly) in gemms.SelectMany(g => new[] { (g, false), (g, true) }))
         {
             var results = Executor.Run(model, inputs, new ForwardContext(gemm, Poisoned(Rented(c.Layer, shapes)), Im2ColOnly: im2colOnly));
             if (results.Length != 1) return $"{gemm.Name}: {results.Length} outputs";

@@ -2,6 +2,7 @@ using DeepGraph.Keras;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using DeepGraph.Properties.Numerics;
 using static DeepGraph.Keras.Layers;
 
 namespace DeepGraph.Properties.Execution;
@@ -9,19 +10,25 @@ namespace DeepGraph.Properties.Execution;
 /// <summary>
 /// What a user of the facade sees of <c>model.Predict</c>: batching does not change the results,
 /// several threads may predict on one model at once, and mistakes are clear errors. Each test
-/// runs on the managed kernel and on OpenBLAS (switched with <see cref="Backend.UseBlas"/> and
-/// restored afterwards; the facade tests run serially).
+/// runs on the managed kernel and, as a separate test skipped when none loads, on every native
+/// BLAS (switched with <see cref="Backend.UseBlas"/> and restored afterwards; the facade tests run serially).
 /// </summary>
 public sealed class PredictBehaviour
 {
-    /// <summary>Runs <paramref name="body"/> once per BLAS backend, then restores the backend the environment chooses.</summary>
-    private static void OnEachBackend(Action<string> body)
+    /// <summary>The managed half of a test.</summary>
+    private static readonly string[] ManagedKind = ["managed"];
+
+    /// <summary>The native half of a test: the kind of every native CBLAS that loads (or an exception saying why none does).</summary>
+    private static string[] NativeKinds => [.. Backends.NativeOrFail.Cast<DeepGraph.Numerics.CblasGemm>().Select(g => g.Kind)];
+
+    /// <summary>Runs <paramref name="body"/> once per BLAS backend in <paramref name="kinds"/>, then restores the backend the environment chooses.</summary>
+    private static void OnEachBackend(string[] kinds, Action<string> body)
     {
         var log = Backend.Log;
         Backend.Log = _ => { };
         try
         {
-            foreach (var kind in new[] { "managed", "openblas" })
+            foreach (var kind in kinds)
             {
                 Backend.UseBlas(kind);
                 body(kind);
@@ -69,11 +76,17 @@ public sealed class PredictBehaviour
     /// not bit for bit: a BLAS may take another code path for fewer rows.
     /// </summary>
     [Property(MaxTest = 30)]
-    public Property Predict_in_batches_equals_one_pass_over_the_whole_batch() =>
+    public Property Predict_in_batches_equals_one_pass_over_the_whole_batch() => Predict_in_batches_equals_one_pass_over_the_whole_batch_on(ManagedKind);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 30)]
+    public Property Predict_in_batches_equals_one_pass_over_the_whole_batch_on_native_BLAS() => Predict_in_batches_equals_one_pass_over_the_whole_batch_on(NativeKinds);
+
+    private static Property Predict_in_batches_equals_one_pass_over_the_whole_batch_on(string[] kinds) =>
         Prop.ForAll((from total in Gen.Choose(1, 40) from batchSize in Gen.Choose(1, 45) from seed in Gen.Choose(0, 1000) select (total, batchSize, seed)).ToArbitrary(), t =>
         {
             var (total, batchSize, seed) = t;
-            OnEachBackend(_ =>
+            OnEachBackend(kinds, _ =>
             {
                 var model = TwoInTwoOut();
                 var rng = new Random(seed);
@@ -95,9 +108,15 @@ public sealed class PredictBehaviour
         });
 
     [Fact]
-    public void Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order()
+    public void Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order() => Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order_on(ManagedKind);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order_on_native_BLAS() => Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order_on(NativeKinds);
+
+    private static void Predict_with_a_batch_size_on_a_one_input_model_splits_and_joins_in_order_on(string[] kinds)
     {
-        OnEachBackend(_ =>
+        OnEachBackend(kinds, _ =>
         {
             Backend.ClearSession();
             var x = Input(shape: [4]);
@@ -116,9 +135,15 @@ public sealed class PredictBehaviour
 
     /// <summary>Four threads predicting on one model at once each get exactly the single-threaded result, every time.</summary>
     [Fact]
-    public void Predict_from_four_threads_at_once_gives_identical_results()
+    public void Predict_from_four_threads_at_once_gives_identical_results() => Predict_from_four_threads_at_once_gives_identical_results_on(ManagedKind);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeFact]
+    public void Predict_from_four_threads_at_once_gives_identical_results_on_native_BLAS() => Predict_from_four_threads_at_once_gives_identical_results_on(NativeKinds);
+
+    private static void Predict_from_four_threads_at_once_gives_identical_results_on(string[] kinds)
     {
-        OnEachBackend(kind =>
+        OnEachBackend(kinds, kind =>
         {
             var model = TwoInTwoOut();
             var rng = new Random(9);

@@ -1,5 +1,6 @@
 using DeepGraph.Core;
 using DeepGraph.Numerics;
+using DeepGraph.Properties.Numerics;
 using DeepGraph.Properties.Execution;
 using FsCheck;
 using FsCheck.Fluent;
@@ -599,11 +600,11 @@ public class LayerGradients
     /// <summary>Activations whose derivative is continuous (finite differences need no kink); relu has its own test below.</summary>
     private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax");
 
-    /// <summary>The managed GEMM or OpenBLAS, and the implicit-GEMM or im2col convolution.</summary>
-    private static readonly Gen<ForwardContext> Contexts =
-        from gemm in Gen.Elements(0, 1)
+    /// <summary>One of <paramref name="gemms"/>, and the implicit-GEMM or im2col convolution.</summary>
+    private static Gen<ForwardContext> ContextsOn(IReadOnlyList<IGemm> gemms) =>
+        from gemm in Gen.Elements(gemms.ToArray())
         from im2col in Bool
-        select new ForwardContext(Gemms[gemm], new TensorPool(), Training: true, Im2ColOnly: im2col);
+        select new ForwardContext(gemm, new TensorPool(), Training: true, Im2ColOnly: im2col);
 
     /// <summary>
     /// Runs the case on <paramref name="context"/> and compares its output with the reference and
@@ -650,7 +651,7 @@ public class LayerGradients
 
     private static Tensor Kernel(Random rng, int fanIn, params int[] shape) => RandomTensor(rng, shape, -1.5 / Math.Sqrt(fanIn), 1.5 / Math.Sqrt(fanIn));
 
-    private static readonly Gen<(GradCase, ForwardContext)> DenseCases =
+    private static Gen<(GradCase, ForwardContext)> DenseCases(IReadOnlyList<IGemm> gemms) =>
         from rank in Gen.Choose(2, 3)
         from batch in Gen.Choose(1, 4)
         from steps in Gen.Choose(1, 3)
@@ -659,7 +660,7 @@ public class LayerGradients
         from bias in Bool
         from activation in SmoothActivation
         from seed in Seed
-        from context in Contexts
+        from context in ContextsOn(gemms)
         let shape = rank == 2 ? Dims(batch, inDim) : Dims(batch, steps, inDim)
         select (DenseCase(shape, units, bias, activation, seed), context);
 
@@ -674,9 +675,15 @@ public class LayerGradients
     }
 
     [Property(MaxTest = 60)]
-    public Property Dense_backward_equals_finite_differences() => HoldsOn(DenseCases, samples: 24);
+    public Property Dense_backward_equals_finite_differences() => Dense_backward_equals_finite_differences_on(ManagedOnly);
 
-    private static readonly Gen<(GradCase, ForwardContext)> ConvCases =
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 60)]
+    public Property Dense_backward_equals_finite_differences_on_native_BLAS() => Dense_backward_equals_finite_differences_on(NativeOrFail);
+
+    private static Property Dense_backward_equals_finite_differences_on(IReadOnlyList<IGemm> gemms) => HoldsOn(DenseCases(gemms), samples: 24);
+
+    private static Gen<(GradCase, ForwardContext)> ConvCases(IReadOnlyList<IGemm> gemms) =>
         from kh in Gen.Choose(1, 3)
         from kw in Gen.Choose(1, 3)
         from dilated in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
@@ -695,7 +702,7 @@ public class LayerGradients
         from bias in Bool
         from activation in SmoothActivation
         from seed in Seed
-        from context in Contexts
+        from context in ContextsOn(gemms)
         select (ConvCase((kh, kw), (sh, sw), (dh, dw), same, [batch, h, w, cin], filters, bias, activation, seed), context);
 
     private static GradCase ConvCase((int H, int W) k, (int H, int W) s, (int H, int W) d, bool same, int[] shape, int filters, bool bias, string activation, int seed)
@@ -710,15 +717,27 @@ public class LayerGradients
     }
 
     [Property(MaxTest = 80)]
-    public Property Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path() => HoldsOn(ConvCases, samples: 24);
+    public Property Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path() => Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 80)]
+    public Property Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path_on_native_BLAS() => Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path_on(NativeOrFail);
+
+    private static Property Conv2D_backward_equals_finite_differences_for_every_stride_padding_dilation_and_path_on(IReadOnlyList<IGemm> gemms) => HoldsOn(ConvCases(gemms), samples: 24);
 
     /// <summary>
     /// A fused relu (Dense or Conv2D with activation "relu") gives exactly the gradients of the
     /// linear layer followed by an Activation("relu"): the kink is handled the same way in both.
     /// </summary>
     [Property(MaxTest = 40)]
-    public Property Fused_relu_backward_equals_linear_then_relu() =>
-        Prop.ForAll((from conv in Bool from seed in Seed from context in Contexts select (conv, seed, context)).ToArbitrary(), t =>
+    public Property Fused_relu_backward_equals_linear_then_relu() => Fused_relu_backward_equals_linear_then_relu_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 40)]
+    public Property Fused_relu_backward_equals_linear_then_relu_on_native_BLAS() => Fused_relu_backward_equals_linear_then_relu_on(NativeOrFail);
+
+    private static Property Fused_relu_backward_equals_linear_then_relu_on(IReadOnlyList<IGemm> gemms) =>
+        Prop.ForAll((from conv in Bool from seed in Seed from context in ContextsOn(gemms) select (conv, seed, context)).ToArbitrary(), t =>
         {
             var (conv, seed, context) = t;
             var fused = conv ? ConvCase((3, 3), (1, 1), (1, 1), true, [2, 5, 5, 3], seed % 2 == 0 ? 16 : 17, true, "relu", seed) : DenseCase([3, 7], 17, true, "relu", seed);
@@ -759,13 +778,19 @@ public class LayerGradients
     /// and there are enough pixels) equals the one-thread gradient that the finite-difference tests check.
     /// </summary>
     [Property(MaxTest = 20)]
-    public Property Conv2D_weight_gradient_split_over_threads_equals_the_serial_one() =>
+    public Property Conv2D_weight_gradient_split_over_threads_equals_the_serial_one() => Conv2D_weight_gradient_split_over_threads_equals_the_serial_one_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 20)]
+    public Property Conv2D_weight_gradient_split_over_threads_equals_the_serial_one_on_native_BLAS() => Conv2D_weight_gradient_split_over_threads_equals_the_serial_one_on(NativeOrFail);
+
+    private static Property Conv2D_weight_gradient_split_over_threads_equals_the_serial_one_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll((from k in Gen.Choose(1, 3) from cin in Gen.Choose(1, 6) from filters in Gen.Elements(1, 7, 32, 33)
                      from stride in Gen.Choose(1, 2) from same in Bool from seed in Seed select (k, cin, filters, stride, same, seed)).ToArbitrary(), t =>
         {
             var c = ConvCase((t.k, t.k), (t.stride, t.stride), (1, 1), t.same, [3, 12, 11, t.cin], t.filters, true, "tanh", t.seed);
             var serial = Run(c.Layer, c.Inputs, new ForwardContext(Managed, new TensorPool(), Training: true, Parallelism: 1), c.Seed, [false]);
-            var split = Run(c.Layer, c.Inputs, new ForwardContext(Gemms[t.seed % 2], new TensorPool(), Training: true, Parallelism: 2), c.Seed, [false]);
+            var split = Run(c.Layer, c.Inputs, new ForwardContext(gemms[t.seed % gemms.Count], new TensorPool(), Training: true, Parallelism: 2), c.Seed, [false]);
             return (Close(split.ParamGrads[0]!, serial.ParamGrads[0]!) && Close(split.ParamGrads[1]!, serial.ParamGrads[1]!)).Label(c.ToString());
         });
 
@@ -774,10 +799,16 @@ public class LayerGradients
     /// buffer of NaN marked unset, they write exactly what they add to a buffer of zeros.
     /// </summary>
     [Property(MaxTest = 60)]
-    public Property Writing_an_unset_input_gradient_equals_adding_to_zeros() =>
+    public Property Writing_an_unset_input_gradient_equals_adding_to_zeros() => Writing_an_unset_input_gradient_equals_adding_to_zeros_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 60)]
+    public Property Writing_an_unset_input_gradient_equals_adding_to_zeros_on_native_BLAS() => Writing_an_unset_input_gradient_equals_adding_to_zeros_on(NativeOrFail);
+
+    private static Property Writing_an_unset_input_gradient_equals_adding_to_zeros_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll((from kind in Gen.Choose(0, 2)
                      from pick in Gen.Choose(0, 1000)
-                     from context in Contexts
+                     from context in ContextsOn(gemms)
                      from seed in Seed
                      select (kind, pick, context, seed)).ToArbitrary(), t =>
         {
@@ -815,10 +846,16 @@ public class LayerGradients
     /// wanted), and with a smooth activation the finite differences.
     /// </summary>
     [Property(MaxTest = 40)]
-    public Property Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences() =>
+    public Property Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences() => Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences_on(ManagedOnly);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeProperty(MaxTest = 40)]
+    public Property Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences_on_native_BLAS() => Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences_on(NativeOrFail);
+
+    private static Property Conv2D_first_layer_weight_gradient_equals_the_general_path_and_finite_differences_on(IReadOnlyList<IGemm> gemms) =>
         Prop.ForAll((from k in Gen.Choose(1, 3) from cin in Gen.Choose(1, 3) from filters in Gen.Elements(16, 32, 48)
                      from stride in Gen.Choose(1, 2) from same in Bool from relu in Bool from batch in Gen.Choose(1, 4)
-                     from seed in Seed from context in Contexts select (k, cin, filters, stride, same, relu, batch, seed, context)).ToArbitrary(), t =>
+                     from seed in Seed from context in ContextsOn(gemms) select (k, cin, filters, stride, same, relu, batch, seed, context)).ToArbitrary(), t =>
         {
             var c = ConvCase((t.k, t.k), (t.stride, t.stride), (1, 1), t.same, [t.batch, 9, 8, t.cin], t.filters, true, t.relu ? "relu" : "linear", t.seed);
             var fused = Run(c.Layer, c.Inputs, t.context, c.Seed, [false]);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DeepGraph.Core;
 using DeepGraph.Numerics;
 using DeepGraph.Properties.Execution;
+using DeepGraph.Properties.Numerics;
 using DeepGraph.Properties.Serialization;
 
 namespace DeepGraph.Properties.Training;
@@ -9,7 +10,8 @@ namespace DeepGraph.Properties.Training;
 /// <summary>
 /// The TensorFlow.js training fixtures (tests/fixtures/train, see its README): the loss, every
 /// gradient, and the weights after one and three steps of SGD and of Adam, reproduced within
-/// 1e-4 (|got − want| / max(1, |want|)) on both GEMMs, with the pure step and with donated buffers.
+/// 1e-4 (|got − want| / max(1, |want|)) on the managed GEMM and (separate tests, skipped when none
+/// loads) on every native BLAS, with the pure step and with donated buffers.
 /// </summary>
 public sealed class TrainingFixtures
 {
@@ -66,19 +68,27 @@ public sealed class TrainingFixtures
         for (int i = 0; i < names.Length; i++) AssertClose($"{what} {names[i]}", weights[names[i]].Span, want[i].Span, tolerance);
     }
 
+    /// <summary>Every training fixture by name.</summary>
     public static IEnumerable<object[]> Cases() =>
         from name in Directory.GetDirectories(Fixtures.Train).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal)
-        from gemm in new[] { "managed", "openblas" }
-        select new object[] { name, gemm };
-
-    private static IGemm Gemm(string name) => name == "managed" ? Harness.Managed : Harness.Gemms[1];
+        select new object[] { name };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Loss_and_every_gradient_match_tfjs(string name, string gemm)
+    public void Loss_and_every_gradient_match_tfjs(string name) => LossAndGradients(name, Harness.Managed);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeTheory]
+    [MemberData(nameof(Cases))]
+    public void Loss_and_every_gradient_match_tfjs_on_native_BLAS(string name)
+    {
+        foreach (var gemm in Harness.NativeOrFail) LossAndGradients(name, gemm);
+    }
+
+    private static void LossAndGradients(string name, IGemm gemm)
     {
         var c = Load(name);
-        var (gradients, logs) = Trainer.ComputeGradients(c.Model, c.X, c.Y, c.Config(new Sgd()), Context(Gemm(gemm)));
+        var (gradients, logs) = Trainer.ComputeGradients(c.Model, c.X, c.Y, c.Config(new Sgd()), Context(gemm));
         using (gradients)
         {
             var loss = c.Json["loss"]!;
@@ -109,15 +119,31 @@ public sealed class TrainingFixtures
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void One_and_three_sgd_steps_match_tfjs(string name, string gemm) =>
-        Steps(name, gemm, "sgd", new Sgd { LearningRate = 0.1f });
+    public void One_and_three_sgd_steps_match_tfjs(string name) =>
+        Steps(name, Harness.Managed, "sgd", new Sgd { LearningRate = 0.1f });
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeTheory]
+    [MemberData(nameof(Cases))]
+    public void One_and_three_sgd_steps_match_tfjs_on_native_BLAS(string name)
+    {
+        foreach (var gemm in Harness.NativeOrFail) Steps(name, gemm, "sgd", new Sgd { LearningRate = 0.1f });
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void One_and_three_adam_steps_match_tfjs(string name, string gemm) =>
-        Steps(name, gemm, "adam", new Adam { LearningRate = 0.01f, Form = AdamForm.TensorFlowJs });
+    public void One_and_three_adam_steps_match_tfjs(string name) =>
+        Steps(name, Harness.Managed, "adam", new Adam { LearningRate = 0.01f, Form = AdamForm.TensorFlowJs });
 
-    private static void Steps(string name, string gemm, string key, Optimizer optimizer)
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeTheory]
+    [MemberData(nameof(Cases))]
+    public void One_and_three_adam_steps_match_tfjs_on_native_BLAS(string name)
+    {
+        foreach (var gemm in Harness.NativeOrFail) Steps(name, gemm, "adam", new Adam { LearningRate = 0.01f, Form = AdamForm.TensorFlowJs });
+    }
+
+    private static void Steps(string name, IGemm gemm, string key, Optimizer optimizer)
     {
         var c = Load(name);
         var spec = c.Json["steps"]![key]!;
@@ -128,7 +154,7 @@ public sealed class TrainingFixtures
         var state = OptimizerState.Initial;
         for (int s = 0; s < 3; s++)
         {
-            var (next, nextState, logs) = Trainer.Step(model, state, c.X, c.Y, config, Context(Gemm(gemm)) with { Seed = s });
+            var (next, nextState, logs) = Trainer.Step(model, state, c.X, c.Y, config, Context(gemm) with { Seed = s });
             double want = (double)reported[s]!["total"]!;
             Assert.True(Math.Abs(logs.Loss - want) <= Tolerance * Math.Max(1, want), $"{key} step {s + 1} reported loss {logs.Loss} vs {want}");
             Assert.True(logs.Updated);
@@ -145,7 +171,7 @@ public sealed class TrainingFixtures
         var donated = Fixtures.Read(c.Folder);
         var donatedState = OptimizerState.Initial;
         for (int s = 0; s < 3; s++)
-            (donated, donatedState, _) = Trainer.Step(donated, donatedState, c.X, c.Y, config, Context(Gemm(gemm)) with { Seed = s }, donate: true);
+            (donated, donatedState, _) = Trainer.Step(donated, donatedState, c.X, c.Y, config, Context(gemm) with { Seed = s }, donate: true);
         var pure = WeightsByName(model);
         foreach (var (weight, value) in WeightsByName(donated)) Assert.Equal(pure[weight].ToArray(), value.ToArray());
     }
