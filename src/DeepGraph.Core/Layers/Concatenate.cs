@@ -54,7 +54,7 @@ public sealed record Concatenate : Layer
                 throw Error($"A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. Received: input_shape={received}");
             dims[a] = known.Count == 1 ? known[0] : null;
         }
-        return [Shape.Of(dims)];
+        return [Fits(Shape.Of(dims))];
     }
 
     /// <summary>Copies each input's block along the axis, for every index before the axis.</summary>
