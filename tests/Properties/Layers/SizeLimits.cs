@@ -39,6 +39,42 @@ public class SizeLimits
         Assert.Contains("536870912", e.Message);
     }
 
+    /// <summary>
+    /// The same configurations read from a file (the loader builds through the same records): each
+    /// mutant of a convolution fixture either loads and predicts a batch of 2 (and of 0), or is refused
+    /// with a documented error naming the layer; none reaches a kernel with an impossible window.
+    /// </summary>
+    [Theory]
+    [InlineData("dilation_rate", "[1, 1073741824]", "same")]
+    [InlineData("dilation_rate", "[536870912, 1]", "same")]
+    [InlineData("strides", "[2147483647, 2147483647]", "same")]
+    [InlineData("strides", "[2147483647, 2147483647]", "valid")]
+    [InlineData("kernel_size", "[2147483647, 3]", "same")]
+    [InlineData("filters", "0", "valid")]
+    [InlineData("filters", "-5", "valid")]
+    public void A_model_file_with_an_absurd_convolution_is_refused_by_name_or_runs(string key, string value, string padding)
+    {
+        var folder = Path.Combine(Serialization.Fixtures.Train, "conv_binary");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(Serialization.Fixtures.Json(folder))!;
+        var conv = root["modelTopology"]!["config"]!["layers"]!.AsArray().Single(l => (string?)l!["class_name"] == "Conv2D")!["config"]!;
+        conv[key] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        conv["padding"] = padding;
+        var mutant = root.ToJsonString();
+        Core.Model model;
+        try
+        {
+            model = DeepGraph.Serialization.TfjsModel.Read(mutant, p => File.ReadAllBytes(Path.Combine(folder, p)));
+        }
+        catch (Exception e) when (e is ModelFormatError or ShapeError)
+        {
+            Assert.Contains("conv", e.Message);
+            return;
+        }
+        var context = new ForwardContext(Execution.Harness.Managed, new TensorPool());
+        Assert.Equal(2, Executor.Run(model, [Tensor.Zeros(2, 6, 6, 2)], context)[0].Shape[0]);
+        Assert.Equal(0, Executor.Run(model, [Tensor.Zeros(0, 6, 6, 2)], context)[0].Shape[0]);
+    }
+
     [Fact]
     public void The_convolution_kernel_refuses_an_inconsistent_window_before_touching_memory()
     {
