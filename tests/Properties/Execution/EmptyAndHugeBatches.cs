@@ -125,6 +125,16 @@ public sealed class EmptyAndHugeBatches
     }
 
     [Fact]
+    public void Concatenating_an_input_with_no_features_copies_the_others()
+    {
+        var concat = new Core.Concatenate() { Id = new LayerId(50), Name = "cat" };
+        var model = Harness.OneLayer(concat, [[1, 0], [1, 3]]);
+        var y = Executor.Run(model, [Tensor.Zeros(2, 0), Tensor.FromArray([1, 2, 3, 4, 5, 6], [2, 3])], new ForwardContext(Harness.Managed, new TensorPool()))[0];
+        Assert.Equal(Shape.Known(2, 3), y.Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], y.ToArray());
+    }
+
+    [Fact]
     public void Facade_factories_refuse_non_positive_sizes_naming_the_argument()
     {
         Backend.ClearSession();
