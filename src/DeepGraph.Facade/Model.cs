@@ -187,7 +187,7 @@ public partial class Model : Layer
         ArgumentNullException.ThrowIfNull(inputs);
         var core = CoreModel;
         CheckWeightsAreFinite(core);
-        return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool));
+        return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool, MemoryBudget: GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
     }
 
     private static void CheckWeightsAreFinite(Core.Model model)

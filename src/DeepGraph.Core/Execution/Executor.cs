@@ -61,6 +61,7 @@ public static class Executor
                 var args = new Tensor[node.Inputs.Count];
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+                context.CheckOutputs(layer, shapes);
                 if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
                 {
                     // Its input stays held until the pooling has run the two.
@@ -94,7 +95,8 @@ public static class Executor
                         outs[k] = context.Pool.RentTensor(shapes[k]);
                         pooled.Add(outs[k].Data);
                     }
-                    layer.Forward(context, args, outs);
+                    // Outputs without values (a batch of 0 samples) need no computing, and kernels are never called with empty sizes.
+                    if (Array.Exists(outs, o => o.Length > 0)) layer.Forward(context, args, outs);
                 }
                 values[node.Id] = outs;
                 for (int k = 0; k < outs.Length; k++) Hold(outs[k], reads[node.Id][k]);
@@ -164,6 +166,11 @@ public static class Executor
         CheckInputs(model, inputs);
         int total = inputs[0].Shape[0]!.Value;
         if (total <= batchSize) return Run(model, inputs, context);
+
+        // The results for every sample, refused before any batch runs when they cannot be held.
+        var final = model.OutputShapes([.. inputs.Select(x => x.Shape)]);
+        for (int o = 0; o < final.Count; o++)
+            TensorLimits.CheckAllocation($"Output {o} of model \"{model.Name}\" (layer \"{model.Graph.LayerOf(model.Outputs[o]).Name}\") for {total} samples", final[o], context.MemoryBudget);
 
         var parts = new List<Tensor[]>();
         for (int start = 0; start < total; start += batchSize)

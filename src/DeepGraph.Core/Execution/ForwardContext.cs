@@ -15,9 +15,35 @@ namespace DeepGraph.Core;
 /// when frozen) behave as frozen. Dropout is not affected.
 /// </param>
 /// <param name="Profiler">When set, the trainer reports how long each layer call's forward and backward pass took.</param>
+/// <param name="MemoryBudget">
+/// The most bytes one layer call's outputs may take (the memory the caller has: the facade passes
+/// the memory available to the process). A call whose outputs would exceed it, or whose tensor
+/// exceeds <see cref="TensorLimits.MaxElements"/> values, is refused before anything is allocated.
+/// </param>
 public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training = false, int Seed = 0, int Parallelism = 0, bool Im2ColOnly = false, bool Frozen = false,
-    ILayerProfiler? Profiler = null)
+    ILayerProfiler? Profiler = null, long MemoryBudget = long.MaxValue)
 {
+    /// <summary>
+    /// Refuses, before they are allocated, the outputs <paramref name="shapes"/> of a call of
+    /// <paramref name="layer"/> when one holds more than <see cref="TensorLimits.MaxElements"/> values
+    /// or together they take more than <see cref="MemoryBudget"/> bytes.
+    /// </summary>
+    /// <exception cref="InsufficientMemoryException">The message names the layer, the shape and the size in bytes.</exception>
+    public void CheckOutputs(Layer layer, IReadOnlyList<Shape> shapes)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(shapes);
+        long total = 0;
+        foreach (var shape in shapes)
+        {
+            string what = $"The output of layer \"{layer.Name}\" ({layer.ClassName})";
+            TensorLimits.CheckAllocation(what, shape, MemoryBudget);
+            total += TensorLimits.Bytes(shape.Product()!.Value);
+            if (total > MemoryBudget)
+                throw new InsufficientMemoryException($"The outputs of layer \"{layer.Name}\" ({layer.ClassName}), of shapes {string.Join(", ", shapes)}, would take {total:N0} bytes together, more than the memory available ({MemoryBudget:N0} bytes). Use a smaller batch.");
+        }
+    }
+
     /// <summary><see cref="Parallelism"/> with 0 resolved to the number of cores.</summary>
     public int Threads => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
 }

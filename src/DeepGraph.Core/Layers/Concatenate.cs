@@ -54,7 +54,15 @@ public sealed record Concatenate : Layer
                 throw Error($"A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. Received: input_shape={received}");
             dims[a] = known.Count == 1 ? known[0] : null;
         }
-        return [Shape.Of(dims)];
+        return [Fits(Shape.Of(dims))];
+    }
+
+    /// <summary>The number of index tuples before <paramref name="axis"/> (by multiplying, since a 0 after the axis would make a quotient undefined).</summary>
+    private static int Outer(Shape shape, int axis)
+    {
+        int outer = 1;
+        for (int a = 0; a < axis; a++) outer *= shape[a]!.Value;
+        return outer;
     }
 
     /// <summary>Copies each input's block along the axis, for every index before the axis.</summary>
@@ -62,7 +70,7 @@ public sealed record Concatenate : Layer
     {
         var first = inputs[0].Shape;
         int axis = first.Axis(Axis);
-        int outer = (int)first.Product(0)!.Value / (int)first.Product(axis)!.Value;
+        int outer = Outer(first, axis);
         var blocks = inputs.Select(t => (int)t.Shape.Product(axis)!.Value).ToArray();
         var y = outputs[0].Data.AsSpan();
         int offset = 0;
@@ -80,7 +88,7 @@ public sealed record Concatenate : Layer
         var inputs = args.Inputs;
         var first = inputs[0].Shape;
         int axis = first.Axis(Axis);
-        int outer = (int)first.Product(0)!.Value / (int)first.Product(axis)!.Value;
+        int outer = Outer(first, axis);
         var blocks = inputs.Select(t => (int)t.Shape.Product(axis)!.Value).ToArray();
         var dy = args.OutputGrads[0].Span;
         int offset = 0;

@@ -62,10 +62,14 @@ public sealed record Conv2D : WeightedLayer
         RequireRank(x, 4);
         if (x[3] is null)
             throw Error($"The channel dimension of the inputs should be defined. Found None. Full input shape received: {x}");
-        int kh = (KernelSize.H - 1) * DilationRate.H + 1, kw = (KernelSize.W - 1) * DilationRate.W + 1;
+        RequireNonEmpty(x, 3, "channels");
+        string arguments = $"kernel_size={KernelSize}, dilation_rate={DilationRate}";
+        var problem = Padding2D.WindowProblem(x[1], KernelSize.H, DilationRate.H, "height", arguments) ?? Padding2D.WindowProblem(x[2], KernelSize.W, DilationRate.W, "width", arguments);
+        if (problem is not null) throw Error(problem + $" Input shape {x}.");
+        long kh = Padding2D.EffectiveSize(KernelSize.H, DilationRate.H), kw = Padding2D.EffectiveSize(KernelSize.W, DilationRate.W);
         if (Padding == "valid" && (x[1] < kh || x[2] < kw))
             throw Error($"kernel {KernelSize.H}x{KernelSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
-        return [Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters)];
+        return [Fits(Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters))];
     }
 
     /// <inheritdoc/>

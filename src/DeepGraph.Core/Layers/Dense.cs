@@ -43,7 +43,8 @@ public sealed record Dense : WeightedLayer
         RequireMinRank(x, 2);
         if (x[-1] is null)
             throw Error($"The last dimension of the inputs to a Dense layer should be defined. Found None. Full input shape received: {x}");
-        return [x.With(-1, Units)];
+        RequireNonEmpty(x, -1, "features (last axis)");
+        return [Fits(x.With(-1, Units))];
     }
 
     /// <inheritdoc/>

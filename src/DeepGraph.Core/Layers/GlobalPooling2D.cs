@@ -19,6 +19,8 @@ public abstract record GlobalPooling2D : Layer
     {
         var x = Single(inputs);
         RequireRank(x, 4);
+        RequireNonEmpty(x, 1, "rows (height)");
+        RequireNonEmpty(x, 2, "columns (width)");
         return [KeepDims ? Shape.Of(x[0], 1, 1, x[3]) : Shape.Of(x[0], x[3])];
     }
 

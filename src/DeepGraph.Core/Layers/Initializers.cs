@@ -29,7 +29,8 @@ public sealed record GlorotUniform : Initializer
         var (fanIn, fanOut) = Fans(shape);
         float limit = (float)Math.Sqrt(6.0 / Math.Max(1.0, fanIn + fanOut));
         var s = Shape.Known(shape);
-        var data = new float[checked((int)s.Product()!.Value)];
+        TensorLimits.CheckAllocation("A weight", s);
+        var data = new float[(int)s.Product()!.Value];
         var rng = new Xoshiro256StarStar(seed, threadSafe: false);
         for (int i = 0; i < data.Length; i++)
             data[i] = (float)(rng.NextDouble() * 2.0 - 1.0) * limit;

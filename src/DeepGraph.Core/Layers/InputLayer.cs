@@ -14,7 +14,7 @@ public sealed record InputLayer(Shape BatchShape) : Layer
     {
         if (inputs.Count != 0)
             throw Error($"is an input layer and cannot be called on tensors; received {inputs.Count}.");
-        return [BatchShape];
+        return [Fits(BatchShape, "an input")];
     }
 
     /// <summary>Never called: the executor binds input layers to the model's inputs.</summary>

@@ -191,6 +191,30 @@ public abstract record Layer
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected min_ndim={rank}, found ndim={input.Rank}. Full shape received: {input}");
     }
 
+    /// <summary>
+    /// Returns <paramref name="output"/> after checking that one sample of it (every axis but the
+    /// batch) fits a tensor (<see cref="TensorLimits.MaxElements"/> values); the batch is checked
+    /// when the model runs, against the memory available.
+    /// </summary>
+    /// <exception cref="ShapeError">One sample alone is too large; the message names the layer, the shape and its size in bytes.</exception>
+    protected Shape Fits(Shape output, string what = "an output")
+    {
+        if (output.Rank > 1 && output.Product(1) is long perSample && perSample > TensorLimits.MaxElements)
+            throw Error($"would produce {what} of shape {output}: {TensorLimits.Describe(perSample)} per sample, more than one tensor can hold ({TensorLimits.MaxElements:N0} values). Use fewer units, filters or a smaller input.");
+        return output;
+    }
+
+    /// <summary>
+    /// Refuses an input with a 0 along an axis the layer computes over (after the batch, whose 0 every layer takes):
+    /// its output would be made of no input values.
+    /// </summary>
+    /// <exception cref="ShapeError">Axis <paramref name="axis"/> of <paramref name="input"/> is 0.</exception>
+    protected void RequireNonEmpty(Shape input, int axis, string what)
+    {
+        if (input[axis] == 0)
+            throw Error($"cannot take an input with 0 {what}: received input shape {input}. Every axis but the batch must be at least 1 here.");
+    }
+
     /// <summary>A <see cref="ShapeError"/> for this layer; the message is prefixed with the layer's name and class unless it names the layer already.</summary>
     protected ShapeError Error(string message) =>
         new(Name, message.Contains($"\"{Name}\"") ? message : $"Layer \"{Name}\" ({ClassName}) {message}");

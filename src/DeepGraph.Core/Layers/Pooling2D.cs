@@ -33,6 +33,9 @@ public abstract record Pooling2D : Layer
     {
         var x = Single(inputs);
         RequireRank(x, 4);
+        string arguments = $"pool_size={PoolSize}";
+        var problem = Padding2D.WindowProblem(x[1], PoolSize.H, 1, "height", arguments) ?? Padding2D.WindowProblem(x[2], PoolSize.W, 1, "width", arguments);
+        if (problem is not null) throw Error(problem + $" Input shape {x}.");
         if (Padding == "valid" && (x[1] < PoolSize.H || x[2] < PoolSize.W))
             throw Error($"pool size {PoolSize.H}x{PoolSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
         return [Shape.Of(x[0], Padding2D.OutputSize(x[1], PoolSize.H, Strides.H, Padding), Padding2D.OutputSize(x[2], PoolSize.W, Strides.W, Padding), x[3])];

@@ -40,7 +40,7 @@ public sealed record Reshape : Layer
         var dims = target.Select(d => d == -1 ? null : (int?)d).ToArray();
         if (x.Product(1) is long original)
         {
-            long known = target.Where(d => d != -1).Aggregate(1L, (p, d) => p * d);
+            long known = Shape.Known([.. target.Where(d => d != -1)]).Product()!.Value;
             bool fits = unknownAt >= 0 ? known != 0 && original % known == 0 : original == known;
             if (!fits)
                 throw Error($"total size of new array must be unchanged, input_shape = {List(x.WithoutBatch)}, output_shape = {List(target)}. Input shape {x}, target_shape={Tuple(target)}.");
@@ -52,7 +52,7 @@ public sealed record Reshape : Layer
                 dims[unknownAt] = (int)inferred;
             }
         }
-        return [Shape.Of([x[0], .. dims])];
+        return [Fits(Shape.Of([x[0], .. dims]))];
     }
 
     /// <summary>Python's list notation, as Keras 2's message prints the shapes: <c>[2, 3]</c>.</summary>

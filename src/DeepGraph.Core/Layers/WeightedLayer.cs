@@ -45,7 +45,18 @@ public abstract record WeightedLayer : Layer
     public IReadOnlyList<WeightSpec> WeightSpecs(IReadOnlyList<Shape> inputs)
     {
         InferShapes(inputs);
-        return Specs(inputs);
+        return CheckedSpecs(inputs);
+    }
+
+    /// <summary><see cref="Specs"/>, each weight checked to fit one tensor.</summary>
+    /// <exception cref="ShapeError">A weight would hold more than <see cref="TensorLimits.MaxElements"/> values; the message names the layer, the weight, its shape and bytes.</exception>
+    private IReadOnlyList<WeightSpec> CheckedSpecs(IReadOnlyList<Shape> inputs)
+    {
+        var specs = Specs(inputs);
+        foreach (var spec in specs)
+            if (spec.Shape.Product() is long n && n > TensorLimits.MaxElements)
+                throw Error($"would need weight '{spec.Role}' of shape {spec.Shape}: {TensorLimits.Describe(n)}, more than one tensor can hold ({TensorLimits.MaxElements:N0} values). Input shape {string.Join(", ", inputs)}.");
+        return specs;
     }
 
     /// <inheritdoc/>
@@ -57,7 +68,7 @@ public abstract record WeightedLayer : Layer
             CheckWeights(inputs);
             return this;
         }
-        var specs = Specs(inputs);
+        var specs = CheckedSpecs(inputs);
         var values = specs.Select((s, i) => s.Initializer.Create(s.Shape.ToArray(), Seeds.Derive(seed, i)));
         return this with { Params = EquatableArray.Of(values) };
     }

@@ -47,7 +47,10 @@ public sealed record ZeroPadding2D : Layer
         var x = Single(inputs);
         RequireRank(x, 4);
         var ((top, bottom), (left, right)) = Padding;
-        return [Shape.Of(x[0], x[1] + top + bottom, x[2] + left + right, x[3])];
+        long? h = x[1] + (long)top + bottom, w = x[2] + (long)left + right;
+        if (h > int.MaxValue || w > int.MaxValue)
+            throw Error($"has padding=(({top}, {bottom}), ({left}, {right})): the padded {(h > int.MaxValue ? $"height {h}" : $"width {w}")} is more than a tensor axis can hold (2147483647). Input shape {x}.");
+        return [Fits(Shape.Of(x[0], (int?)h, (int?)w, x[3]))];
     }
 
     /// <summary>The input in the middle of a zero border.</summary>

@@ -15,6 +15,8 @@ public static class ConvGrad
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Col2Im(ReadOnlySpan<float> cols, in Window2D g, int rowStart, int rows, Span<float> dx)
     {
+        g.Validate(dx.Length, 0, 0);
+        Spatial.CheckRows(g, rowStart, rows, cols.Length);
         int patch = g.PatchSize, c = g.C;
         for (int r = 0; r < rows; r++)
         {
@@ -76,6 +78,8 @@ public static unsafe class SmallPatchWeightGrad
     public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, bool relu, int filters,
         Span<float> dW, Span<float> db, int threads)
     {
+        g.Validate(x.Length, dy.Length, filters);
+        if (relu && y.Length < dy.Length) throw new ArgumentException($"The output has {y.Length} values, fewer than its gradient's {dy.Length}.", nameof(y));
         fixed (float* yp = y, dyp = dy)
             Run(x, g, new Dense((nint)dyp, (nint)yp, relu, g, filters), filters, dW, db, threads);
     }
@@ -92,6 +96,9 @@ public static unsafe class SmallPatchWeightGrad
     {
         if (pool.SH != pool.KH || pool.SW != pool.KW || pool.H != g.OH || pool.W != g.OW || pool.C != filters || pool.Batch != g.Batch)
             throw new ArgumentException($"The pooling window {pool} does not tile the convolution's output ({g.Batch}, {g.OH}, {g.OW}, {filters}) without overlap.", nameof(pool));
+        g.Validate(x.Length, 0, 0);
+        pool.Validate((long)g.Rows * filters, pooledGrad.Length, filters);
+        if (argmax.Length < pooledGrad.Length) throw new ArgumentException($"The argmax has {argmax.Length} values, fewer than the pooled gradient's {pooledGrad.Length}.", nameof(argmax));
         fixed (float* gp = pooledGrad, ip = argmax)
             Run(x, g, new Pooled((nint)gp, (nint)ip, pool, filters), filters, dW, db, threads);
     }
@@ -102,6 +109,8 @@ public static unsafe class SmallPatchWeightGrad
     private static void Run<TSource>(ReadOnlySpan<float> x, in Window2D g, TSource source, int filters, Span<float> dW, Span<float> db, int threads)
         where TSource : struct, IGradientSource
     {
+        if (filters <= 0 || dW.Length < (long)g.PatchSize * filters || (!db.IsEmpty && db.Length < filters))
+            throw new ArgumentException($"Weight gradients of {dW.Length} and {db.Length} values do not fit a {g.PatchSize}-value patch × {filters} filters.", nameof(dW));
         int k = g.PatchSize, parts = Math.Max(1, Math.Min(threads, g.Rows / 256));
         var partials = new float[parts][];
         var geometry = g;
@@ -267,6 +276,9 @@ public static unsafe class ImplicitWeightGrad
     /// <summary>Adds Σ_pixels patchᵀ·dz into <paramref name="dW"/> (Keras layout, rows kh·kw·cin, columns the filters).</summary>
     public static void Run(ReadOnlySpan<float> x, in Window2D g, ReadOnlySpan<float> dz, int filters, Span<float> dW, int threads)
     {
+        g.Validate(x.Length, dz.Length, filters);
+        if (filters <= 0 || dW.Length < (long)g.PatchSize * filters)
+            throw new ArgumentException($"A weight gradient of {dW.Length} values does not fit a {g.PatchSize}-value patch × {filters} filters.", nameof(dW));
         int k = g.PatchSize, parts = Math.Max(1, Math.Min(threads, g.Rows / (4 * Chunk)));
         var partials = new float[parts][];
         var geometry = g;

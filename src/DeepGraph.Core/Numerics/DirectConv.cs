@@ -35,7 +35,11 @@ public static unsafe class DirectConv
     /// </summary>
     public static float[] Pack(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, int filters, int k, int channels)
     {
+        if (filters <= 0 || k <= 0 || channels <= 0 || kernel.Length < (long)k * filters || bias.Length > filters)
+            throw new ArgumentException($"A kernel of {kernel.Length} values and a bias of {bias.Length} do not fit {k} patch values × {filters} filters over {channels} channels.", nameof(kernel));
         int padded = (filters + Lanes - 1) / Lanes * Lanes;
+        if ((long)k * padded + padded + channels > Array.MaxLength)
+            throw new ArgumentException($"A packed kernel of {k} patch values × {filters} filters would be larger than an array can hold.", nameof(k));
         var packed = GC.AllocateUninitializedArray<float>(k * padded + padded + channels, pinned: true);
         for (int r = 0; r < k; r++)
         {
@@ -52,8 +56,11 @@ public static unsafe class DirectConv
     /// <summary>The convolution with a kernel made by <see cref="Pack"/> (pinned) for this window's patch.</summary>
     public static void Run(ReadOnlySpan<float> x, in Window2D g, float[] packed, int filters, Span<float> y, int parallelism, bool relu = false)
     {
+        if (filters <= 0) throw new ArgumentOutOfRangeException(nameof(filters), filters, "A convolution needs at least one filter.");
+        // Everything the pointer arithmetic below relies on, checked once (a malformed window must never reach memory).
+        g.Validate(x.Length, y.Length, filters);
         int padded = (filters + Lanes - 1) / Lanes * Lanes;
-        if (packed.Length != g.PatchSize * padded + padded + g.C)
+        if (packed.Length != (long)g.PatchSize * padded + padded + g.C)
             throw new ArgumentException($"The packed kernel has {packed.Length} values; a {g.KH}×{g.KW}×{g.C} patch with {filters} filters needs {g.PatchSize * padded + padded + g.C}.", nameof(packed));
         // Blocks of eight pixels where there are at most 32 filters (16 accumulators, as four pixels × 64 filters have).
         int pixels = padded <= 2 * Lanes ? 2 * Pixels : Pixels;

@@ -17,6 +17,7 @@ public static unsafe class MaxPoolArgmax
     /// <summary>y = the window maxima of <paramref name="x"/>, and <paramref name="index"/> the window-local number of each one's cell (as a float).</summary>
     public static void Forward(float[] x, in Window2D g, float[] y, float[] index, int threads)
     {
+        g.Validate(x.Length, Math.Min(y.Length, index.Length), g.C);
         var geometry = g;
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
         Spatial.ForImages(g.Batch, threads, (b0, b1) =>
@@ -29,8 +30,7 @@ public static unsafe class MaxPoolArgmax
     /// <summary>The same on one thread, for images a caller has split already.</summary>
     public static void Forward(ReadOnlySpan<float> x, in Window2D g, Span<float> y, Span<float> index)
     {
-        if (x.Length < (long)g.Batch * g.H * g.W * g.C || y.Length < g.Rows * g.C || index.Length < g.Rows * g.C)
-            throw new ArgumentException($"Spans too short for the pooling window {g}.", nameof(x));
+        g.Validate(x.Length, Math.Min(y.Length, index.Length), g.C);
         fixed (float* xp = x, yp = y, ip = index)
             ForwardImages(g, xp, yp, ip, g.Batch);
     }
@@ -41,6 +41,7 @@ public static unsafe class MaxPoolArgmax
     /// </summary>
     public static void Backward(float[] dy, float[] index, in Window2D g, float[] dx, int threads, bool overwrite)
     {
+        g.Validate(dx.Length, Math.Min(dy.Length, index.Length), g.C);
         var geometry = g;
         int inImage = g.H * g.W * g.C, outImage = g.OH * g.OW * g.C;
         Spatial.ForImages(g.Batch, threads, (b0, b1) =>

@@ -21,6 +21,8 @@ public static unsafe class SkinnyGemm
     /// <summary>Computes y = x · w; <paramref name="threads"/> split the k dimension.</summary>
     public static void Run(ReadOnlySpan<float> x, int m, int k, ReadOnlySpan<float> w, int n, Span<float> y, int threads)
     {
+        if (m < 1 || k < 1 || n < 1 || x.Length < (long)m * k || w.Length < (long)k * n || y.Length < (long)m * n)
+            throw new ArgumentException($"A {m}×{k} by {k}×{n} product does not fit buffers of {x.Length}, {w.Length} and {y.Length} values.", nameof(x));
         int parts = Math.Clamp(threads, 1, Math.Max(1, k / 4096));
         var partial = GC.AllocateUninitializedArray<float>(parts * m * n, pinned: true);
         fixed (float* xp = x)

@@ -30,6 +30,7 @@ public static class SpatialGrad
     /// <param name="overwrite">Write <paramref name="dx"/> (zeroing each image's part just before its windows) rather than add to it.</param>
     public static void PoolBackward(bool max, float[] x, float[] dy, in Window2D g, float[] dx, int threads, bool overwrite = false)
     {
+        g.Validate(Math.Min(x.Length, dx.Length), dy.Length, g.C);
         if (threads <= 1 || g.Batch <= 1 || (long)g.Batch * g.H * g.W * g.C < ParallelWork)
         {
             if (overwrite) dx.AsSpan(0, g.Batch * g.H * g.W * g.C).Clear();
@@ -62,6 +63,7 @@ public static class SpatialGrad
     /// </summary>
     public static void PoolBackward(bool max, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Window2D g, Span<float> dx)
     {
+        g.Validate(max ? Math.Min(x.Length, dx.Length) : dx.Length, dy.Length, g.C);
         if (max) MaxPoolBackward(x, dy, g, dx);
         else AveragePoolBackward(dy, g, dx);
     }
@@ -194,6 +196,8 @@ public static class SpatialGrad
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GlobalPoolBackward(bool max, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int batch, int pixels, int c, Span<float> dx)
     {
+        if (batch < 0 || pixels <= 0 || c < 0 || dx.Length < (long)batch * pixels * c || (max && x.Length < (long)batch * pixels * c) || dy.Length < (long)batch * c)
+            throw new ArgumentException($"Global pooling's gradient for {batch} images of {pixels} pixels × {c} channels does not fit buffers of {x.Length}, {dy.Length} and {dx.Length} values.", nameof(dx));
         if (!max)
         {
             float scale = 1f / pixels;
@@ -243,6 +247,7 @@ public static class SpatialGrad
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ZeroPadBackward(ReadOnlySpan<float> dy, int batch, int h, int w, int c, int top, int bottom, int left, int right, Span<float> dx)
     {
+        Spatial.CheckPadding(dx.Length, batch, h, w, c, top, bottom, left, right, dy.Length);
         int oh = h + top + bottom, ow = w + left + right;
         for (int b = 0; b < batch; b++)
         for (int iy = 0; iy < h; iy++)

@@ -67,14 +67,25 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int?>
         return new Shape(copy);
     }
 
-    /// <summary>Product of the dimensions from <paramref name="fromAxis"/> on, or null when one is unknown.</summary>
+    /// <summary>
+    /// Product of the dimensions from <paramref name="fromAxis"/> on, or null when one is unknown.
+    /// A product beyond <see cref="long.MaxValue"/> saturates there (it never wraps), so a comparison
+    /// against a size limit stays true; a 0 dimension makes it 0.
+    /// </summary>
     public long? Product(int fromAxis = 0)
     {
-        long p = 1;
+        bool zero = false;
         for (int i = fromAxis; i < dims.Length; i++)
         {
             if (dims[i] is not int d) return null;
-            p *= d;
+            zero |= d == 0;
+        }
+        if (zero) return 0;
+        long p = 1;
+        for (int i = fromAxis; i < dims.Length; i++)
+        {
+            int d = dims[i]!.Value;
+            p = p > long.MaxValue / d ? long.MaxValue : p * d;
         }
         return p;
     }

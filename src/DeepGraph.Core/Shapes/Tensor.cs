@@ -54,13 +54,19 @@ public sealed class Tensor : IEquatable<Tensor>, IDisposable
     internal static Tensor Unwritten(Shape shape) => new([], shape);
 
     /// <summary>A tensor of zeros.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative.</exception>
+    /// <exception cref="InsufficientMemoryException">The tensor would hold more than <see cref="TensorLimits.MaxElements"/> values; the message gives its size in bytes.</exception>
     public static Tensor Zeros(params int[] shape)
     {
+        ArgumentNullException.ThrowIfNull(shape);
         var s = Shape.Known(shape);
-        return new Tensor(new float[checked((int)s.Product()!.Value)], s);
+        TensorLimits.CheckAllocation("A tensor", s);
+        return new Tensor(new float[(int)s.Product()!.Value], s);
     }
 
     /// <summary>A tensor with every value equal to <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative.</exception>
+    /// <exception cref="InsufficientMemoryException">The tensor would hold more than <see cref="TensorLimits.MaxElements"/> values.</exception>
     public static Tensor Filled(float value, params int[] shape)
     {
         var t = Zeros(shape);

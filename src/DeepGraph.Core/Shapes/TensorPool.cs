@@ -18,6 +18,12 @@ public sealed class TensorPool
     /// <summary>Gives <paramref name="array"/> back for reuse; the caller must not touch it again.</summary>
     public void Return(float[] array) => free.GetOrAdd(array.Length, _ => []).Add(array);
 
-    /// <summary>A tensor of <paramref name="shape"/> over a rented buffer.</summary>
-    public Tensor RentTensor(Shape shape) => Tensor.Own(Rent(checked((int)shape.Product()!.Value)), shape);
+    /// <summary>A tensor of <paramref name="shape"/> (fully known) over a rented buffer.</summary>
+    /// <exception cref="InsufficientMemoryException">The tensor would hold more than <see cref="TensorLimits.MaxElements"/> values; nothing is allocated.</exception>
+    public Tensor RentTensor(Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        TensorLimits.CheckAllocation("A tensor", shape);
+        return Tensor.Own(Rent((int)shape.Product()!.Value), shape);
+    }
 }

@@ -209,6 +209,7 @@ public static class Backprop
                 continue;
             }
             var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+            context.CheckOutputs(layer, shapes);
             if (layer.ForwardIsView(context))
             {
                 tape.Values[node.Id] = [args[0].View(shapes[0])];
