@@ -155,9 +155,17 @@ public partial class Model
     /// weights go to the layers after every epoch, so models sharing these layers see them.
     /// </summary>
     /// <returns>The <see cref="History"/>: per-epoch <c>loss</c>, <c>NAME_loss</c> per output when there are several, metrics and their <c>val_</c> versions.</returns>
-    /// <exception cref="InvalidOperationException">Not compiled; the loss became NaN or infinite (the weights stay those of the last finite step; add <see cref="TerminateOnNaN"/> to stop quietly instead).</exception>
+    /// <remarks>
+    /// The weights are published after every epoch in one swap, so <c>Predict</c> on another thread
+    /// sees one epoch's weights, never a mix. A second Fit (or TrainOnBatch, Compile) on this model
+    /// from another thread waits for this one to finish. A <paramref name="batchSize"/> larger than
+    /// the data is the whole data, as in Keras. A Sequential model not built yet is built for the
+    /// shape of <paramref name="x"/>'s samples.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Not compiled; the loss became NaN or infinite (the weights stay those of the last finite step; add <see cref="TerminateOnNaN"/> to stop quietly instead); called from a callback of this model's running Fit.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
-    /// <exception cref="ArgumentException">Invalid targets (labels out of range), arguments out of range.</exception>
+    /// <exception cref="ArgumentException">Invalid targets (labels out of range); no samples.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> ≤ 0, <paramref name="epochs"/> &lt; 0, <paramref name="initialEpoch"/> outside [0, epochs], <paramref name="verbose"/> not 0–2, <paramref name="validationSplit"/> outside [0, 1) or NaN.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights of the finished batches are kept.</exception>
     public History Fit(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
         double validationSplit = 0, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData = null, bool shuffle = true, int initialEpoch = 0,

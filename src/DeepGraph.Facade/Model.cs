@@ -190,7 +190,8 @@ public partial class Model : Layer
 
     /// <summary>
     /// Runs the model on real inputs, one tensor per model input (batch first, channels last),
-    /// and returns one tensor per model output, in order. Safe to call from several threads at once.
+    /// and returns one tensor per model output, in order. Safe to call from several threads at once,
+    /// also while Fit trains the model (it sees the weights of one published epoch).
     /// </summary>
     /// <exception cref="ShapeError">Wrong number of inputs, or a shape the model cannot take.</exception>
     /// <exception cref="InvalidOperationException">A weight holds NaN or infinity.</exception>
