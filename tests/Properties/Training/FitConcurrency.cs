@@ -33,13 +33,18 @@ public sealed class FitConcurrency
         return (Tensor.FromArray(x, [n, 4]), Tensor.FromArray(y, [n, 1]));
     }
 
-    [Fact]
-    public void Predict_during_fit_sees_one_published_epoch_at_a_time()
+    /// <summary>The reader predicts through the trained model itself, or through another model that nests it (sharing its layers).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Predict_during_fit_sees_one_published_epoch_at_a_time(bool throughAnotherModel)
     {
         Backend.ClearSession();
         Backend.SetRandomSeed(5);
         var model = Deep("live");
         var twin = Deep("twin");
+        var outerInput = Input(shape: [4]);
+        var reading = throughAnotherModel ? new Model(outerInput, model.Call(outerInput), "outer") : model;
         model.Compile(optimizer: Optimizers.SGD(learningRate: 0.2, momentum: 0.5), loss: "mse");
         var (x, y) = Data(8, seed: 2);
         var probe = Tensor.FromArray([0.3f, -0.7f, 0.1f, 0.9f], [1, 4]);
@@ -51,7 +56,7 @@ public sealed class FitConcurrency
         var reader = new Thread(() =>
         {
             while (!done.IsSet)
-                seen.Add(model.Predict(probe)[0].ToArray()[0]);
+                seen.Add(reading.Predict(probe)[0].ToArray()[0]);
         });
         reader.Start();
         try
