@@ -3,6 +3,20 @@ using DeepGraph.Core;
 namespace DeepGraph.Keras;
 
 /// <summary>
+/// The facade's one publication lock. A change that must be seen whole across several layer
+/// handles (Fit publishing an epoch's weights, <c>Model.SetWeights</c>) replaces their records
+/// under it, and a model reads its handles' records under it, so a reader sees all of a change or
+/// none of it — also through another model sharing the layers. It is held only to swap or read
+/// references, never while computing or calling user code. Monitor is re-entrant, so a model
+/// reading its nested models' handles takes it again without harm.
+/// </summary>
+internal static class Publication
+{
+    /// <summary>The lock.</summary>
+    public static readonly object Gate = new();
+}
+
+/// <summary>
 /// A layer handle, as Keras users know layers: it owns the current immutable layer record
 /// (<see cref="Record"/>) and is called on symbolic tensors to build graphs. Calling it builds
 /// its weights on first use; calling it again reuses them (a shared layer). Models built from
@@ -43,7 +57,9 @@ public class Layer
     /// <summary>The current immutable record: configuration and, once built, weights.</summary>
     /// <exception cref="InvalidOperationException">The layer is a model that is not built yet.</exception>
     public virtual Core.Layer Record => record ?? throw new InvalidOperationException(
-        "This model has not yet been built. Build the model first by calling `Build()` or by calling the model on a batch of data.");
+        $"Model \"{Name}\" has not yet been built: its layers were added without an input shape. Build it with `Build(shape)` (the shape of one sample, " +
+        "without the batch: `model.Build(784)`), give the first layer an `inputShape:` or start with `Input(shape: …)`, or give it data: " +
+        "Fit, Evaluate, Predict, TrainOnBatch and TestOnBatch build it for the shape of their input.");
 
     /// <summary>Replaces the record (same id) with <paramref name="built"/>, e.g. after a call built it or training changed it.</summary>
     internal virtual void Adopt(Core.Layer built)
@@ -66,7 +82,10 @@ public class Layer
     public virtual bool Trainable
     {
         get => Record.Trainable;
-        set => record = Record with { Trainable = value };
+        set
+        {
+            lock (Publication.Gate) record = Record with { Trainable = value };
+        }
     }
 
     /// <summary>The input shape (batch included) given with <c>inputShape:</c>, which a Sequential model uses for its input.</summary>
@@ -87,6 +106,11 @@ public class Layer
     public virtual void SetWeights(params Tensor[] weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        lock (Publication.Gate) SetWeightsLocked(weights);
+    }
+
+    private void SetWeightsLocked(Tensor[] weights)
+    {
         var current = Record;
         if (current is not WeightedLayer weighted)
         {

@@ -17,6 +17,18 @@ public partial class Model
         public long Steps { get; set; }
     }
 
+    /// <summary>
+    /// Held by every call that changes the training state (<c>Compile</c>, <c>Fit</c>,
+    /// <c>TrainOnBatch</c>): concurrent calls on one model run one after the other.
+    /// </summary>
+    private readonly object trainingGate = new();
+
+    /// <summary>True while a Fit or TrainOnBatch of this model runs (read under <see cref="trainingGate"/>, so only the thread running it can see true).</summary>
+    private bool trainingRuns;
+
+    /// <summary>A <c>Compile</c> of a Sequential model that is not built yet, resolved when data builds the model (Keras resolves losses and metrics at the first batch too).</summary>
+    private (Core.Optimizer Optimizer, LossSpec Loss, MetricSpec? Metrics, IReadOnlyList<double>? LossWeights, int Seed)? pendingCompile;
+
     /// <summary>Keras's <c>compile</c> with an optimizer by name (<c>"sgd"</c>, <c>"adam"</c>, <c>"rmsprop"</c>, <c>"adagrad"</c>, Keras's defaults).</summary>
     /// <inheritdoc cref="Compile(Core.Optimizer, LossSpec, MetricSpec?, IReadOnlyList{double}?)"/>
     public void Compile(string optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null) =>
@@ -25,15 +37,36 @@ public partial class Model
     /// <summary>
     /// Keras's <c>compile</c>: configures the model for training with <paramref name="optimizer"/>
     /// (from <see cref="Optimizers"/>), one loss per output (<paramref name="loss"/>: one for all,
-    /// a list, or keyed by output-layer name), metrics (<c>accuracy</c> — binary, categorical or
+    /// a list, or keyed by output name) and metrics (<c>accuracy</c> — binary, categorical or
     /// sparse as Keras chooses — <c>mae</c>, <c>mse</c>; for every output, per output as a list of
-    /// lists, or keyed by output-layer name) and each output loss's weight in the total. Compiling again resets the optimizer's state.
+    /// lists, or keyed by output name) and each output loss's weight in the total. Output names are
+    /// Keras's <c>output_names</c>: the output layer's name, and for a second, third … output of the
+    /// same layer that name with <c>_1</c>, <c>_2</c> … appended. Compiling again resets the optimizer's
+    /// state. A Sequential model that is not built yet (layers added without an input shape) is
+    /// compiled when the first data builds it, so errors about metrics and keys come then.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown optimizer, loss or metric; a loss list or weight list of the wrong length; a key that names no output.</exception>
+    /// <exception cref="InvalidOperationException">Called from a callback of this model's running <c>Fit</c>.</exception>
     public void Compile(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
+        lock (trainingGate)
+        {
+            ThrowIfTrainingRuns("Compile");
+            if (Snapshot is null && this is Sequential)
+            {
+                (training, pendingCompile) = (null, (optimizer, loss, metrics, lossWeights, Backend.Current.DrawSeed()));
+                return;
+            }
+            var setup = Configure(optimizer, loss, metrics, lossWeights);
+            setup.Seed = Backend.Current.DrawSeed();
+            (training, pendingCompile) = (setup, null);
+        }
+    }
+
+    private TrainingSetup Configure(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics, IReadOnlyList<double>? lossWeights)
+    {
         var core = CoreModel;
         var outputs = Trainer.OutputNames(core);
         var losses = loss.Resolve(outputs, Name);
@@ -43,14 +76,66 @@ public partial class Model
         var names = metrics?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => (IReadOnlyList<string>)[])];
         var perOutput = outputs.Select((_, o) => EquatableArray.Of(names[o].Select(m => Metric.Get(m, shapes[o], losses[o])))).ToArray();
         var config = new TrainingConfig(optimizer, EquatableArray.Of(losses), EquatableArray.Of(lossWeights ?? outputs.Select(_ => 1.0)), EquatableArray.Of(perOutput));
-        training = new TrainingSetup(config, outputs) { Seed = Backend.Current.DrawSeed() };
+        return new TrainingSetup(config, outputs);
     }
 
     /// <summary>The optimizer <c>Compile</c> set, or null before it.</summary>
-    public Core.Optimizer? Optimizer => training?.Config.Optimizer;
+    public Core.Optimizer? Optimizer => training?.Config.Optimizer ?? pendingCompile?.Optimizer;
 
-    private TrainingSetup Setup => training ?? throw new InvalidOperationException(
-        $"You must call `Compile()` before using model \"{Name}\" for training or evaluation.");
+    private TrainingSetup Setup
+    {
+        get
+        {
+            if (training is { } ready) return ready;
+            lock (trainingGate)
+            {
+                if (training is null && pendingCompile is { } p && Snapshot is not null)
+                {
+                    var setup = Configure(p.Optimizer, p.Loss, p.Metrics, p.LossWeights);
+                    setup.Seed = p.Seed;
+                    (training, pendingCompile) = (setup, null);
+                }
+                return training ?? throw new InvalidOperationException(
+                    $"You must call `Compile()` before using model \"{Name}\" for training or evaluation.");
+            }
+        }
+    }
+
+    /// <summary>Refuses a training call made from inside this model's running Fit (a callback), which would change the state Fit is using.</summary>
+    private void ThrowIfTrainingRuns(string what)
+    {
+        if (trainingRuns)
+            throw new InvalidOperationException($"Model \"{Name}\": {what} was called while this model's Fit or TrainOnBatch runs on the same thread (from a callback); call it after Fit returns.");
+    }
+
+    /// <summary>
+    /// Keras builds a Sequential model whose layers were added without an input shape from the
+    /// first data it sees: this builds it for the shape of <paramref name="x"/>'s samples. A shape
+    /// the layers cannot take is refused before anything changes.
+    /// </summary>
+    /// <exception cref="ShapeError">Not one input tensor, or a shape the layers cannot take.</exception>
+    /// <exception cref="InvalidOperationException">The Sequential model has no layers.</exception>
+    private void BuildFrom(IReadOnlyList<Tensor> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (Snapshot is not null || this is not Sequential sequential) return;
+        lock (trainingGate)
+        {
+            if (Snapshot is not null) return;
+            if (sequential.Layers.Count == 0)
+                throw new InvalidOperationException($"Sequential model \"{Name}\" has no layers; Add layers before giving it data.");
+            if (x.Count != 1)
+                throw new ShapeError(Name, $"Sequential model \"{Name}\" takes one input tensor, but it received {x.Count}.");
+            var sample = x[0] ?? throw new ArgumentNullException(nameof(x));
+            int[] shape = [.. sample.Shape.WithoutBatch.Select(d => d!.Value)];
+            if (shape.Length == 0 || shape.Any(d => d <= 0))
+                throw new ShapeError(Name, $"Sequential model \"{Name}\" cannot be built for data of shape {sample.Shape}: a sample needs at least one dimension and no dimension of 0.");
+            // A dry run on the records: data the layers cannot take is refused with the model as it was.
+            var probe = new InputLayer(Shape.Of([null, .. shape.Select(d => (int?)d)])) { Id = NewId(), Name = Name + "_input" };
+            Core.Model.Sequential(probe, sequential.Layers.Select(l => l.Record), Name, NewId(), seed: 0);
+            sequential.Build(shape);
+        }
+    }
 
     /// <summary>Keras's <c>fit</c> for a model with one input and one output.</summary>
     /// <inheritdoc cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, int, IReadOnlyList{Callback}?, double, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, int, TextWriter?, CancellationToken)"/>
@@ -70,30 +155,73 @@ public partial class Model
     /// weights go to the layers after every epoch, so models sharing these layers see them.
     /// </summary>
     /// <returns>The <see cref="History"/>: per-epoch <c>loss</c>, <c>NAME_loss</c> per output when there are several, metrics and their <c>val_</c> versions.</returns>
-    /// <exception cref="InvalidOperationException">Not compiled; the loss became NaN or infinite (the weights stay those of the last finite step; add <see cref="TerminateOnNaN"/> to stop quietly instead).</exception>
+    /// <remarks>
+    /// The weights are published after every epoch in one swap, so <c>Predict</c> on another thread
+    /// sees one epoch's weights, never a mix. A second Fit (or TrainOnBatch, Compile) on this model
+    /// from another thread waits for this one to finish. A <paramref name="batchSize"/> larger than
+    /// the data is the whole data, as in Keras. A Sequential model not built yet is built for the
+    /// shape of <paramref name="x"/>'s samples.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Not compiled; the loss became NaN or infinite (the weights stay those of the last finite step; add <see cref="TerminateOnNaN"/> to stop quietly instead); called from a callback of this model's running Fit.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
-    /// <exception cref="ArgumentException">Invalid targets (labels out of range), arguments out of range.</exception>
+    /// <exception cref="ArgumentException">Invalid targets (labels out of range); no samples.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> ≤ 0, <paramref name="epochs"/> &lt; 0, <paramref name="initialEpoch"/> outside [0, epochs], <paramref name="verbose"/> not 0–2, <paramref name="validationSplit"/> outside [0, 1) or NaN.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights of the finished batches are kept.</exception>
     public History Fit(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
         double validationSplit = 0, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData = null, bool shuffle = true, int initialEpoch = 0,
         TextWriter? output = null, CancellationToken cancellationToken = default)
     {
-        var setup = Setup;
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        if (verbose is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "verbose must be 0, 1 or 2.");
-        if (validationSplit is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validation_split must be in [0, 1).");
+        if (epochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"epochs must be 0 or more; received {epochs}.");
+        if (initialEpoch < 0 || initialEpoch > epochs)
+            throw new ArgumentOutOfRangeException(nameof(initialEpoch), initialEpoch,
+                $"initialEpoch must be in [0, epochs] = [0, {epochs}]; received {initialEpoch}. As in Keras, training runs epochs initialEpoch … epochs − 1: epochs is where training stops, not a count of epochs after initialEpoch.");
+        if (verbose is < 0 or > 2)
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, $"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch); received {verbose}.");
+        if (!(validationSplit >= 0 && validationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit,
+                $"validationSplit must be a number in [0, 1); received {validationSplit.ToString(CultureInfo.InvariantCulture)}.");
+        BuildFrom(x);
+        lock (trainingGate)
+        {
+            ThrowIfTrainingRuns("Fit");
+            trainingRuns = true;
+            try
+            {
+                return FitLocked(Setup, x, y, batchSize, epochs, verbose, callbacks, validationSplit, validationData, shuffle, initialEpoch, output, cancellationToken);
+            }
+            finally
+            {
+                trainingRuns = false;
+            }
+        }
+    }
+
+    private History FitLocked(TrainingSetup setup, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize, int epochs, int verbose, IReadOnlyList<Callback>? callbacks,
+        double validationSplit, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData, bool shuffle, int initialEpoch,
+        TextWriter? output, CancellationToken cancellationToken)
+    {
         var core = CoreModel;
         CheckWeightsAreFinite(core);
         Trainer.CheckTargets(core, x, y, setup.Config);
         output ??= Console.Out;
 
         int total = x[0].Shape[0]!.Value;
+        if (total == 0)
+            throw new ArgumentException($"Model \"{Name}\": Fit received 0 samples; there is nothing to train on (Keras fails here with \"Unexpected result of train_function (Empty logs)\").", nameof(x));
         int trainCount = total;
         (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validation = validationData;
-        if (validationData is { } vd) Trainer.CheckTargets(core, vd.X, vd.Y, setup.Config);
+        if (validationData is { } vd)
+        {
+            ArgumentNullException.ThrowIfNull(vd.X, nameof(validationData));
+            ArgumentNullException.ThrowIfNull(vd.Y, nameof(validationData));
+            Trainer.CheckTargets(core, vd.X, vd.Y, setup.Config);
+            if (vd.X[0].Shape[0] == 0)
+                throw new ArgumentException($"Model \"{Name}\": validationData has 0 samples; give at least one, or no validation data.", nameof(validationData));
+        }
         else if (validationSplit > 0)
         {
             trainCount = (int)(total * (1 - validationSplit));
@@ -110,7 +238,9 @@ public partial class Model
         var empty = new Dictionary<string, double>();
         foreach (var c in all) c.OnTrainBegin(empty);
 
-        int steps = (trainCount + batchSize - 1) / batchSize;
+        // Keras clamps the batch to the data: a batch larger than the samples is all of them.
+        int batch = Math.Min(batchSize, trainCount);
+        int steps = trainCount / batch + (trainCount % batch == 0 ? 0 : 1);
         var work = Trainer.CopyWeights(core);
         var context = new ForwardContext(Backend.Blas, pool, Training: true);
         var order = Enumerable.Range(0, trainCount).ToArray();
@@ -128,8 +258,9 @@ public partial class Model
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     foreach (var c in all) c.OnTrainBatchBegin(step, empty);
-                    var rows = order.AsSpan(step * batchSize, Math.Min(batchSize, trainCount - step * batchSize));
-                    var logs = TrainBatch(ref work, x, y, rows, context);
+                    int start = step * batch;
+                    var rows = order.AsSpan(start, Math.Min(batch, trainCount - start));
+                    var logs = TrainBatch(setup, ref work, x, y, rows, context);
                     running.Add(logs);
                     var batchLogs = running.Logs();
                     if (!logs.Updated)
@@ -147,7 +278,7 @@ public partial class Model
                 Publish(work);
                 epochLogs = running.Logs();
                 if (validation is { } val)
-                    foreach (var (k, v) in Evaluate(val.X, val.Y, batchSize)) epochLogs["val_" + k] = v;
+                    foreach (var (k, v) in EvaluateBatches(setup, CoreModel, val.X, val.Y, batchSize)) epochLogs["val_" + k] = v;
                 bar?.Update(steps, Display(epochLogs), finalize: true);
                 foreach (var c in all) c.OnEpochEnd(epoch, epochLogs);
             }
@@ -166,9 +297,8 @@ public partial class Model
         return history;
     }
 
-    private StepLogs TrainBatch(ref Core.Model work, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, ReadOnlySpan<int> rows, ForwardContext context)
+    private StepLogs TrainBatch(TrainingSetup setup, ref Core.Model work, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, ReadOnlySpan<int> rows, ForwardContext context)
     {
-        var setup = Setup;
         Tensor[] xb = new Tensor[x.Count], yb = new Tensor[y.Count];
         for (int i = 0; i < xb.Length; i++) xb[i] = Trainer.Gather(x[i], rows, pool);
         for (int i = 0; i < yb.Length; i++) yb[i] = Trainer.Gather(y[i], rows, pool);
@@ -224,7 +354,11 @@ public partial class Model
         }
     }
 
-    /// <summary>Gives the trained records (copies of their weights) to the layer handles.</summary>
+    /// <summary>
+    /// Gives the trained records (copies of their weights) to the layer handles, all at once as
+    /// readers see them: the copies are made first, then every handle adopts its record under
+    /// <see cref="Publication.Gate"/>, which <see cref="CoreModel"/> takes to read its handles.
+    /// </summary>
     private void Publish(Core.Model trained)
     {
         var handles = new Dictionary<LayerId, Layer>();
@@ -237,11 +371,14 @@ public partial class Model
             }
         }
         Walk(this);
+        var adopted = new List<(Layer Handle, Core.Layer Record)>();
         foreach (var record in Trainer.AllLayers(trained).Values)
         {
             if (record is not WeightedLayer weighted || !handles.TryGetValue(record.Id, out var handle)) continue;
-            handle.Adopt(weighted with { Params = EquatableArray.Of(weighted.Params.Select(p => Tensor.FromArray(p.ToArray(), p.Shape.ToArray()))) });
+            adopted.Add((handle, weighted with { Params = EquatableArray.Of(weighted.Params.Select(p => Tensor.FromArray(p.ToArray(), p.Shape.ToArray()))) }));
         }
+        lock (Publication.Gate)
+            foreach (var (handle, record) in adopted) handle.Adopt(record);
     }
 
     /// <summary>Keras's <c>evaluate</c> for a model with one input and one output.</summary>
@@ -250,25 +387,40 @@ public partial class Model
 
     /// <summary>
     /// Keras's <c>evaluate</c> (as with <c>return_dict=True</c>): the loss and metrics over all
-    /// samples at inference (Dropout off, moving statistics), in batches of <paramref name="batchSize"/>.
+    /// samples at inference (Dropout off, moving statistics), in batches of <paramref name="batchSize"/>
+    /// (clamped to the number of samples, as Keras does).
     /// </summary>
     /// <exception cref="InvalidOperationException">Not compiled.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
+    /// <exception cref="ArgumentException">No samples, or a batch size of 0 or less.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32)
     {
-        var setup = Setup;
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        BuildFrom(x);
+        var setup = Setup;
         var core = CoreModel;
         CheckWeightsAreFinite(core);
         Trainer.CheckTargets(core, x, y, setup.Config);
+        if (x[0].Shape[0] == 0)
+            throw new ArgumentException($"Model \"{Name}\": Evaluate received 0 samples; there is nothing to evaluate (Keras fails here with \"Unexpected result of test_function (Empty logs)\").", nameof(x));
+        return EvaluateBatches(setup, core, x, y, batchSize);
+    }
+
+    private Dictionary<string, double> EvaluateBatches(TrainingSetup setup, Core.Model core, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize)
+    {
         var context = new ForwardContext(Backend.Blas, pool);
         int total = x[0].Shape[0]!.Value;
+        int batch = Math.Min(batchSize, total);
         var running = new Running(setup);
         var indices = Enumerable.Range(0, total).ToArray();
-        for (int start = 0; start < total; start += batchSize)
+        for (int start = 0; start < total; start += batch)
         {
-            var rows = indices[start..Math.Min(total, start + batchSize)];
-            Tensor[] xb = [.. x.Select(t => Trainer.Gather(t, rows, pool))], yb = [.. y.Select(t => Trainer.Gather(t, rows, pool))];
+            var rows = indices.AsSpan(start, Math.Min(batch, total - start));
+            Tensor[] xb = new Tensor[x.Count], yb = new Tensor[y.Count];
+            for (int i = 0; i < xb.Length; i++) xb[i] = Trainer.Gather(x[i], rows, pool);
+            for (int i = 0; i < yb.Length; i++) yb[i] = Trainer.Gather(y[i], rows, pool);
             try
             {
                 running.Add(Trainer.Evaluate(core, xb, yb, setup.Config, context));
@@ -277,6 +429,7 @@ public partial class Model
             {
                 foreach (var t in xb.Concat(yb)) t.Dispose();
             }
+            if (total - start <= batch) break;
         }
         return running.Logs();
     }
@@ -291,27 +444,47 @@ public partial class Model
     /// </summary>
     /// <exception cref="InvalidOperationException">Not compiled, or the loss is not finite (the weights are left unchanged).</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
+    /// <exception cref="ArgumentException">The batch has no samples.</exception>
     public double TrainOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
-        var setup = Setup;
-        var core = CoreModel;
-        var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps));
-        var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context);
-        if (!logs.Updated)
-            throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
-        setup.State = state;
-        setup.Steps++;
-        Publish(next);
-        return logs.Loss;
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        BuildFrom(x);
+        lock (trainingGate)
+        {
+            ThrowIfTrainingRuns("TrainOnBatch");
+            var setup = Setup;
+            var core = CoreModel;
+            Trainer.CheckTargets(core, x, y, setup.Config);
+            if (x[0].Shape[0] == 0)
+                throw new ArgumentException($"Model \"{Name}\": TrainOnBatch received a batch of 0 samples.", nameof(x));
+            var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps));
+            var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context);
+            if (!logs.Updated)
+                throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
+            setup.State = state;
+            setup.Steps++;
+            Publish(next);
+            return logs.Loss;
+        }
     }
 
     /// <summary>Keras's <c>test_on_batch</c>: the loss and metrics on one batch at inference.</summary>
     /// <exception cref="InvalidOperationException">Not compiled.</exception>
+    /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
+    /// <exception cref="ArgumentException">The batch has no samples.</exception>
     public IReadOnlyDictionary<string, double> TestOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        BuildFrom(x);
         var setup = Setup;
+        var core = CoreModel;
+        Trainer.CheckTargets(core, x, y, setup.Config);
+        if (x[0].Shape[0] == 0)
+            throw new ArgumentException($"Model \"{Name}\": TestOnBatch received a batch of 0 samples.", nameof(x));
         var running = new Running(setup);
-        running.Add(Trainer.Evaluate(CoreModel, x, y, setup.Config, new ForwardContext(Backend.Blas, pool)));
+        running.Add(Trainer.Evaluate(core, x, y, setup.Config, new ForwardContext(Backend.Blas, pool)));
         return running.Logs();
     }
 }

@@ -78,8 +78,16 @@ public partial class Model : Layer
     {
         get
         {
-            var snapshot = Snapshot ?? (Core.Model)base.Record;
-            return snapshot.WithLayers(layers.Select(h => h.Record)) with { Trainable = trainable };
+            // The handles' records are read under the publication lock, so a Fit publishing new
+            // weights to several layers is seen entirely or not at all.
+            Core.Model snapshot;
+            Core.Layer[] records;
+            lock (Publication.Gate)
+            {
+                snapshot = Snapshot ?? (Core.Model)base.Record;
+                records = [.. layers.Select(h => h.Record)];
+            }
+            return snapshot.WithLayers(records) with { Trainable = trainable };
         }
     }
 
@@ -98,8 +106,11 @@ public partial class Model : Layer
         get => trainable;
         set
         {
-            foreach (var layer in Layers) layer.Trainable = value;
-            trainable = value;
+            lock (Publication.Gate)
+            {
+                foreach (var layer in Layers) layer.Trainable = value;
+                trainable = value;
+            }
         }
     }
 
@@ -122,13 +133,22 @@ public partial class Model : Layer
     public override KerasTensor Output => Outputs.Count == 1 ? Outputs[0] : throw new InvalidOperationException($"Model \"{Name}\" has {Outputs.Count} outputs; use Outputs.");
 
     /// <summary>Every layer's weights, layer after layer in <see cref="Layers"/> order (Keras's <c>model.get_weights()</c>).</summary>
-    public override Tensor[] GetWeights() => [.. layers.SelectMany(l => l.GetWeights())];
+    public override Tensor[] GetWeights()
+    {
+        lock (Publication.Gate) return [.. layers.SelectMany(l => l.GetWeights())];
+    }
 
     /// <summary>Sets every layer's weights from one list in <see cref="GetWeights"/> order (Keras's <c>model.set_weights()</c>).</summary>
     /// <exception cref="ArgumentException">The count or a shape differs; nothing is changed.</exception>
     public override void SetWeights(params Tensor[] weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        // One change as readers see it: Predict on another thread sees the old weights or the new, never a mix.
+        lock (Publication.Gate) SetWeightsLocked(weights);
+    }
+
+    private void SetWeightsLocked(Tensor[] weights)
+    {
         int expected = layers.Sum(l => l.GetWeights().Length);
         if (weights.Length != expected)
             throw new ArgumentException($"Model \"{Name}\" expects {expected} weights, but received {weights.Length}.", nameof(weights));
@@ -170,7 +190,8 @@ public partial class Model : Layer
 
     /// <summary>
     /// Runs the model on real inputs, one tensor per model input (batch first, channels last),
-    /// and returns one tensor per model output, in order. Safe to call from several threads at once.
+    /// and returns one tensor per model output, in order. Safe to call from several threads at once,
+    /// also while Fit trains the model (it sees the weights of one published epoch).
     /// </summary>
     /// <exception cref="ShapeError">Wrong number of inputs, or a shape the model cannot take.</exception>
     /// <exception cref="InvalidOperationException">A weight holds NaN or infinity.</exception>
@@ -184,7 +205,7 @@ public partial class Model : Layer
     /// <exception cref="InvalidOperationException">A weight holds NaN or infinity.</exception>
     public Tensor[] Predict(IReadOnlyList<Tensor> inputs, int batchSize)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        BuildFrom(inputs);
         var core = CoreModel;
         CheckWeightsAreFinite(core);
         return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool, MemoryBudget: GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));

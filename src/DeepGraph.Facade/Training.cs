@@ -8,26 +8,65 @@ namespace DeepGraph.Keras;
 public static class Optimizers
 {
     /// <summary>Stochastic gradient descent with optional (Nesterov) momentum (Keras's <c>SGD</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A learning rate that is negative, NaN or infinite; a momentum outside [0, 1].</exception>
     public static Core.Optimizer SGD(double learningRate = 0.01, double momentum = 0, bool nesterov = false) =>
-        new Core.Sgd { LearningRate = Rate(learningRate), Momentum = (float)momentum, Nesterov = nesterov };
+        new Core.Sgd
+        {
+            LearningRate = Rate("SGD", learningRate),
+            Momentum = In("SGD", momentum, nameof(momentum), momentum is >= 0 and <= 1, Core.Optimizer.MomentumRange),
+            Nesterov = nesterov,
+        };
 
     /// <summary>Adam (Keras's form unless <paramref name="form"/> says otherwise).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A learning rate that is negative, NaN or infinite; β₁ or β₂ outside [0, 1); ε not a finite number greater than 0.</exception>
     public static Core.Optimizer Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, AdamForm form = AdamForm.Keras) =>
-        new Core.Adam { LearningRate = Rate(learningRate), Beta1 = (float)beta1, Beta2 = (float)beta2, Epsilon = (float)epsilon, Form = form };
+        new Core.Adam
+        {
+            LearningRate = Rate("Adam", learningRate),
+            Beta1 = Decay("Adam", beta1, nameof(beta1)),
+            Beta2 = Decay("Adam", beta2, nameof(beta2)),
+            Epsilon = Epsilon("Adam", epsilon),
+            Form = form,
+        };
 
     /// <summary>RMSprop (Keras's <c>RMSprop</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A learning rate that is negative, NaN or infinite; ρ outside [0, 1); a momentum outside [0, 1]; ε not a finite number greater than 0.</exception>
     public static Core.Optimizer RMSprop(double learningRate = 0.001, double rho = 0.9, double momentum = 0, double epsilon = 1e-7) =>
-        new Core.RmsProp { LearningRate = Rate(learningRate), Rho = (float)rho, Momentum = (float)momentum, Epsilon = (float)epsilon };
+        new Core.RmsProp
+        {
+            LearningRate = Rate("RMSprop", learningRate),
+            Rho = Decay("RMSprop", rho, nameof(rho)),
+            Momentum = In("RMSprop", momentum, nameof(momentum), momentum is >= 0 and <= 1, Core.Optimizer.MomentumRange),
+            Epsilon = Epsilon("RMSprop", epsilon),
+        };
 
     /// <summary>Adagrad (Keras's <c>Adagrad</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A learning rate or initial accumulator value that is negative, NaN or infinite; ε not a finite number greater than 0.</exception>
     public static Core.Optimizer Adagrad(double learningRate = 0.001, double initialAccumulatorValue = 0.1, double epsilon = 1e-7) =>
-        new Core.Adagrad { LearningRate = Rate(learningRate), InitialAccumulatorValue = (float)initialAccumulatorValue, Epsilon = (float)epsilon };
+        new Core.Adagrad
+        {
+            LearningRate = Rate("Adagrad", learningRate),
+            InitialAccumulatorValue = In("Adagrad", initialAccumulatorValue, nameof(initialAccumulatorValue),
+                initialAccumulatorValue >= 0 && float.IsFinite((float)initialAccumulatorValue), "a finite number, 0 or more"),
+            Epsilon = Epsilon("Adagrad", epsilon),
+        };
 
     /// <summary>A learning rate as Keras takes it: finite and not negative (0 leaves the weights where they are).</summary>
-    private static float Rate(double learningRate, [CallerArgumentExpression(nameof(learningRate))] string? name = null) =>
-        learningRate >= 0 && double.IsFinite(learningRate)
-            ? (float)learningRate
-            : throw new ArgumentOutOfRangeException(name, learningRate, "The learning rate must be a finite number, 0 or more.");
+    private static float Rate(string optimizer, double learningRate) =>
+        In(optimizer, learningRate, nameof(learningRate), learningRate >= 0 && float.IsFinite((float)learningRate), "a finite number, 0 or more");
+
+    private static float Decay(string optimizer, double value, string argument) =>
+        In(optimizer, value, argument, value is >= 0 and < 1, Core.Optimizer.DecayRange);
+
+    private static float Epsilon(string optimizer, double epsilon) =>
+        In(optimizer, epsilon, nameof(epsilon), (float)epsilon > 0 && float.IsFinite((float)epsilon), Core.Optimizer.EpsilonRange + " (as a float)");
+
+    /// <summary>
+    /// The value as the float the optimizer keeps, checked as given (so the message shows the
+    /// caller's number, not its rounding); Core checks the float again (β₁ = 0.999999999 rounds to 1).
+    /// </summary>
+    private static float In(string optimizer, double value, string argument, bool valid, string range) =>
+        valid ? (float)value : throw Core.Optimizer.OutOfRange(optimizer, argument, value, range);
 }
 
 /// <summary>Keras's <c>keras.losses</c>: loss objects with their options, for <c>Compile</c>'s <c>loss:</c>.</summary>
@@ -72,7 +111,7 @@ public readonly struct LossItem
 /// <summary>
 /// <c>Compile</c>'s <c>loss:</c> as Keras takes it: one loss for every output (<c>"mse"</c> or a
 /// loss object), a list with one per output (<c>["mse", "binary_crossentropy"]</c>), or a
-/// dictionary keyed by output-layer name.
+/// dictionary keyed by output name.
 /// </summary>
 [CollectionBuilder(typeof(LossSpec), nameof(Create))]
 public sealed class LossSpec : IEnumerable<LossItem>
@@ -98,11 +137,11 @@ public sealed class LossSpec : IEnumerable<LossItem>
     /// <summary>Losses by name, one per output.</summary>
     public static implicit operator LossSpec(string[] names) => new([.. names.Select(n => (LossItem)n)], null);
 
-    /// <summary>Losses keyed by output-layer name.</summary>
+    /// <summary>Losses keyed by output name.</summary>
     public static implicit operator LossSpec(Dictionary<string, string> byName) =>
         new(null, byName.ToDictionary(p => p.Key, p => (LossItem)p.Value));
 
-    /// <summary>Loss objects keyed by output-layer name.</summary>
+    /// <summary>Loss objects keyed by output name.</summary>
     public static implicit operator LossSpec(Dictionary<string, Loss> byName) =>
         new(null, byName.ToDictionary(p => p.Key, p => (LossItem)p.Value));
 
@@ -134,7 +173,7 @@ public sealed class LossSpec : IEnumerable<LossItem>
 /// <summary>
 /// <c>Compile</c>'s <c>metrics:</c> as Keras takes it: a list of names for every output
 /// (<c>["accuracy", "mae"]</c>), a list with one list per output (<c>[["accuracy"], ["mae"]]</c>),
-/// or a dictionary keyed by output-layer name (<c>{ ["head_a"] = ["accuracy"] }</c>), where outputs
+/// or a dictionary keyed by output name (<c>{ ["head_a"] = ["accuracy"] }</c>), where outputs
 /// without a key get no metrics.
 /// </summary>
 [CollectionBuilder(typeof(MetricSpec), nameof(Create))]
@@ -159,11 +198,11 @@ public sealed class MetricSpec : IEnumerable<string>
     /// <summary>One list of metric names per output, in output order.</summary>
     public static implicit operator MetricSpec(string[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<string>)[.. m])], null);
 
-    /// <summary>Metric names keyed by output-layer name.</summary>
+    /// <summary>Metric names keyed by output name.</summary>
     public static implicit operator MetricSpec(Dictionary<string, string[]> byName) =>
         new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value]));
 
-    /// <summary>One metric name per output-layer name.</summary>
+    /// <summary>One metric name per output name.</summary>
     public static implicit operator MetricSpec(Dictionary<string, string> byName) =>
         new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[p.Value]));
 
@@ -200,6 +239,6 @@ internal static class OutputKeys
     {
         var unknown = keys.Where(k => !outputs.Contains(k)).ToList();
         if (unknown.Count > 0)
-            throw new ArgumentException($"Unknown entries in {what} dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the output layers of model \"{model}\").");
+            throw new ArgumentException($"Unknown entries in {what} dictionary: {string.Join(", ", unknown.Select(k => $"'{k}'"))}. Only expected the following keys: {string.Join(", ", outputs.Select(o => $"'{o}'"))} (the outputs of model \"{model}\").");
     }
 }

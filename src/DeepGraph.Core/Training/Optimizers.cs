@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Core;
@@ -6,11 +7,35 @@ namespace DeepGraph.Core;
 /// <summary>
 /// An optimizer's hyper-parameters and update rule. The rule updates one weight from its
 /// gradient and its slots (momentum, moment estimates …), which live in an <see cref="OptimizerState"/>.
+/// Every hyper-parameter is checked when it is set: a value that would turn the weights into NaN
+/// or make the update meaningless (β = 1, ε ≤ 0, a negative or infinite rate …) is refused.
 /// </summary>
 public abstract record Optimizer
 {
-    /// <summary>The step size.</summary>
-    public float LearningRate { get; init; }
+    /// <summary>The step size: finite, 0 or more (0 leaves the weights where they are).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, NaN or infinite.</exception>
+    public float LearningRate { get; init => field = Check(value, "learningRate", value >= 0 && float.IsFinite(value), "a finite number, 0 or more"); }
+
+    /// <summary>
+    /// <paramref name="value"/> when <paramref name="valid"/>; otherwise an exception naming the
+    /// optimizer, the argument (as the <c>Optimizers</c> factories name it), the range and the value.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not <paramref name="valid"/>.</exception>
+    private protected float Check(float value, string argument, bool valid, string range) =>
+        valid ? value : throw OutOfRange(Name, argument, value, range);
+
+    /// <summary>The exception for a hyper-parameter out of its range, in one wording for Core and the facade.</summary>
+    public static ArgumentOutOfRangeException OutOfRange(string optimizer, string argument, double value, string range) =>
+        new(argument, value, $"{optimizer}: {argument} must be {range}; received {value.ToString("R", CultureInfo.InvariantCulture)}.");
+
+    /// <summary>The range of a decay rate (β₁, β₂, ρ): at 1 the average never moves from 0.</summary>
+    public const string DecayRange = "in [0, 1)";
+
+    /// <summary>The range of a momentum factor (Keras's: <c>momentum</c> must be a float between [0, 1]).</summary>
+    public const string MomentumRange = "in [0, 1]";
+
+    /// <summary>The range of ε: the update divides by √v + ε, which must not be 0.</summary>
+    public const string EpsilonRange = "a finite number greater than 0";
 
     /// <summary>Keras's name (<c>SGD</c>, <c>Adam</c> …).</summary>
     public abstract string Name { get; }
@@ -49,8 +74,9 @@ public sealed record Sgd : Optimizer
     /// <summary>Keras's defaults: learning rate 0.01, no momentum.</summary>
     public Sgd() => LearningRate = 0.01f;
 
-    /// <summary>The momentum factor (0: plain SGD).</summary>
-    public float Momentum { get; init; }
+    /// <summary>The momentum factor (0: plain SGD), in [0, 1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1] or NaN.</exception>
+    public float Momentum { get; init => field = Check(value, "momentum", value is >= 0 and <= 1, MomentumRange); }
 
     /// <summary>Whether the momentum is Nesterov's.</summary>
     public bool Nesterov { get; init; }
@@ -94,14 +120,17 @@ public sealed record Adam : Optimizer
     /// <summary>Keras's defaults: learning rate 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7.</summary>
     public Adam() => LearningRate = 0.001f;
 
-    /// <summary>Decay of the first moment.</summary>
-    public float Beta1 { get; init; } = 0.9f;
+    /// <summary>Decay of the first moment, in [0, 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1) or NaN.</exception>
+    public float Beta1 { get; init => field = Check(value, "beta1", value is >= 0 and < 1, DecayRange); } = 0.9f;
 
-    /// <summary>Decay of the second moment.</summary>
-    public float Beta2 { get; init; } = 0.999f;
+    /// <summary>Decay of the second moment, in [0, 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1) or NaN.</exception>
+    public float Beta2 { get; init => field = Check(value, "beta2", value is >= 0 and < 1, DecayRange); } = 0.999f;
 
-    /// <summary>Added to the root of the second moment.</summary>
-    public float Epsilon { get; init; } = 1e-7f;
+    /// <summary>Added to the root of the second moment; finite and greater than 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">0 or less, NaN or infinite.</exception>
+    public float Epsilon { get; init => field = Check(value, "epsilon", value > 0 && float.IsFinite(value), EpsilonRange); } = 1e-7f;
 
     /// <summary>Where ε enters (Keras's form by default).</summary>
     public AdamForm Form { get; init; } = AdamForm.Keras;
@@ -160,14 +189,17 @@ public sealed record RmsProp : Optimizer
     /// <summary>Keras's defaults: learning rate 0.001, ρ 0.9, no momentum, ε 1e-7.</summary>
     public RmsProp() => LearningRate = 0.001f;
 
-    /// <summary>Decay of the mean square.</summary>
-    public float Rho { get; init; } = 0.9f;
+    /// <summary>Decay of the mean square, in [0, 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1) or NaN.</exception>
+    public float Rho { get; init => field = Check(value, "rho", value is >= 0 and < 1, DecayRange); } = 0.9f;
 
-    /// <summary>Momentum factor (0: none).</summary>
-    public float Momentum { get; init; }
+    /// <summary>Momentum factor (0: none), in [0, 1].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1] or NaN.</exception>
+    public float Momentum { get; init => field = Check(value, "momentum", value is >= 0 and <= 1, MomentumRange); }
 
-    /// <summary>Added to the root of the mean square.</summary>
-    public float Epsilon { get; init; } = 1e-7f;
+    /// <summary>Added to the root of the mean square; finite and greater than 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">0 or less, NaN or infinite.</exception>
+    public float Epsilon { get; init => field = Check(value, "epsilon", value > 0 && float.IsFinite(value), EpsilonRange); } = 1e-7f;
 
     /// <inheritdoc/>
     public override string Name => "RMSprop";
@@ -203,11 +235,13 @@ public sealed record Adagrad : Optimizer
     /// <summary>Keras's defaults: learning rate 0.001, initial accumulator 0.1, ε 1e-7.</summary>
     public Adagrad() => LearningRate = 0.001f;
 
-    /// <summary>The accumulator's starting value.</summary>
-    public float InitialAccumulatorValue { get; init; } = 0.1f;
+    /// <summary>The accumulator's starting value: finite, 0 or more.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, NaN or infinite.</exception>
+    public float InitialAccumulatorValue { get; init => field = Check(value, "initialAccumulatorValue", value >= 0 && float.IsFinite(value), "a finite number, 0 or more"); } = 0.1f;
 
-    /// <summary>Added to the root of the accumulator.</summary>
-    public float Epsilon { get; init; } = 1e-7f;
+    /// <summary>Added to the root of the accumulator; finite and greater than 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">0 or less, NaN or infinite.</exception>
+    public float Epsilon { get; init => field = Check(value, "epsilon", value > 0 && float.IsFinite(value), EpsilonRange); } = 1e-7f;
 
     /// <inheritdoc/>
     public override string Name => "Adagrad";

@@ -132,8 +132,31 @@ public static class Trainer
         }
     }
 
-    /// <summary>The output layers' names, in output order (Keras's <c>output_names</c>).</summary>
-    public static IReadOnlyList<string> OutputNames(Model model) => [.. model.Outputs.Select(t => model.Graph.LayerOf(t).Name)];
+    /// <summary>
+    /// The outputs' names, in output order (Keras's <c>output_names</c>): each output layer's name,
+    /// made unique as Keras makes it — a name already taken by an earlier output gets <c>_1</c>,
+    /// <c>_2</c> … (the first suffix not taken), so a layer whose two calls are both outputs gives
+    /// <c>score</c> and <c>score_1</c>. Logs, History and the keys of Compile's dictionaries use them.
+    /// </summary>
+    public static IReadOnlyList<string> OutputNames(Model model)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        var next = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new List<string>(model.Outputs.Count);
+        foreach (var t in model.Outputs)
+        {
+            string layer = model.Graph.LayerOf(t).Name, proposal = layer;
+            while (taken.Contains(proposal))
+            {
+                int n = next.GetValueOrDefault(layer, 1);
+                proposal = $"{layer}_{n}";
+                next[layer] = n + 1;
+            }
+            taken.Add(proposal);
+            names.Add(proposal);
+        }
+        return names;
+    }
 
     private static StepLogs Losses(Model model, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> y, TrainingConfig config, TensorPool pool, Tensor[] grads)
     {
