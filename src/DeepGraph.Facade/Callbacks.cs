@@ -226,7 +226,7 @@ public sealed class EarlyStopping : Callback
 /// <c>ModelCheckpoint</c> with <c>save_freq="epoch"</c>). The path may hold Python format fields filled
 /// from the epoch (1-based, as Keras) and the epoch logs: <c>"ckpt/model-{epoch:02d}-{val_loss:.2f}.json"</c>
 /// gives <c>ckpt/model-03-0.41.json</c>. The model is written with <see cref="Model.Save"/> (TF.js layers
-/// format: the JSON file at the path and its <c>.weights.bin</c> beside it); folders are created.
+/// format: the JSON file at the path and the weight file it names beside it, replaced as one step); folders are created.
 /// </summary>
 /// <remarks>
 /// <c>saveWeightsOnly</c> is accepted for Keras code but saves the whole model: the TF.js layers format
@@ -242,18 +242,20 @@ public sealed class ModelCheckpoint : Callback
     private bool warned;
 
     /// <summary>A callback that saves the model to <paramref name="filepath"/> at the end of each epoch.</summary>
-    /// <param name="filepath">The model JSON path, with optional fields such as <c>{epoch:02d}</c> or <c>{val_loss:.2f}</c> (Python <c>str.format</c>).</param>
+    /// <param name="filepath">The model JSON path, ending in <c>.json</c>, with optional fields such as <c>{epoch:02d}</c> or <c>{val_loss:.2f}</c> (Python <c>str.format</c>).</param>
     /// <param name="monitor">The log key compared when <paramref name="saveBestOnly"/>.</param>
     /// <param name="verbose">1 prints a line when saving or when the value did not improve.</param>
     /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far.</param>
     /// <param name="saveWeightsOnly">Accepted for Keras code; the whole model is saved either way (see remarks).</param>
     /// <param name="mode">"min", "max" or "auto": "max" when the monitor name contains <c>acc</c> or starts with <c>fmeasure</c>, else "min" (Keras's rule for this callback). An unknown mode is reported and treated as "auto".</param>
     /// <param name="output">Where messages and warnings go; the console by default.</param>
+    /// <exception cref="ArgumentException"><paramref name="filepath"/> does not end in <c>.json</c>: the Keras formats (<c>.keras</c>, <c>.h5</c>) come later.</exception>
     public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, string mode = "auto", TextWriter? output = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(filepath);
         ArgumentException.ThrowIfNullOrEmpty(monitor);
+        ModelFile.CheckPath(filepath, nameof(ModelCheckpoint), nameof(filepath));
         Filepath = filepath;
         Monitor = monitor;
         Verbose = verbose;

@@ -229,8 +229,12 @@ public partial class Model : Layer
     /// <summary>
     /// Saves the model in TensorFlow.js's layers-model format, which <see cref="Models.LoadModel"/> and
     /// <c>tf.loadLayersModel</c> read: <paramref name="path"/> (the <c>model.json</c>) and, beside it, the
-    /// weights in <see cref="Models.WeightsFileName"/> (<c>model.weights.bin</c> for <c>model.json</c>).
+    /// weight file it names (<see cref="Models.WeightsFileName"/>: <c>model.weights.&lt;content hash&gt;.bin</c>).
+    /// The saved model is replaced as one step: after a failure or a kill at any moment the path holds
+    /// the old model or the new one; saves to one path from several threads or processes take turns.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in <c>.json</c> (the Keras formats <c>.keras</c> and <c>.h5</c> come later).</exception>
+    /// <exception cref="IOException">A file cannot be written (the saved model, if any, is left as it was).</exception>
     public void Save(string path) => Models.Save(this, path);
 
     /// <summary>Prints Keras's summary table to the console.</summary>

@@ -10,7 +10,7 @@ namespace DeepGraph.Keras;
 /// <example><code>
 /// Model model = Models.LoadModel("path/model.json");
 /// Tensor[] ys = model.Predict(Tensor.FromArray(new float[2 * 28 * 28], [2, 28, 28, 1]));
-/// model.Save("out/model.json");   // writes out/model.json and out/model.weights.bin
+/// model.Save("out/model.json");   // writes out/model.json and the weight file it names, out/model.weights.&lt;hash&gt;.bin
 /// </code></example>
 public static class Models
 {
@@ -31,29 +31,17 @@ public static class Models
         return Wrap(core, []);
     }
 
-    /// <summary>The weight file <see cref="Model.Save"/> writes beside <paramref name="path"/>: the JSON file's stem + <c>.weights.bin</c>.</summary>
-    public static string WeightsFileName(string path) => Path.GetFileNameWithoutExtension(path) + ".weights.bin";
+    /// <summary>
+    /// The weight file that the model JSON at <paramref name="path"/> names, in the same folder: the file to
+    /// copy with it. <see cref="Model.Save"/> names it after its content, <c>stem.weights.&lt;16 hex&gt;.bin</c>
+    /// (the first 16 hex digits of the weights' SHA-256); for a TF.js file with several shards, the first.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="ModelFormatError">The file is not valid JSON or its manifest names no weight file.</exception>
+    public static string WeightsFileName(string path) => ModelFile.NamedWeightsFile(path);
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> and its weights beside it; each file appears whole or not at all.</summary>
-    internal static void Save(Model model, string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(file)!;
-        var weightsName = WeightsFileName(file);
-        var (json, weights) = TfjsModel.Write(model.CoreModel, weightsName);
-        Directory.CreateDirectory(folder);
-        // Weights first: a model.json never names a weight file that is not there yet.
-        Replace(Path.Combine(folder, weightsName), tmp => File.WriteAllBytes(tmp, weights));
-        Replace(file, tmp => File.WriteAllText(tmp, json));
-    }
-
-    private static void Replace(string target, Action<string> write)
-    {
-        var tmp = target + ".tmp";
-        write(tmp);
-        File.Move(tmp, target, overwrite: true);
-    }
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> and its weights beside it, replacing the saved model as one step (<see cref="ModelFile"/>).</summary>
+    internal static void Save(Model model, string path) => ModelFile.Save(model.CoreModel, path);
 
     /// <summary>A weight file named in the manifest, which must lie in the model's folder (or below it).</summary>
     private static string WeightFile(string folder, string name)

@@ -32,7 +32,7 @@ namespace DeepGraph.Serialization;
 /// </code></example>
 public static class TfjsModel
 {
-    /// <summary>What <see cref="Write"/> puts in <c>keras_version</c> and <c>backend</c>: the schema it follows is TF.js 4.22's.</summary>
+    /// <summary>What <see cref="Write(Model, string)"/> puts in <c>keras_version</c> and <c>backend</c>: the schema it follows is TF.js 4.22's.</summary>
     public const string KerasVersion = "tfjs-layers 4.22.0";
 
     /// <summary>The <c>backend</c> field written.</summary>
@@ -96,11 +96,29 @@ public static class TfjsModel
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(weightsFileName);
+        return Write(model, _ => weightsFileName);
+    }
+
+    /// <summary>
+    /// <paramref name="model"/> in the TF.js layers-model format, its one weight file named from that
+    /// file's bytes by <paramref name="weightsFileName"/> (a content-addressed name, say), so a writer
+    /// can name the file after what it holds without encoding the weights twice.
+    /// </summary>
+    /// <exception cref="ModelFormatError">A layer has no TF.js form, or two weights would share a name (layer names must be unique across nested models).</exception>
+    /// <exception cref="ArgumentException"><paramref name="weightsFileName"/> gives a null or empty name.</exception>
+    public static (string ModelJson, byte[] Weights) Write(Model model, Func<byte[], string> weightsFileName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weightsFileName);
         var (trainable, frozen) = WeightOrder(model);
         var weights = trainable.Concat(frozen).ToList();
         foreach (var g in weights.GroupBy(w => w.Name).Where(g => g.Count() > 1))
             throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight name \"{g.Key}\" would be used {g.Count()} times. Layer names must be unique across the model and its nested models.");
 
+        var bytes = TfjsWeights.Bytes([.. weights.Select(w => w.Value)]);
+        var fileName = weightsFileName(bytes);
+        if (string.IsNullOrEmpty(fileName))
+            throw new ArgumentException("The weight file name chosen for the model's weights is null or empty.", nameof(weightsFileName));
         var root = new JsonObject
         {
             ["modelTopology"] = new JsonObject
@@ -115,7 +133,7 @@ public static class TfjsModel
             ["convertedBy"] = null,
             ["weightsManifest"] = new JsonArray(new JsonObject
             {
-                ["paths"] = new JsonArray(weightsFileName),
+                ["paths"] = new JsonArray(fileName),
                 ["weights"] = new JsonArray([.. weights.Select(w => (JsonNode)new JsonObject
                 {
                     ["name"] = w.Name,
@@ -124,7 +142,7 @@ public static class TfjsModel
                 })]),
             }),
         };
-        return (root.ToJsonString(), TfjsWeights.Bytes([.. weights.Select(w => w.Value)]));
+        return (root.ToJsonString(), bytes);
     }
 
     // ---- writing -------------------------------------------------------------------------
