@@ -83,8 +83,9 @@ public static class Models
         {
             var input = core.InputLayers[0];
             var sequential = new Sequential(name: core.Name);
-            sequential.Add(Layers.Input(input.BatchShape, input.Name).Layer);
-            foreach (var record in core.Layers) sequential.Add(Handle(record));
+            // One assembly for the whole stack: adding the layers one by one would rebuild the model per layer.
+            // Lazily, so each handle (a nested model's is a whole replay) is made just before its call, as Add did.
+            sequential.AddAll(core.Layers.Select(Handle).Prepend(Layers.Input(input.BatchShape, input.Name).Layer));
             model = sequential;
         }
         else

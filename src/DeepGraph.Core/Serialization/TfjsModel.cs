@@ -380,35 +380,53 @@ public static class TfjsModel
                 t = outs[r.Tensor];
                 return true;
             }
-            for (bool progress = true; progress;)
+            // Keras replays by scanning the layers again and again until a scan runs nothing; a chain
+            // listed backwards then takes one scan per layer (quadratic). The same order, in linear time:
+            // a call whose tensors are missing waits on the first missing (layer, node); when that call
+            // runs, its waiters are checked again and, once ready, queued at (scan, position) — in the
+            // current scan when they sit after the entry running now, in the next scan otherwise.
+            var waiting = new Dictionary<(string Layer, int Node), List<int>>();
+            var ready = new PriorityQueue<int, (long Scan, int Index)>();
+            (long Scan, int Index) now = (0, -1);
+            void Check(int index)
             {
-                progress = false;
-                foreach (var e in entries)
+                var e = entries[index];
+                if (e.Done >= e.Calls.Count) return;
+                foreach (var r in e.Calls[e.Done])
                 {
-                    while (e.Done < e.Calls.Count)
-                    {
-                        var call = e.Calls[e.Done];
-                        var inputs = new List<TensorRef>();
-                        foreach (var r in call)
-                        {
-                            if (!TryGet(r, out var t)) break;
-                            inputs.Add(t);
-                        }
-                        if (inputs.Count < call.Length) break;
-                        var shapes = inputs.Select(graph.ShapeOf).ToArray();
-                        var layer = LoadWeights(e.Layer, shapes, where);
-                        var g = graph;
-                        var (next, outs) = Call(() => g.Call(layer, inputs, seed: 0), layer, shapes, where);
-                        graph = next;
-                        e.Layer = graph.Layers[layer.Id];
-                        // A nested model's node 0 is its own internal call (Keras's _should_skip_first_node);
-                        // Keras 3 numbers a nested Sequential's calls from 0.
-                        int first = e.Layer is Model m && !(keras3 && m.IsSequential) ? 1 : 0;
-                        produced[(e.Layer.Name, first + e.Done)] = outs;
-                        e.Done++;
-                        progress = true;
-                    }
+                    if (TryGet(r, out _)) continue;
+                    var key = (r.Layer, r.Node);
+                    if (!waiting.TryGetValue(key, out var list)) waiting[key] = list = [];
+                    list.Add(index);
+                    return;
                 }
+                ready.Enqueue(index, (index >= now.Index ? now.Scan : now.Scan + 1, index));
+            }
+            for (int i = 0; i < entries.Count; i++) Check(i);
+            while (ready.TryDequeue(out int index, out var at))
+            {
+                now = at;
+                var e = entries[index];
+                var call = e.Calls[e.Done];
+                var inputs = new List<TensorRef>(call.Length);
+                foreach (var r in call)
+                    inputs.Add(TryGet(r, out var t) ? t : throw new InvalidOperationException($"tensor {r} was queued before it exists"));
+                var shapes = inputs.Select(graph.ShapeOf).ToArray();
+                var layer = LoadWeights(e.Layer, shapes, where);
+                var g = graph;
+                var (next, outs) = Call(() => g.Call(layer, inputs, seed: 0), layer, shapes, where);
+                graph = next;
+                e.Layer = graph.Layers[layer.Id];
+                // A nested model's node 0 is its own internal call (Keras's _should_skip_first_node);
+                // Keras 3 numbers a nested Sequential's calls from 0.
+                int first = e.Layer is Model m && !(keras3 && m.IsSequential) ? 1 : 0;
+                var key = (e.Layer.Name, first + e.Done);
+                produced[key] = outs;
+                e.Done++;
+                // The entry's next call first (Keras runs a layer's calls in order, in the same scan), then those waiting on this one.
+                Check(index);
+                if (waiting.Remove(key, out var waiters))
+                    foreach (var w in waiters) Check(w);
             }
             var unresolved = entries.Where(e => e.Done < e.Calls.Count)
                 .Select(e => $"layer \"{e.Layer.Name}\" call {e.Done} on [{string.Join(", ", e.Calls[e.Done])}]").ToList();
