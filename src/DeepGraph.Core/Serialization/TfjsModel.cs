@@ -42,13 +42,39 @@ public static class TfjsModel
     /// The model <paramref name="modelJson"/> describes, every layer built with its weights.
     /// </summary>
     /// <param name="modelJson">The text of <c>model.json</c>.</param>
-    /// <param name="readWeightFile">The bytes of a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file).</param>
+    /// <param name="readWeightFile">The bytes of a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file);
+    /// called at most once per file, before any weight is allocated.</param>
     /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
     /// extra or of the wrong shape, a weight file is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
     public static Model Read(string modelJson, Func<string, byte[]> readWeightFile)
     {
-        ArgumentNullException.ThrowIfNull(modelJson);
         ArgumentNullException.ThrowIfNull(readWeightFile);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        return ReadStreams(modelJson, path =>
+        {
+            if (!files.TryGetValue(path, out var bytes))
+                files[path] = bytes = readWeightFile(path) ?? throw new ModelFormatError($"weightsManifest: weight file \"{path}\" gave no data.");
+            return new MemoryStream(bytes, writable: false);
+        });
+    }
+
+    /// <summary>
+    /// The model <paramref name="modelJson"/> describes, every layer built with its weights, the weight
+    /// files read as streams. A file is untrusted: the manifest is checked first, then each file's
+    /// length (when its stream can seek) against the manifest, then the graph is rebuilt and every
+    /// weight matched to a layer, and only then are the files read, straight into the model's weights.
+    /// Nothing larger than the model's own weights is allocated, and nothing half-loaded is returned.
+    /// </summary>
+    /// <param name="modelJson">The text of <c>model.json</c>.</param>
+    /// <param name="openWeightFile">Opens a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file)
+    /// for reading; called twice per file (once for its length, once for its data); the reader disposes the streams.</param>
+    /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
+    /// extra or of the wrong shape, a weight file cannot be opened or is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
+    /// <exception cref="InsufficientMemoryException">The model's weights, which the files do hold, do not fit in memory.</exception>
+    public static Model ReadStreams(string modelJson, Func<string, Stream> openWeightFile)
+    {
+        ArgumentNullException.ThrowIfNull(modelJson);
+        ArgumentNullException.ThrowIfNull(openWeightFile);
         JsonNode? root;
         try
         {
@@ -75,14 +101,17 @@ public static class TfjsModel
             // Keras 3 writes "module" beside class_name and numbers a nested Sequential's calls from 0.
             bool keras3 = (topology.OptionalString("keras_version") ?? "").StartsWith("3.", StringComparison.Ordinal) || model.Has("module");
 
-            var weights = TfjsWeights.Read(file["weightsManifest"], readWeightFile);
+            // Manifest and file lengths first, then the graph (which claims every weight), then the data.
+            var weights = TfjsWeights.Read(file["weightsManifest"], openWeightFile);
             var result = new Reader(weights, keras3).ReadModel(className, model["config"], null, "model.json");
             weights.CheckAllTaken();
+            weights.Fill();
             return result;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException or OverflowException or KeyNotFoundException)
+        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException)
         {
-            // The specific checks above name what is wrong; this catches what they could not foresee, still naming the file.
+            // The specific checks name what is wrong; this catches what they could not foresee (a JSON node of an
+            // unexpected kind, a value a layer refuses), still as a ModelFormatError, so only documented types leave.
             throw new ModelFormatError($"model.json could not be read: {e.Message}", e);
         }
     }
