@@ -90,6 +90,7 @@ internal sealed class TfjsWeights
                 var spec = JsonConfig.Of(specs[w], $"weightsManifest[{g}].weights[{w}]");
                 string name = spec.String("name");
                 var where = $"weightsManifest[{g}] weight \"{name}\"";
+                spec = JsonConfig.Of(spec.Object, where);
                 var dtype = spec.OptionalString("dtype", "float32");
                 if (dtype != "float32")
                     throw new ModelFormatError($"{where}: dtype \"{dtype}\" is not supported; DeepGraph reads float32 weights only.");
