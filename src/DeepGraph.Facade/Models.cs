@@ -20,14 +20,22 @@ public static class Models
     /// <see cref="Sequential"/>, a nested model gives a <see cref="Model"/> handle. The layers are
     /// new layers of the current session, as if the program had built them.
     /// </summary>
-    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown, or a weight is missing, extra or of the wrong size.</exception>
+    /// <remarks>
+    /// The files are untrusted input: the manifest and the weight files' lengths are checked before any
+    /// weight is read, weight files must lie inside the model's folder (no absolute paths, no <c>..</c>,
+    /// no symbolic link leading out), and nothing larger than the model's own weights is allocated.
+    /// </remarks>
+    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown, a weight file is missing
+    /// or lies outside the model's folder, or a weight is missing, extra or of the wrong size.</exception>
     /// <exception cref="IOException">The JSON file cannot be read.</exception>
+    /// <exception cref="InsufficientMemoryException">The model's weights do not fit in memory.</exception>
     public static Model LoadModel(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(file)!;
-        var core = TfjsModel.Read(File.ReadAllText(file), name => File.ReadAllBytes(WeightFile(folder, name)));
+        var core = TfjsModel.ReadStreams(File.ReadAllText(file), name => new FileStream(WeightFile(folder, name), FileMode.Open, FileAccess.Read,
+            FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan));
         return Wrap(core, []);
     }
 
@@ -43,13 +51,47 @@ public static class Models
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> and its weights beside it, replacing the saved model as one step (<see cref="ModelFile"/>).</summary>
     internal static void Save(Model model, string path) => ModelFile.Save(model.CoreModel, path);
 
-    /// <summary>A weight file named in the manifest, which must lie in the model's folder (or below it).</summary>
+    /// <summary>
+    /// A weight file named in the manifest, which must lie in the model's folder (or below it): a
+    /// relative path without <c>..</c>, no part of which is a symbolic link leading out of the folder.
+    /// </summary>
     private static string WeightFile(string folder, string name)
     {
+        if (Path.IsPathRooted(name) || name.Split('/', '\\').Contains(".."))
+            throw new ModelFormatError($"Weight file \"{name}\": the path leads outside the model's folder {folder}; weight paths are relative to it, without \"..\".");
+        var root = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
         var file = Path.GetFullPath(Path.Combine(folder, name));
-        if (!file.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidDataException($"the path \"{name}\" leads outside the model's folder {folder}.");
+        if (!file.StartsWith(root, StringComparison.Ordinal))
+            throw new ModelFormatError($"Weight file \"{name}\": the path leads outside the model's folder {folder}.");
+        // Each part below the folder that is a symbolic link must resolve inside the folder too.
+        var realRoot = RealPath(folder);
+        var part = Path.TrimEndingDirectorySeparator(folder);
+        foreach (var segment in file[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            part = Path.Combine(part, segment);
+            FileSystemInfo info = Directory.Exists(part) ? new DirectoryInfo(part) : new FileInfo(part);
+            if (info.LinkTarget is null) continue;
+            var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+            if (target is null || !RealPath(target).StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new ModelFormatError($"Weight file \"{name}\": \"{part}\" is a symbolic link leading outside the model's folder {folder}.");
+        }
         return file;
+    }
+
+    /// <summary>The path with the symbolic links of its parts resolved (so that a folder reached through a link compares to its target).</summary>
+    private static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var root = Path.GetPathRoot(full) ?? "";
+        var result = root;
+        foreach (var segment in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            result = Path.Combine(result, segment);
+            FileSystemInfo info = Directory.Exists(result) ? new DirectoryInfo(result) : new FileInfo(result);
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                result = Path.TrimEndingDirectorySeparator(target.FullName);
+        }
+        return result;
     }
 
     /// <summary>
@@ -71,8 +113,9 @@ public static class Models
         {
             var input = core.InputLayers[0];
             var sequential = new Sequential(name: core.Name);
-            sequential.Add(Layers.Input(input.BatchShape, input.Name).Layer);
-            foreach (var record in core.Layers) sequential.Add(Handle(record));
+            // One assembly for the whole stack: adding the layers one by one would rebuild the model per layer.
+            // Lazily, so each handle (a nested model's is a whole replay) is made just before its call, as Add did.
+            sequential.AddAll(core.Layers.Select(Handle).Prepend(Layers.Input(input.BatchShape, input.Name).Layer));
             model = sequential;
         }
         else

@@ -16,6 +16,7 @@ namespace DeepGraph.Keras;
 public sealed class Sequential : Model
 {
     private readonly List<Layer> stack = [];
+    private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly List<KerasTensor> calls = [];
     private KerasTensor? input;
     private KerasTensor? output;
@@ -24,7 +25,7 @@ public sealed class Sequential : Model
     public Sequential(IEnumerable<Layer>? layers = null, string? name = null)
         : base(name ?? Backend.Current.UniqueName("sequential", zeroBased: true))
     {
-        foreach (var layer in layers ?? []) Add(layer);
+        AddAll(layers ?? []);
     }
 
     /// <summary>
@@ -36,15 +37,42 @@ public sealed class Sequential : Model
     public void Add(Layer layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        Push(layer);
+        Assemble();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="layers"/> in order and assembles the model once at the end, so that a
+    /// stack of n layers costs O(n) rather than the O(n²) of n <see cref="Add"/> calls (each of which
+    /// assembles the whole model). On an error the layers before the failing one stay added.
+    /// </summary>
+    internal void AddAll(IEnumerable<Layer> layers)
+    {
+        try
+        {
+            foreach (var layer in layers)
+            {
+                ArgumentNullException.ThrowIfNull(layer, nameof(layers));
+                Push(layer);
+            }
+        }
+        finally
+        {
+            Assemble();
+        }
+    }
+
+    /// <summary>Checks <paramref name="layer"/>, calls it on the current output and pushes it; the model is assembled by the caller.</summary>
+    private void Push(Layer layer)
+    {
         if (layer.Record is InputLayer)
         {
             if (stack.Count > 0 || input is not null)
                 throw new ArgumentException($"Input layer \"{layer.Name}\" can only be added to an empty Sequential model; \"{Name}\" has layers already.", nameof(layer));
             input = output = layer.Output;
-            Assemble();
             return;
         }
-        if (stack.Any(l => l.Name == layer.Name))
+        if (names.Contains(layer.Name))
             throw new ArgumentException($"All layers added to a Sequential model should have unique names. Name \"{layer.Name}\" is already the name of a layer in this model. Update the `name` argument to pass a unique name.", nameof(layer));
         if (input is null && stack.Count == 0 && layer.BatchInputShape is not null)
             input = output = global::DeepGraph.Keras.Layers.Input(layer.BatchInputShape, name: layer.Name + "_input");
@@ -57,7 +85,7 @@ public sealed class Sequential : Model
             calls.Add(output);
         }
         stack.Add(layer);
-        Assemble();
+        names.Add(layer.Name);
     }
 
     /// <summary>Builds a model whose layers were added without an input shape, for inputs of shape <paramref name="inputShape"/> (batch excluded).</summary>
@@ -67,10 +95,10 @@ public sealed class Sequential : Model
         if (input is not null) throw new InvalidOperationException($"Sequential model \"{Name}\" is built already.");
         var layers = stack.ToList();
         stack.Clear();
+        names.Clear();
         calls.Clear();
         input = output = global::DeepGraph.Keras.Layers.Input(inputShape, name: (layers.FirstOrDefault()?.Name ?? Name) + "_input");
-        foreach (var layer in layers) Add(layer);
-        Assemble();
+        AddAll(layers);
     }
 
     /// <summary>A Sequential model added without an input shape is built for the shape of the first tensor it is called on, as in Keras.</summary>

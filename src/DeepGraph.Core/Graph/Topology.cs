@@ -31,16 +31,34 @@ public sealed record Topology(
         var postOrder = new List<int>();
         var layerIndices = new Dictionary<LayerId, int>();
 
+        // A depth-first walk with an explicit stack (node, next input to visit): a chain of 10,000
+        // layers is 10,000 levels deep, more than a thread's stack holds as recursion.
+        var stack = new Stack<(Node Node, int Next)>();
         void Visit(TensorRef tensor)
         {
-            var node = graph.NodeOf(tensor);
-            if (finished.Contains(node.Id)) return;
-            if (!inProgress.Add(node.Id)) throw new GraphError($"The graph has a cycle at node {node.Id}.");
-            layerIndices.TryAdd(node.Layer, layerIndices.Count);
-            foreach (var t in node.Inputs) Visit(t);
-            finished.Add(node.Id);
-            inProgress.Remove(node.Id);
-            postOrder.Add(node.Id);
+            void Enter(TensorRef t)
+            {
+                var node = graph.NodeOf(t);
+                if (finished.Contains(node.Id)) return;
+                if (!inProgress.Add(node.Id)) throw new GraphError($"The graph has a cycle at node {node.Id}.");
+                layerIndices.TryAdd(node.Layer, layerIndices.Count);
+                stack.Push((node, 0));
+            }
+
+            Enter(tensor);
+            while (stack.Count > 0)
+            {
+                var (node, next) = stack.Pop();
+                if (next < node.Inputs.Count)
+                {
+                    stack.Push((node, next + 1));
+                    Enter(node.Inputs[next]);
+                    continue;
+                }
+                finished.Add(node.Id);
+                inProgress.Remove(node.Id);
+                postOrder.Add(node.Id);
+            }
         }
 
         foreach (var o in outputs) Visit(o);

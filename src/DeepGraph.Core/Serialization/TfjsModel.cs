@@ -42,13 +42,39 @@ public static class TfjsModel
     /// The model <paramref name="modelJson"/> describes, every layer built with its weights.
     /// </summary>
     /// <param name="modelJson">The text of <c>model.json</c>.</param>
-    /// <param name="readWeightFile">The bytes of a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file).</param>
+    /// <param name="readWeightFile">The bytes of a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file);
+    /// called at most once per file, before any weight is allocated.</param>
     /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
     /// extra or of the wrong shape, a weight file is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
     public static Model Read(string modelJson, Func<string, byte[]> readWeightFile)
     {
-        ArgumentNullException.ThrowIfNull(modelJson);
         ArgumentNullException.ThrowIfNull(readWeightFile);
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        return ReadStreams(modelJson, path =>
+        {
+            if (!files.TryGetValue(path, out var bytes))
+                files[path] = bytes = readWeightFile(path) ?? throw new ModelFormatError($"weightsManifest: weight file \"{path}\" gave no data.");
+            return new MemoryStream(bytes, writable: false);
+        });
+    }
+
+    /// <summary>
+    /// The model <paramref name="modelJson"/> describes, every layer built with its weights, the weight
+    /// files read as streams. A file is untrusted: the manifest is checked first, then each file's
+    /// length (when its stream can seek) against the manifest, then the graph is rebuilt and every
+    /// weight matched to a layer, and only then are the files read, straight into the model's weights.
+    /// Nothing larger than the model's own weights is allocated, and nothing half-loaded is returned.
+    /// </summary>
+    /// <param name="modelJson">The text of <c>model.json</c>.</param>
+    /// <param name="openWeightFile">Opens a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file)
+    /// for reading; called twice per file (once for its length, once for its data); the reader disposes the streams.</param>
+    /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
+    /// extra or of the wrong shape, a weight file cannot be opened or is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
+    /// <exception cref="InsufficientMemoryException">The model's weights, which the files do hold, do not fit in memory.</exception>
+    public static Model ReadStreams(string modelJson, Func<string, Stream> openWeightFile)
+    {
+        ArgumentNullException.ThrowIfNull(modelJson);
+        ArgumentNullException.ThrowIfNull(openWeightFile);
         JsonNode? root;
         try
         {
@@ -75,14 +101,17 @@ public static class TfjsModel
             // Keras 3 writes "module" beside class_name and numbers a nested Sequential's calls from 0.
             bool keras3 = (topology.OptionalString("keras_version") ?? "").StartsWith("3.", StringComparison.Ordinal) || model.Has("module");
 
-            var weights = TfjsWeights.Read(file["weightsManifest"], readWeightFile);
+            // Manifest and file lengths first, then the graph (which claims every weight), then the data.
+            var weights = TfjsWeights.Read(file["weightsManifest"], openWeightFile);
             var result = new Reader(weights, keras3).ReadModel(className, model["config"], null, "model.json");
             weights.CheckAllTaken();
+            weights.Fill();
             return result;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException or OverflowException or KeyNotFoundException)
+        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException)
         {
-            // The specific checks above name what is wrong; this catches what they could not foresee, still naming the file.
+            // The specific checks name what is wrong; this catches what they could not foresee (a JSON node of an
+            // unexpected kind, a value a layer refuses), still as a ModelFormatError, so only documented types leave.
             throw new ModelFormatError($"model.json could not be read: {e.Message}", e);
         }
     }
@@ -398,35 +427,53 @@ public static class TfjsModel
                 t = outs[r.Tensor];
                 return true;
             }
-            for (bool progress = true; progress;)
+            // Keras replays by scanning the layers again and again until a scan runs nothing; a chain
+            // listed backwards then takes one scan per layer (quadratic). The same order, in linear time:
+            // a call whose tensors are missing waits on the first missing (layer, node); when that call
+            // runs, its waiters are checked again and, once ready, queued at (scan, position) — in the
+            // current scan when they sit after the entry running now, in the next scan otherwise.
+            var waiting = new Dictionary<(string Layer, int Node), List<int>>();
+            var ready = new PriorityQueue<int, (long Scan, int Index)>();
+            (long Scan, int Index) now = (0, -1);
+            void Check(int index)
             {
-                progress = false;
-                foreach (var e in entries)
+                var e = entries[index];
+                if (e.Done >= e.Calls.Count) return;
+                foreach (var r in e.Calls[e.Done])
                 {
-                    while (e.Done < e.Calls.Count)
-                    {
-                        var call = e.Calls[e.Done];
-                        var inputs = new List<TensorRef>();
-                        foreach (var r in call)
-                        {
-                            if (!TryGet(r, out var t)) break;
-                            inputs.Add(t);
-                        }
-                        if (inputs.Count < call.Length) break;
-                        var shapes = inputs.Select(graph.ShapeOf).ToArray();
-                        var layer = LoadWeights(e.Layer, shapes, where);
-                        var g = graph;
-                        var (next, outs) = Call(() => g.Call(layer, inputs, seed: 0), layer, shapes, where);
-                        graph = next;
-                        e.Layer = graph.Layers[layer.Id];
-                        // A nested model's node 0 is its own internal call (Keras's _should_skip_first_node);
-                        // Keras 3 numbers a nested Sequential's calls from 0.
-                        int first = e.Layer is Model m && !(keras3 && m.IsSequential) ? 1 : 0;
-                        produced[(e.Layer.Name, first + e.Done)] = outs;
-                        e.Done++;
-                        progress = true;
-                    }
+                    if (TryGet(r, out _)) continue;
+                    var key = (r.Layer, r.Node);
+                    if (!waiting.TryGetValue(key, out var list)) waiting[key] = list = [];
+                    list.Add(index);
+                    return;
                 }
+                ready.Enqueue(index, (index >= now.Index ? now.Scan : now.Scan + 1, index));
+            }
+            for (int i = 0; i < entries.Count; i++) Check(i);
+            while (ready.TryDequeue(out int index, out var at))
+            {
+                now = at;
+                var e = entries[index];
+                var call = e.Calls[e.Done];
+                var inputs = new List<TensorRef>(call.Length);
+                foreach (var r in call)
+                    inputs.Add(TryGet(r, out var t) ? t : throw new InvalidOperationException($"tensor {r} was queued before it exists"));
+                var shapes = inputs.Select(graph.ShapeOf).ToArray();
+                var layer = LoadWeights(e.Layer, shapes, where);
+                var g = graph;
+                var (next, outs) = Call(() => g.Call(layer, inputs, seed: 0), layer, shapes, where);
+                graph = next;
+                e.Layer = graph.Layers[layer.Id];
+                // A nested model's node 0 is its own internal call (Keras's _should_skip_first_node);
+                // Keras 3 numbers a nested Sequential's calls from 0.
+                int first = e.Layer is Model m && !(keras3 && m.IsSequential) ? 1 : 0;
+                var key = (e.Layer.Name, first + e.Done);
+                produced[key] = outs;
+                e.Done++;
+                // The entry's next call first (Keras runs a layer's calls in order, in the same scan), then those waiting on this one.
+                Check(index);
+                if (waiting.Remove(key, out var waiters))
+                    foreach (var w in waiters) Check(w);
             }
             var unresolved = entries.Where(e => e.Done < e.Calls.Count)
                 .Select(e => $"layer \"{e.Layer.Name}\" call {e.Done} on [{string.Join(", ", e.Calls[e.Done])}]").ToList();

@@ -6,54 +6,91 @@ using DeepGraph.Core;
 namespace DeepGraph.Serialization;
 
 /// <summary>
-/// The weights of a TF.js layers model (<c>weightsManifest</c> and its binary files), read once and
-/// handed out by name (<c>layer/role</c>; Keras's <c>:0</c> suffix is ignored). The reader takes each
-/// weight as it builds the layer that owns it; a weight missing, of another shape, taken twice or
-/// left over at the end is an error.
+/// The weights of a TF.js layers model (<c>weightsManifest</c> and its binary files), handed out by
+/// name (<c>layer/role</c>; Keras's <c>:0</c> suffix is ignored). A weight file is untrusted input, so
+/// reading goes in an order that allocates nothing the model does not need:
+/// <list type="number">
+/// <item><see cref="Read"/> checks the manifest alone — names, shapes, sizes in checked arithmetic, no
+/// file named twice — and each group's files' lengths against the bytes its weights declare, without
+/// reading a byte of data;</item>
+/// <item><see cref="Take"/>, called as the reader builds each layer, checks the weight against what the
+/// layer needs and allocates it (still empty);</item>
+/// <item>once every layer is built and <see cref="CheckAllTaken"/> found no weight left over,
+/// <see cref="Fill"/> streams the files into those weights, checking again that each file holds
+/// exactly its bytes.</item>
+/// </list>
+/// So the memory used is at most the model's own weights, whatever the manifest or the files say.
 /// </summary>
 internal sealed class TfjsWeights
 {
     private readonly Dictionary<string, Entry> entries;
     private readonly List<string> order;
+    private readonly List<Group> groups;
+    private readonly Func<string, Stream> open;
     private readonly HashSet<string> taken = [];
 
-    private sealed record Entry(string Name, Shape Shape, byte[] Buffer, int Offset);
+    private sealed class Entry(string name, Shape shape, long count)
+    {
+        public string Name { get; } = name;
+        public Shape Shape { get; } = shape;
+        public long Count { get; } = count;
+        public float[]? Target { get; set; }
+    }
 
-    private TfjsWeights(Dictionary<string, Entry> entries, List<string> order)
+    private sealed record Group(int Index, List<string> Paths, List<Entry> Weights, long Bytes);
+
+    private TfjsWeights(Dictionary<string, Entry> entries, List<string> order, List<Group> groups, Func<string, Stream> open)
     {
         this.entries = entries;
         this.order = order;
+        this.groups = groups;
+        this.open = open;
     }
 
     /// <summary>
-    /// Reads the manifest <paramref name="manifest"/> (null: no weights). Each group's files,
-    /// concatenated in <c>paths</c> order, must hold exactly the group's weights, little-endian
-    /// float32, in manifest order.
+    /// Reads the manifest <paramref name="manifest"/> (null: no weights) and checks each group's files'
+    /// lengths: a group's files, concatenated in <c>paths</c> order, must hold exactly the group's
+    /// weights, little-endian float32, in manifest order. No weight data is read here.
     /// </summary>
-    /// <exception cref="ModelFormatError">The manifest is malformed, a file cannot be read, or the data is shorter or longer than the manifest says.</exception>
-    public static TfjsWeights Read(JsonNode? manifest, Func<string, byte[]> readWeightFile)
+    /// <param name="manifest">The <c>weightsManifest</c> node.</param>
+    /// <param name="open">Opens a weight file named in the manifest. The stream's <see cref="Stream.Length"/> is read
+    /// when it can seek; the data is read later, by <see cref="Fill"/>, which opens the file again.</param>
+    /// <exception cref="ModelFormatError">The manifest is malformed, a file cannot be opened, or a file's length is not what the manifest says.</exception>
+    public static TfjsWeights Read(JsonNode? manifest, Func<string, Stream> open)
     {
         var entries = new Dictionary<string, Entry>();
         var order = new List<string>();
-        if (manifest is null) return new TfjsWeights(entries, order);
-        if (manifest is not JsonArray groups)
+        var groups = new List<Group>();
+        var weights = new TfjsWeights(entries, order, groups, open);
+        if (manifest is null) return weights;
+        if (manifest is not JsonArray list)
             throw new ModelFormatError($"weightsManifest: expected a list of weight groups; found {JsonConfig.Text(manifest)}.");
 
-        for (int g = 0; g < groups.Count; g++)
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        for (int g = 0; g < list.Count; g++)
         {
-            var group = JsonConfig.Of(groups[g], $"weightsManifest[{g}]");
-            var paths = group.Array("paths").Select((p, i) => p is JsonValue v && v.TryGetValue<string>(out var s) ? s
-                : throw new ModelFormatError($"weightsManifest[{g}].paths[{i}]: expected a file name; found {JsonConfig.Text(p)}.")).ToList();
-            var weights = group.Array("weights");
-
-            // Lay the group's weights out first, so that the size check can say what the manifest expects.
-            var layout = new List<(string Name, Shape Shape, int Offset)>();
-            long needed = 0;
-            for (int w = 0; w < weights.Count; w++)
+            var group = JsonConfig.Of(list[g], $"weightsManifest[{g}]");
+            var paths = new List<string>();
+            var pathList = group.Array("paths");
+            for (int i = 0; i < pathList.Count; i++)
             {
-                var spec = JsonConfig.Of(weights[w], $"weightsManifest[{g}].weights[{w}]");
+                var at = $"weightsManifest[{g}].paths[{i}]";
+                if (pathList[i] is not JsonValue v || !v.TryGetValue<string>(out var path) || path.Length == 0)
+                    throw new ModelFormatError($"{at}: expected a file name; found {JsonConfig.Text(pathList[i])}.");
+                if (!files.Add(path))
+                    throw new ModelFormatError($"{at}: the weight file \"{path}\" is named twice in the manifest; each file holds its own weights.");
+                paths.Add(path);
+            }
+
+            var specs = group.Array("weights");
+            var layout = new List<Entry>(specs.Count);
+            long needed = 0;
+            for (int w = 0; w < specs.Count; w++)
+            {
+                var spec = JsonConfig.Of(specs[w], $"weightsManifest[{g}].weights[{w}]");
                 string name = spec.String("name");
                 var where = $"weightsManifest[{g}] weight \"{name}\"";
+                spec = JsonConfig.Of(spec.Object, where);
                 var dtype = spec.OptionalString("dtype", "float32");
                 if (dtype != "float32")
                     throw new ModelFormatError($"{where}: dtype \"{dtype}\" is not supported; DeepGraph reads float32 weights only.");
@@ -61,58 +98,134 @@ internal sealed class TfjsWeights
                     throw new ModelFormatError($"{where}: quantized weights are not supported; save the model without quantization.");
                 var dims = spec.OptionalDims("shape") ?? throw spec.Error("shape", "a list of dimensions");
                 if (Array.Exists(dims, d => d is null or < 0)) throw spec.Error("shape", "a list of non-negative integers");
-                var shape = Shape.Of(dims);
-                long count = dims.Aggregate(1L, (p, d) => Math.Min(p * d!.Value, long.MaxValue / 8));
-                if (needed + count * sizeof(float) > Array.MaxLength)
-                    throw new ModelFormatError($"{where}: the group's weights need more than {Array.MaxLength} bytes; a group this large cannot be read.");
-                layout.Add((name, shape, (int)needed));
-                needed += count * sizeof(float);
-            }
-
-            var buffer = Concatenate(g, paths, readWeightFile);
-            if (buffer.LongLength != needed)
-                throw new ModelFormatError(
-                    $"weightsManifest[{g}]: the weight file{(paths.Count == 1 ? "" : "s")} {string.Join(", ", paths.Select(p => $"\"{p}\""))} " +
-                    $"hold{(paths.Count == 1 ? "s" : "")} {buffer.LongLength} bytes, but the manifest's {weights.Count} weights need {needed} bytes " +
-                    $"({needed / sizeof(float)} float32 values): " +
-                    (buffer.LongLength < needed ? "the data is truncated." : "the data is longer than the manifest says."));
-
-            foreach (var (name, shape, offset) in layout)
-            {
+                long count = 1;
+                foreach (var d in dims)
+                {
+                    count *= d!.Value;
+                    if (count > Array.MaxLength)
+                        throw new ModelFormatError($"{where}: shape {JsonConfig.Text(spec["shape"])} has more than {Array.MaxLength} values; a weight this large cannot be held.");
+                }
+                needed += count * sizeof(float); // at most 2^31 groups of 2^33 bytes: no overflow
+                if (needed > (long)Array.MaxLength * 64)
+                    throw new ModelFormatError($"weightsManifest[{g}]: the group's weights need more than {(long)Array.MaxLength * 64} bytes; a model this large cannot be read.");
+                var entry = new Entry(name, Shape.Of(dims), count);
                 var key = Key(name);
-                if (!entries.TryAdd(key, new Entry(name, shape, buffer, offset)))
+                if (!entries.TryAdd(key, entry))
                     throw new ModelFormatError($"weightsManifest: weight \"{name}\" is listed twice.");
                 order.Add(key);
+                layout.Add(entry);
             }
+            if (needed > 0 && paths.Count == 0)
+                throw new ModelFormatError($"weightsManifest[{g}]: the group's {specs.Count} weights need {needed} bytes, but it names no weight file.");
+            groups.Add(new Group(g, paths, layout, needed));
         }
-        return new TfjsWeights(entries, order);
+
+        foreach (var group in groups) weights.CheckLengths(group);
+        return weights;
     }
 
-    private static byte[] Concatenate(int group, List<string> paths, Func<string, byte[]> readWeightFile)
+    /// <summary>Checks the lengths of a group's files (those whose stream knows it) against the bytes the group declares.</summary>
+    private void CheckLengths(Group group)
     {
-        var parts = paths.Select(p =>
+        long total = 0;
+        foreach (var path in group.Paths)
         {
+            using var stream = Open(group, path);
+            if (!stream.CanSeek) return; // checked while reading instead
+            total += stream.Length;
+        }
+        if (total != group.Bytes) throw LengthError(group, total);
+    }
+
+    /// <summary>The error for a group whose files hold <paramref name="held"/> bytes (at least that many when <paramref name="atLeast"/>).</summary>
+    private static ModelFormatError LengthError(Group group, long held, bool atLeast = false)
+    {
+        var paths = group.Paths;
+        return new ModelFormatError(
+            $"weightsManifest[{group.Index}]: the weight file{(paths.Count == 1 ? "" : "s")} {string.Join(", ", paths.Select(p => $"\"{p}\""))} " +
+            $"hold{(paths.Count == 1 ? "s" : "")} {(atLeast ? "at least " : "")}{held} bytes, " +
+            $"but the manifest's {group.Weights.Count} weights need {group.Bytes} bytes ({group.Bytes / sizeof(float)} float32 values): " +
+            (held < group.Bytes ? "the data is truncated." : "the data is longer than the manifest says."));
+    }
+
+    private Stream Open(Group group, string path)
+    {
+        try
+        {
+            return open(path) ?? throw new ModelFormatError($"weightsManifest[{group.Index}]: weight file \"{path}\" gave no data.");
+        }
+        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException)
+        {
+            throw new ModelFormatError($"weightsManifest[{group.Index}]: weight file \"{path}\" could not be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Streams every group's files into the weights <see cref="Take"/> handed out, in manifest order;
+    /// call it after <see cref="CheckAllTaken"/>. Each file must end exactly where the manifest says.
+    /// </summary>
+    /// <exception cref="ModelFormatError">A file cannot be read or its length is not what the manifest says.</exception>
+    public void Fill()
+    {
+        var probe = new byte[1];
+        foreach (var group in groups)
+        {
+            if (group.Paths.Count == 0) continue;
+            int file = 0;
+            Stream? stream = null;
+            long read = 0; // bytes of the group read so far
             try
             {
-                return readWeightFile(p) ?? throw new ModelFormatError($"weightsManifest[{group}]: weight file \"{p}\" gave no data.");
+                stream = Open(group, group.Paths[0]);
+                foreach (var entry in group.Weights)
+                {
+                    var target = entry.Target ?? new float[entry.Count]; // taken by CheckAllTaken's contract; kept safe regardless
+                    var bytes = MemoryMarshal.AsBytes(target.AsSpan());
+                    while (bytes.Length > 0)
+                    {
+                        int n = ReadSome(stream, bytes, group, file);
+                        if (n == 0)
+                        {
+                            if (++file >= group.Paths.Count) throw LengthError(group, read);
+                            stream.Dispose();
+                            stream = Open(group, group.Paths[file]);
+                            continue;
+                        }
+                        bytes = bytes[n..];
+                        read += n;
+                    }
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        var ints = MemoryMarshal.Cast<float, int>(target.AsSpan());
+                        BinaryPrimitives.ReverseEndianness(ints, ints);
+                    }
+                }
+                // Every remaining file, and the rest of this one, must be empty.
+                while (true)
+                {
+                    if (ReadSome(stream, probe, group, file) > 0) throw LengthError(group, read + 1, atLeast: true);
+                    if (++file >= group.Paths.Count) break;
+                    stream.Dispose();
+                    stream = Open(group, group.Paths[file]);
+                }
             }
-            catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException)
+            finally
             {
-                throw new ModelFormatError($"weightsManifest[{group}]: weight file \"{p}\" could not be read: {e.Message}", e);
+                stream?.Dispose();
             }
-        }).ToList();
-        if (parts.Count == 1) return parts[0];
-        long total = parts.Sum(p => (long)p.Length);
-        if (total > Array.MaxLength)
-            throw new ModelFormatError($"weightsManifest[{group}]: the weight files hold {total} bytes, more than the group's weights can need.");
-        var all = new byte[total];
-        int at = 0;
-        foreach (var p in parts)
-        {
-            p.CopyTo(all, at);
-            at += p.Length;
         }
-        return all;
+    }
+
+    private static int ReadSome(Stream stream, Span<byte> into, Group group, int file)
+    {
+        try
+        {
+            return stream.Read(into);
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatError($"weightsManifest[{group.Index}]: weight file \"{group.Paths[file]}\" could not be read: {e.Message}", e);
+        }
     }
 
     /// <summary>The name without Keras's <c>:0</c> suffix, the form names are matched in.</summary>
@@ -122,6 +235,7 @@ internal sealed class TfjsWeights
     /// The weight named <paramref name="name"/>, which must have shape <paramref name="expected"/>;
     /// <paramref name="owner"/> and <paramref name="why"/> say who needs it, for messages.
     /// </summary>
+    /// <remarks>The tensor returned holds zeros until <see cref="Fill"/> runs.</remarks>
     /// <exception cref="ModelFormatError">The weight is missing, taken already, or of another shape.</exception>
     public Tensor Take(string name, Shape expected, string owner, string why)
     {
@@ -139,11 +253,18 @@ internal sealed class TfjsWeights
             throw new ModelFormatError(
                 $"Weight \"{entry.Name}\" has shape {Text(entry.Shape)} ({entry.Shape.Product()} values) in the weights manifest, " +
                 $"but {owner} needs shape {Text(expected)} ({expected.Product()} values) {why}.");
-        int count = (int)expected.Product()!.Value;
-        var data = new float[count];
-        var bytes = entry.Buffer.AsSpan(entry.Offset, count * sizeof(float));
-        if (BitConverter.IsLittleEndian) bytes.CopyTo(MemoryMarshal.AsBytes(data.AsSpan()));
-        else for (int i = 0; i < count; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * sizeof(float))..]);
+        // Empty until Fill: the file's bytes are read only once every layer is built and every weight is claimed.
+        float[] data;
+        try
+        {
+            data = new float[entry.Count];
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new InsufficientMemoryException(
+                $"{char.ToUpperInvariant(owner[0])}{owner[1..]} needs weight \"{name}\" of shape {Text(expected)}: {entry.Count * sizeof(float)} bytes, more than the memory available.", e);
+        }
+        entry.Target = data;
         return Tensor.Own(data, expected);
     }
 
