@@ -23,7 +23,7 @@ namespace DeepGraph.Properties.Serialization;
 public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
 {
     private const int Seed = 20_261_105;
-    private const int DefaultCases = 400;
+    private const int DefaultCases = 3000;
     private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SlowLimit = TimeSpan.FromSeconds(2);
 
@@ -55,7 +55,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     private enum Kind
     {
         TruncateJson, TruncateWeights, FlipJsonBytes, FlipWeightBytes, RemoveField, ChangeType, NumericConfig,
-        DuplicateManifestEntry, RemoveManifestEntry, DuplicatePath, RemovePath, ChangeWeightShape, ExtendWeights,
+        DuplicateManifestEntry, RemoveManifestEntry, DuplicatePath, RemovePath, ChangeWeightShape, ExtendWeights, AnyNumber,
     }
 
     /// <summary>One damaged fixture: the files to write and a description to reproduce it.</summary>
@@ -195,9 +195,36 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             foreach (var p in group!["paths"]!.AsArray())
                 files[(string)p!] = File.ReadAllBytes(Path.Combine(folder, (string)p!));
 
-        var kind = (Kind)random.Next(Enum.GetValues<Kind>().Length);
-        string description = Apply(kind, random, ref json, files);
-        return (new Mutant(fixture, description, json, files), kind);
+        // One mutation in two cases of three; otherwise two or three stacked (the kind counted is the first).
+        int steps = random.Next(3) == 0 ? random.Next(2, 4) : 1;
+        var first = (Kind)random.Next(Enum.GetValues<Kind>().Length);
+        var descriptions = new List<string>();
+        for (int s = 0; s < steps; s++)
+        {
+            var kind = s == 0 ? first : (Kind)random.Next(Enum.GetValues<Kind>().Length);
+            if (s > 0 && !IsJson(json)) break; // a JSON mutation needs parseable JSON
+            try
+            {
+                descriptions.Add(Apply(kind, random, ref json, files));
+            }
+            catch (Exception e) when (s > 0 && e is InvalidOperationException or InvalidCastException or FormatException)
+            {
+                break; // the earlier mutation left no place for this one (json is only replaced on success)
+            }
+        }
+        return (new Mutant(fixture, string.Join("; then ", descriptions), json, files), first);
+    }
+
+    private static bool IsJson(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) is not null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     private static string Apply(Kind kind, Random random, ref string json, Dictionary<string, byte[]> files)
@@ -248,6 +275,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             Kind.DuplicateManifestEntry or Kind.RemoveManifestEntry => ManifestEntry(root, random, duplicate: kind == Kind.DuplicateManifestEntry),
             Kind.DuplicatePath or Kind.RemovePath => ManifestPath(root, random, duplicate: kind == Kind.DuplicatePath),
             Kind.ChangeWeightShape => WeightShape(root, random),
+            Kind.AnyNumber => AnyNumber(root, random),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
         json = root.ToJsonString();
@@ -343,6 +371,17 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             return $"{path}/{i} changed from {Short(old)} to {value:R}";
         }
         Set(parent, key, -1, JsonValue.Create(value));
+        return $"{path} changed from {Short(node)} to {value:R}";
+    }
+
+    /// <summary>Any number anywhere in the file (layer configs, inbound node indices, manifest shapes) set to an extreme.</summary>
+    private static string AnyNumber(JsonNode root, Random random)
+    {
+        var numbers = Walk(root).Where(e => e.Node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number).ToList();
+        if (numbers.Count == 0) return ChangeType(root, random);
+        var (path, parent, key, index, node) = numbers[random.Next(numbers.Count)];
+        double value = Extremes[random.Next(Extremes.Length)];
+        Set(parent, key, index, JsonValue.Create(value));
         return $"{path} changed from {Short(node)} to {value:R}";
     }
 
