@@ -71,6 +71,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         var failures = new List<string>();
         var counts = new Dictionary<string, int>();
         var kinds = new Dictionary<Kind, int>();
+        var exceptions = new Dictionary<string, int>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
         for (int i = first; i < first + cases; i++)
         {
@@ -92,7 +93,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             }
             watch.Stop();
             if (watch.Elapsed > SlowLimit) output.WriteLine($"SLOW {watch.Elapsed.TotalSeconds:F1} s: {label}");
-            var (outcome, error) = await task;
+            var (outcome, error, tag) = await task;
+            if (tag.Length > 0) exceptions[$"{outcome} {tag}"] = exceptions.GetValueOrDefault($"{outcome} {tag}") + 1;
             if (error is not null) failures.Add($"{label}: {error}");
             else counts[outcome.ToString()] = counts.GetValueOrDefault(outcome.ToString()) + 1;
             Directory.Delete(folder, recursive: true);
@@ -101,6 +103,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{cases} cases from {first} in {clock.Elapsed.TotalSeconds:F1} s; " +
             string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
         output.WriteLine("kinds: " + string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}")));
+        output.WriteLine("exceptions: " + string.Join(", ", exceptions.OrderByDescending(e => e.Value).Select(e => $"{e.Key} {e.Value}")));
         foreach (var f in failures) output.WriteLine("FAIL " + f);
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases} mutants broke the contract:\n" + string.Join("\n", failures.Take(30)));
         // The campaign must exercise both sides of the law: some mutants load and predict, some are refused.
@@ -112,7 +115,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0 ? v : fallback;
 
     /// <summary>Loads and, when possible, predicts; returns the outcome or a description of the broken contract.</summary>
-    private static (Outcome, string?) Run(string path, Random random)
+    private static (Outcome, string?, string) Run(string path, Random random)
     {
         Model model;
         try
@@ -121,11 +124,11 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
         }
         catch (Exception e) when (e is ModelFormatError or IOException or InsufficientMemoryException)
         {
-            return Bug(e, "LoadModel") is { } bug ? (Outcome.Refused, bug) : (Outcome.Refused, null);
+            return (Outcome.Refused, Bug(e, "LoadModel"), Tag(e));
         }
         catch (Exception e)
         {
-            return (Outcome.Refused, $"LoadModel threw {Describe(e)}");
+            return (Outcome.Refused, $"LoadModel threw {Describe(e)}", Tag(e));
         }
 
         var inputs = new List<Tensor>();
@@ -134,16 +137,16 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             foreach (var input in model.Inputs)
             {
                 var shape = input.Shape;
-                if (shape.Rank < 1) return (Outcome.LoadedNotRun, null);
+                if (shape.Rank < 1) return (Outcome.LoadedNotRun, null, "");
                 var dims = new int[shape.Rank];
                 dims[0] = 1;
                 long count = 1;
                 for (int a = 1; a < shape.Rank; a++)
                 {
-                    if (shape[a] is not int d || d < 0) return (Outcome.LoadedNotRun, null);
+                    if (shape[a] is not int d || d < 0) return (Outcome.LoadedNotRun, null, "");
                     dims[a] = d;
                     count *= d;
-                    if (count > 1 << 24) return (Outcome.LoadedNotRun, null); // not the reader's business
+                    if (count > 1 << 24) return (Outcome.LoadedNotRun, null, ""); // not the reader's business
                 }
                 var data = new float[count];
                 for (int k = 0; k < data.Length; k++) data[k] = (float)(random.NextDouble() * 2 - 1);
@@ -153,15 +156,15 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             {
                 var outputs = model.Predict([.. inputs], batchSize: 1);
                 foreach (var o in outputs) o.Dispose();
-                return (Outcome.Predicted, null);
+                return (Outcome.Predicted, null, "");
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or InsufficientMemoryException)
             {
-                return (Outcome.PredictRefused, Bug(e, "Predict"));
+                return (Outcome.PredictRefused, Bug(e, "Predict"), Tag(e));
             }
             catch (Exception e)
             {
-                return (Outcome.PredictRefused, $"Predict threw {Describe(e)}");
+                return (Outcome.PredictRefused, $"Predict threw {Describe(e)}", Tag(e));
             }
         }
         finally
@@ -169,6 +172,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
             foreach (var t in inputs) t.Dispose();
         }
     }
+
+    private static string Tag(Exception e) => e.GetType().Name + (e.InnerException is { } inner ? "(" + inner.GetType().Name + ")" : "");
 
     private static string? Bug(Exception e, string where)
     {
