@@ -37,7 +37,7 @@ public abstract record OpLayer : WeightedLayer
     /// <inheritdoc/>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var tape = new OpTape(TapeMode.Evaluate);
+        var tape = new OpTape(TapeMode.Evaluate, context.Gemm);
         var results = Run(tape, context, inputs, out _, out _);
         CopyOut(results, outputs);
     }
@@ -45,7 +45,7 @@ public abstract record OpLayer : WeightedLayer
     /// <inheritdoc/>
     public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var tape = new OpTape(TapeMode.Record);
+        var tape = new OpTape(TapeMode.Record, context.Gemm);
         var results = Run(tape, context, inputs, out var inputVars, out var weightVars);
         CopyOut(results, outputs);
         return new RecordedCall(tape, inputVars, weightVars, results);
