@@ -52,6 +52,12 @@ public sealed record Conv2D : WeightedLayer
     /// <inheritdoc/>
     public override string ClassName => "Conv2D";
 
+    /// <summary>The kernel, (kh, kw, cin, filters); null until built.</summary>
+    public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
+
+    /// <summary>The bias, (filters); null until built or without <see cref="UseBias"/>.</summary>
+    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
+
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
         UseBias ? [("kernel", true), ("bias", true)] : [("kernel", true)];
@@ -84,7 +90,7 @@ public sealed record Conv2D : WeightedLayer
     /// <inheritdoc/>
     protected override void CheckWeights(IReadOnlyList<Shape> inputs)
     {
-        int built = Params[0].Shape[2]!.Value;
+        int built = Kernel!.Shape[2]!.Value;
         if (inputs[0][3] != built)
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {built}, but received input with shape {inputs[0]}");
     }
@@ -100,14 +106,14 @@ public sealed record Conv2D : WeightedLayer
     private void Compute(ForwardContext context, Tensor input, Tensor output, ActivationFunction activation)
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
-        var kernel = Params[0].Span;
+        var kernel = Kernel!.Span;
         var x = input.Span;
         var y = output.Data.AsSpan();
         int k = g.PatchSize;
         if (UseDirect(g, context))
         {
             bool relu = activation == ActivationFunction.Relu;
-            DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads, relu);
+            DirectConv.Run(x, g, kernel, Bias is { } b ? b.Span : default, Filters, y, context.Threads, relu);
             if (!relu) Activate.InPlace(activation, y, Filters);
             return;
         }
@@ -133,7 +139,7 @@ public sealed record Conv2D : WeightedLayer
                 context.Pool.Return(cols);
             }
         }
-        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        if (Bias is { } bias) Numerics.Bias.AddToRows(y, bias.Span);
         Activate.InPlace(activation, y, Filters);
     }
 
@@ -160,7 +166,7 @@ public sealed record Conv2D : WeightedLayer
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var window = pool.WindowOf(Shape.Of(g.Batch, g.OH, g.OW, Filters));
-        var packed = DirectConv.Pack(Params[0].Span, UseBias ? Params[1].Span : default, Filters, g.PatchSize, g.C);
+        var packed = DirectConv.Pack(Kernel!.Span, Bias is { } b ? b.Span : default, Filters, g.PatchSize, g.C);
         int inImage = g.H * g.W * g.C, convImage = g.OH * g.OW * Filters, pooledImage = window.OH * window.OW * Filters;
         // Images per tile: as many as keep the tile within 256 KB.
         int tile = Math.Clamp((1 << 16) / convImage, 1, g.Batch);
@@ -201,7 +207,7 @@ public sealed record Conv2D : WeightedLayer
         var result = unset ? dX.Data : context.Pool.Rent(dX.Length);
         try
         {
-            var w = Params[0].Span;
+            var w = Kernel!.Span;
             for (int i = 0; i < kh; i++)
                 for (int j = 0; j < kw; j++)
                 {
@@ -245,7 +251,7 @@ public sealed record Conv2D : WeightedLayer
     {
         var input = args.Inputs[0];
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
-        var kernel = Params[0].Span;
+        var kernel = Kernel!.Span;
         var x = input.Span;
         int k = g.PatchSize;
         var activation = args.ActivationApplied ? ActivationFunction.Linear : Activation;
@@ -258,7 +264,7 @@ public sealed record Conv2D : WeightedLayer
         }
         var dbGrad = UseBias ? args.ParamGrads[1] : null;
         Span<float> dZ;
-        if (activation == ActivationFunction.Relu && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
+        if (activation == ActivationFunction.Relu && dbGrad is not null && Numerics.Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
         {
             // relu′ and the bias gradient in one pass over the output gradient.
             dZ = args.OutputGrads[0].Data;
@@ -271,7 +277,7 @@ public sealed record Conv2D : WeightedLayer
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
         if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
-        if (dbGrad is not null) Bias.AddColumnSums(dZ, dbGrad.Data);
+        if (dbGrad is not null) Numerics.Bias.AddColumnSums(dZ, dbGrad.Data);
         if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
         {
             ImplicitWeightGrad.Run(x, g, dZ, Filters, dW.Data, context.Threads);
