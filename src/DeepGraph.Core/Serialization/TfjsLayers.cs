@@ -30,8 +30,8 @@ internal static class TfjsLayers
         {
             Layer layer = className switch
             {
-                "InputLayer" => Float32(c, new InputLayer(DeclaredInputShape(c)
-                    ?? throw c.Error("batch_input_shape", "the input's shape with its batch, e.g. [null, 28, 28, 1]")) { Id = id, Name = name }),
+                "InputLayer" => new InputLayer(DeclaredInputShape(c)
+                    ?? throw c.Error("batch_input_shape", "the input's shape with its batch, e.g. [null, 28, 28, 1]")) { Id = id, Name = name, DType = InputDType(c) },
                 "Dense" => new Dense(c.Int("units"), Activation(c), c.Bool("use_bias", true)) { Id = id, Name = name },
                 "Conv2D" => Conv2D(c, id, name),
                 "Flatten" => ChannelsLast(c, new Flatten { Id = id, Name = name }),
@@ -78,9 +78,19 @@ internal static class TfjsLayers
     private static Shape ShapeOf(JsonConfig c, string key, int?[] dims) =>
         Array.Exists(dims, d => d < 0) ? throw c.Error(key, "non-negative dimensions or null") : Shape.Of(dims);
 
-    /// <summary>DeepGraph computes in float32; an input of another type (int32 token ids, float16) is refused.</summary>
-    private static T Float32<T>(JsonConfig c, T layer) =>
-        c["dtype"] is JsonValue && c.OptionalString("dtype") != "float32" ? throw c.Error("dtype", "\"float32\" (DeepGraph computes in float32)") : layer;
+    /// <summary>An input layer's <c>dtype</c> (float32 when absent; Keras's other widths map to float32, int32 or bool).</summary>
+    private static DType InputDType(JsonConfig c)
+    {
+        if (c["dtype"] is not JsonValue) return DType.Float32;
+        try
+        {
+            return DTypes.Parse(c.OptionalString("dtype"));
+        }
+        catch (ArgumentException)
+        {
+            throw c.Error("dtype", "\"float32\", \"int32\" or \"bool\"");
+        }
+    }
 
     private static string? Activation(JsonConfig c) => c.OptionalString("activation");
 
@@ -141,7 +151,7 @@ internal static class TfjsLayers
         InputLayer i => new JsonObject
         {
             ["batch_input_shape"] = Dims(i.BatchShape),
-            ["dtype"] = "float32",
+            ["dtype"] = i.DType.Name(),
             ["sparse"] = false,
             ["name"] = i.Name,
         },
