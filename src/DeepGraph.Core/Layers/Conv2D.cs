@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
@@ -11,15 +12,15 @@ public sealed record Conv2D : WeightedLayer
 {
     /// <summary>A 2-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range or the activation is unknown.</exception>
-    public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, string padding = "valid",
-        string? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
+    public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, Padding? padding = null,
+        ActivationFunction? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
         KernelSize = kernelSize.H > 0 && kernelSize.W > 0 ? kernelSize : throw InvalidArgument("kernel_size", "positive integers", kernelSize);
         Strides = strides ?? (1, 1);
         if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
-        Padding = Padding2D.Normalize(padding);
-        Activation = Activations.Normalize(activation);
+        Padding = padding ?? Padding.Valid;
+        Activation = activation ?? ActivationFunction.Linear;
         UseBias = useBias;
         DilationRate = dilationRate ?? (1, 1);
         if (DilationRate.H <= 0 || DilationRate.W <= 0) throw InvalidArgument("dilation_rate", "positive integers", DilationRate);
@@ -36,11 +37,11 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>Strides along height and width.</summary>
     public (int H, int W) Strides { get; }
 
-    /// <summary><c>valid</c> or <c>same</c>.</summary>
-    public string Padding { get; }
+    /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
+    public Padding Padding { get; }
 
-    /// <summary>Canonical activation name.</summary>
-    public string Activation { get; }
+    /// <summary>The activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -67,7 +68,7 @@ public sealed record Conv2D : WeightedLayer
         var problem = Padding2D.WindowProblem(x[1], KernelSize.H, DilationRate.H, "height", arguments) ?? Padding2D.WindowProblem(x[2], KernelSize.W, DilationRate.W, "width", arguments);
         if (problem is not null) throw Error(problem + $" Input shape {x}.");
         long kh = Padding2D.EffectiveSize(KernelSize.H, DilationRate.H), kw = Padding2D.EffectiveSize(KernelSize.W, DilationRate.W);
-        if (Padding == "valid" && (x[1] < kh || x[2] < kw))
+        if (Padding == Padding.Valid && (x[1] < kh || x[2] < kw))
             throw Error($"kernel {KernelSize.H}x{KernelSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
         return [Fits(Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters))];
     }
@@ -96,7 +97,7 @@ public sealed record Conv2D : WeightedLayer
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         Compute(context, inputs[0], outputs[0], Activation);
 
-    private void Compute(ForwardContext context, Tensor input, Tensor output, string activation)
+    private void Compute(ForwardContext context, Tensor input, Tensor output, ActivationFunction activation)
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var kernel = Params[0].Span;
@@ -105,7 +106,7 @@ public sealed record Conv2D : WeightedLayer
         int k = g.PatchSize;
         if (UseDirect(g, context))
         {
-            bool relu = activation == "relu";
+            bool relu = activation == ActivationFunction.Relu;
             DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads, relu);
             if (!relu) Activate.InPlace(activation, y, Filters);
             return;
@@ -145,7 +146,7 @@ public sealed record Conv2D : WeightedLayer
     internal bool FusesWith(Shape input, ForwardContext context)
     {
         var g = Window2D.Of(input, KernelSize, Strides, DilationRate, Padding);
-        return UseDirect(g, context) && MaxPoolArgmax.IsSupported && Activation != "softmax" && !ActivationGrad.NeedsInput(Activation)
+        return UseDirect(g, context) && MaxPoolArgmax.IsSupported && Activation != ActivationFunction.Softmax && !ActivationGrad.NeedsInput(Activation)
             && g.Batch >= 2 * Math.Max(1, context.Threads);
     }
 
@@ -163,7 +164,7 @@ public sealed record Conv2D : WeightedLayer
         int inImage = g.H * g.W * g.C, convImage = g.OH * g.OW * Filters, pooledImage = window.OH * window.OW * Filters;
         // Images per tile: as many as keep the tile within 256 KB.
         int tile = Math.Clamp((1 << 16) / convImage, 1, g.Batch);
-        bool relu = Activation == "relu";
+        bool relu = Activation == ActivationFunction.Relu;
         var (x, y, index, buffers) = (input.Data, pooled.Data, argmax?.Data, context.Pool);
         Spatial.ForImages(g.Batch, context.Threads, (b0, b1) =>
         {
@@ -233,7 +234,7 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>Like <see cref="Forward"/>; saves the pre-activation when the activation's derivative needs it (swish, gelu).</summary>
     public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         FusedActivation.ForwardTrain(Activation, context, outputs[0], Filters,
-            () => Compute(context, inputs[0], outputs[0], Activation), () => Compute(context, inputs[0], outputs[0], "linear"));
+            () => Compute(context, inputs[0], outputs[0], Activation), () => Compute(context, inputs[0], outputs[0], ActivationFunction.Linear));
 
     /// <summary>
     /// dZ = dY ⊙ activation′; then per tile of output pixels, with the same bounded im2col
@@ -247,17 +248,17 @@ public sealed record Conv2D : WeightedLayer
         var kernel = Params[0].Span;
         var x = input.Span;
         int k = g.PatchSize;
-        var activation = args.ActivationApplied ? "linear" : Activation;
-        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
+        var activation = args.ActivationApplied ? ActivationFunction.Linear : Activation;
+        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && (activation == ActivationFunction.Relu || activation == ActivationFunction.Linear) && SmallPatchWeightGrad.Applies(g, Filters))
         {
             // A first layer: its input needs no gradient, and its patch is small: one fused pass.
-            SmallPatchWeightGrad.Run(x, g, activation == "relu" ? args.Outputs[0].Span : default, args.OutputGrads[0].Span, activation == "relu", Filters, dWOnly.Data,
+            SmallPatchWeightGrad.Run(x, g, activation == ActivationFunction.Relu ? args.Outputs[0].Span : default, args.OutputGrads[0].Span, activation == ActivationFunction.Relu, Filters, dWOnly.Data,
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }
         var dbGrad = UseBias ? args.ParamGrads[1] : null;
         Span<float> dZ;
-        if (activation == "relu" && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
+        if (activation == ActivationFunction.Relu && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
         {
             // relu′ and the bias gradient in one pass over the output gradient.
             dZ = args.OutputGrads[0].Data;
@@ -390,4 +391,37 @@ public sealed record Conv2D : WeightedLayer
 
     /// <summary>The most floats the im2col workspace of one call holds (4 MB): enough rows per tile for an efficient GEMM, small enough to stay in cache-friendly, bounded memory.</summary>
     public const int Im2ColBudget = 1 << 20;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>Conv2D</c> config: <c>filters</c>, <c>kernel_size</c>, <c>strides</c>, <c>padding</c>, <c>dilation_rate</c>,
+    /// <c>activation</c>, <c>use_bias</c>; channels-last and ungrouped only.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Conv2D>("Conv2D",
+        (c, id, name) =>
+        {
+            if (c.Int("groups", 1) != 1) throw c.Error("groups", "1 (grouped convolutions are not supported)");
+            c.RequireChannelsLast();
+            return new Conv2D(c.Int("filters"), c.Pair("kernel_size"), c.OptionalPair("strides"), Padding.Parse(c.OptionalString("padding", "valid")!),
+                ActivationFunction.Parse(c.OptionalString("activation")), c.Bool("use_bias", true), c.OptionalPair("dilation_rate")) { Id = id, Name = name };
+        },
+        cv => new JsonObject
+        {
+            ["filters"] = cv.Filters,
+            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
+            ["kernel_regularizer"] = null,
+            ["kernel_constraint"] = null,
+            ["kernel_size"] = LayerConfig.Pair(cv.KernelSize),
+            ["strides"] = LayerConfig.Pair(cv.Strides),
+            ["padding"] = cv.Padding.KerasName,
+            ["data_format"] = "channels_last",
+            ["dilation_rate"] = LayerConfig.Pair(cv.DilationRate),
+            ["activation"] = cv.Activation.KerasName,
+            ["use_bias"] = cv.UseBias,
+            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["bias_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["bias_constraint"] = null,
+        });
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
@@ -9,19 +10,19 @@ namespace DeepGraph.Core;
 public sealed record Dense : WeightedLayer
 {
     /// <summary>A Dense layer of <paramref name="units"/> outputs.</summary>
-    /// <exception cref="ArgumentException"><paramref name="units"/> is not positive or the activation is unknown.</exception>
-    public Dense(int units, string? activation = null, bool useBias = true)
+    /// <exception cref="ArgumentException"><paramref name="units"/> is not positive (or an activation given by name is unknown).</exception>
+    public Dense(int units, ActivationFunction? activation = null, bool useBias = true)
     {
         Units = units > 0 ? units : throw InvalidArgument("units", "a positive integer", units);
-        Activation = Activations.Normalize(activation);
+        Activation = activation ?? ActivationFunction.Linear;
         UseBias = useBias;
     }
 
     /// <summary>Number of outputs.</summary>
     public int Units { get; }
 
-    /// <summary>Canonical activation name.</summary>
-    public string Activation { get; }
+    /// <summary>The activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -112,4 +113,23 @@ public sealed record Dense : WeightedLayer
 
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Dense</c> config: <c>units</c>, <c>activation</c>, <c>use_bias</c> (initializers, regularizers and constraints are written as Keras's defaults).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Dense>("Dense",
+        (c, id, name) => new Dense(c.Int("units"), ActivationFunction.Parse(c.OptionalString("activation")), c.Bool("use_bias", true)) { Id = id, Name = name },
+        d => new JsonObject
+        {
+            ["units"] = d.Units,
+            ["activation"] = d.Activation.KerasName,
+            ["use_bias"] = d.UseBias,
+            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
+            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["kernel_regularizer"] = null,
+            ["bias_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["kernel_constraint"] = null,
+            ["bias_constraint"] = null,
+        });
 }
