@@ -17,7 +17,7 @@ public static class Executor
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
     public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
     {
-        CheckInputs(model, inputs);
+        InputCheck.CheckInputs(model, inputs);
         var graph = model.Graph;
         var nodes = graph.Nodes;
         var values = new Tensor[nodes.Count][];
@@ -163,7 +163,7 @@ public static class Executor
     public static Tensor[] Predict(Model model, IReadOnlyList<Tensor> inputs, int batchSize, ForwardContext context)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        CheckInputs(model, inputs);
+        InputCheck.CheckInputs(model, inputs);
         int total = inputs[0].Shape[0]!.Value;
         if (total <= batchSize) return Run(model, inputs, context);
 
@@ -202,21 +202,7 @@ public static class Executor
         return Tensor.Pooled(data, parts[0].Shape.WithBatch(total), pool);
     }
 
-    /// <summary>Checks the number of inputs, their shapes against the model's, and one batch size for all.</summary>
+    /// <summary>Forwards to <see cref="InputCheck.CheckInputs"/> (kept for existing callers).</summary>
     /// <exception cref="ShapeError">In Keras's words, naming the model and the shapes.</exception>
-    public static void CheckInputs(Model model, IReadOnlyList<Tensor> inputs)
-    {
-        if (inputs.Count != model.Inputs.Count)
-            throw new ShapeError(model.Name, $"Model \"{model.Name}\" expects {model.Inputs.Count} input(s), but it received {inputs.Count} input tensors. Expected shapes: {string.Join(", ", model.Inputs.Select(model.Graph.ShapeOf))}.");
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            ArgumentNullException.ThrowIfNull(inputs[i]);
-            var expected = model.Graph.ShapeOf(model.Inputs[i]);
-            var got = inputs[i].Shape;
-            if (!expected.IsCompatibleWith(got)) // got is a real tensor's shape: every dimension known
-                throw new ShapeError(model.Name, $"Input {i} of model \"{model.Name}\" (layer \"{model.Graph.LayerOf(model.Inputs[i]).Name}\") is incompatible: expected shape={expected}, found shape={got}");
-            if (got[0] != inputs[0].Shape[0])
-                throw new ShapeError(model.Name, $"Inputs of model \"{model.Name}\" have different batch sizes: {inputs[0].Shape} and {got}.");
-        }
-    }
+    public static void CheckInputs(Model model, IReadOnlyList<Tensor> inputs) => InputCheck.CheckInputs(model, inputs);
 }

@@ -113,7 +113,7 @@ public static class Trainer
     /// <exception cref="ShapeError">In words that name the output, the loss and the shapes.</exception>
     public static void CheckTargets(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config)
     {
-        Executor.CheckInputs(model, x);
+        InputCheck.CheckInputs(model, x);
         int outputs = model.Outputs.Count;
         if (config.Losses.Count != outputs)
             throw new ArgumentException($"Model \"{model.Name}\" has {outputs} output(s) but {config.Losses.Count} loss(es) were given; give one per output.");
