@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -96,4 +98,67 @@ public sealed record Embedding : OpLayer
                 throw new ArgumentException(
                     $"Layer \"{Name}\" (Embedding) received id {values[i]} at flat position {i} of its input of shape {ids.Shape}: ids must be in [0, {InputDim}) (input_dim {InputDim}).");
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>Embedding</c> config: <c>input_dim</c>, <c>output_dim</c>, <c>embeddings_initializer</c>
+    /// (RandomUniform, GlorotUniform or Constant; another starts as Keras's default), <c>mask_zero</c> (null is
+    /// false), <c>input_length</c> (Keras 2 and TF.js: null, an integer or a one-element list; Keras 3 has none).
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Embedding>("Embedding",
+        (c, id, name) => new Embedding(c.Int("input_dim"), c.Int("output_dim"), c.Bool("mask_zero", false), ReadInputLength(c),
+            ReadInitializer(c)) { Id = id, Name = name },
+        e => new JsonObject
+        {
+            ["input_dim"] = e.InputDim,
+            ["output_dim"] = e.OutputDim,
+            ["embeddings_initializer"] = WriteInitializer(e.EmbeddingsInitializer),
+            ["embeddings_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["embeddings_constraint"] = null,
+            ["mask_zero"] = e.MaskZero,
+            ["input_length"] = e.InputLength,
+        });
+
+    private static int? ReadInputLength(LayerConfig c)
+    {
+        if (c["input_length"] is not JsonArray) return c.OptionalInt("input_length");
+        var dims = c.OptionalDims("input_length");
+        return dims is { Length: 1 } ? dims[0] : throw c.Error("input_length", "null, an integer or a list of one integer");
+    }
+
+    private static Initializer? ReadInitializer(LayerConfig c)
+    {
+        if (!c.Has("embeddings_initializer")) return null;
+        if (c["embeddings_initializer"] is JsonValue v && v.TryGetValue<string>(out var s))
+            return s switch { "uniform" or "random_uniform" => new RandomUniform(), "glorot_uniform" => new GlorotUniform(), "zeros" => Constant.Zeros, "ones" => Constant.Ones, _ => null };
+        var init = c.Child("embeddings_initializer");
+        var config = init.Has("config") ? init.Child("config") : init;
+        return init.OptionalString("class_name") switch
+        {
+            "RandomUniform" => new RandomUniform(config.Double("minval", -0.05), config.Double("maxval", 0.05)),
+            "GlorotUniform" => new GlorotUniform(),
+            "Zeros" => Constant.Zeros,
+            "Ones" => Constant.Ones,
+            "Constant" => new Constant((float)config.Double("value", 0)),
+            _ => null, // the weights are read from the file; only an unbuilt layer would draw them
+        };
+    }
+
+    private static JsonObject WriteInitializer(Initializer initializer) => initializer switch
+    {
+        RandomUniform u => new JsonObject
+        {
+            ["class_name"] = "RandomUniform",
+            ["config"] = new JsonObject { ["minval"] = u.MinVal, ["maxval"] = u.MaxVal, ["seed"] = null },
+        },
+        GlorotUniform => LayerConfig.GlorotUniform(),
+        Constant k => new JsonObject { ["class_name"] = "Constant", ["config"] = new JsonObject { ["value"] = k.Value } },
+        _ => new JsonObject
+        {
+            ["class_name"] = "RandomUniform",
+            ["config"] = new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null },
+        },
+    };
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -36,4 +38,15 @@ public sealed record GlobalAveragePooling1D : OpLayer
 
     /// <summary>The mean over axis 1.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs) => [Ops.Mean(inputs[0], [1], KeepDims)];
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>GlobalAveragePooling1D</c> config: <c>keepdims</c> (default false; TF.js has none, so it is written only when set); channels-last only.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<GlobalAveragePooling1D>("GlobalAveragePooling1D",
+        (c, id, name) =>
+        {
+            c.RequireChannelsLast();
+            return new GlobalAveragePooling1D(c.Bool("keepdims", false)) { Id = id, Name = name };
+        },
+        g => g.KeepDims ? new JsonObject { ["data_format"] = "channels_last", ["keepdims"] = true } : []);
 }

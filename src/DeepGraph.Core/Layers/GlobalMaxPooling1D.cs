@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -35,4 +37,15 @@ public sealed record GlobalMaxPooling1D : OpLayer
 
     /// <summary>The maximum over axis 1.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs) => [Ops.Max(inputs[0], [1], KeepDims)];
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>GlobalMaxPooling1D</c> config: <c>keepdims</c> (default false; TF.js has none, so it is written only when set); channels-last only.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<GlobalMaxPooling1D>("GlobalMaxPooling1D",
+        (c, id, name) =>
+        {
+            c.RequireChannelsLast();
+            return new GlobalMaxPooling1D(c.Bool("keepdims", false)) { Id = id, Name = name };
+        },
+        g => g.KeepDims ? new JsonObject { ["data_format"] = "channels_last", ["keepdims"] = true } : []);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -114,5 +116,38 @@ public sealed record LayerNormalization : OpLayer
         if (Scale) y = y * Ops.Reshape(call.Weights[w++], broadcast);
         if (Center) y = y + Ops.Reshape(call.Weights[w++], broadcast);
         return [y];
+    }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>LayerNormalization</c> config: <c>axis</c> (an integer or a list; TF.js writes a list of
+    /// positive axes), <c>epsilon</c> (1e-3), <c>center</c>, <c>scale</c>; Keras 3's <c>rms_scaling</c> must be false.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<LayerNormalization>("LayerNormalization",
+        (c, id, name) =>
+        {
+            if (c.Bool("rms_scaling", false)) throw c.Error("rms_scaling", "false (RMS scaling is not supported)");
+            return new LayerNormalization(ReadAxis(c), c.Double("epsilon", 1e-3), c.Bool("center", true), c.Bool("scale", true)) { Id = id, Name = name };
+        },
+        n => new JsonObject
+        {
+            ["axis"] = new JsonArray([.. n.Axis.Select(a => (JsonNode?)a)]),
+            ["epsilon"] = n.Epsilon,
+            ["center"] = n.Center,
+            ["scale"] = n.Scale,
+            ["beta_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["gamma_initializer"] = LayerConfig.Initializer("Ones"),
+            ["beta_regularizer"] = null,
+            ["gamma_regularizer"] = null,
+        });
+
+    private static int[] ReadAxis(LayerConfig c)
+    {
+        if (c["axis"] is JsonArray)
+            return c.OptionalDims("axis") is { } dims && dims.Length > 0 && dims.All(d => d.HasValue)
+                ? [.. dims.Select(d => d!.Value)]
+                : throw c.Error("axis", "an integer or a non-empty list of integers");
+        return [c.Int("axis", -1)];
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -245,4 +247,46 @@ public sealed record MultiHeadAttention : OpLayer
         foreach (char c in name) hash = unchecked((hash ^ c) * 16777619);
         return unchecked((int)hash);
     }
+
+    // ---- config codec (Keras) ------------------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>MultiHeadAttention</c> config (TF.js has no such layer): <c>num_heads</c>, <c>key_dim</c>,
+    /// <c>value_dim</c> (null: key_dim), <c>dropout</c>, <c>use_bias</c>, <c>output_shape</c> (null, an integer
+    /// or a list), <c>attention_axes</c> (null, an integer or a list).
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<MultiHeadAttention>("MultiHeadAttention",
+        (c, id, name) => new MultiHeadAttention(c.Int("num_heads"), c.Int("key_dim"), c.OptionalInt("value_dim"), c.Double("dropout", 0),
+            c.Bool("use_bias", true), IntOrList(c, "output_shape"), IntOrList(c, "attention_axes")) { Id = id, Name = name },
+        m => new JsonObject
+        {
+            ["num_heads"] = m.NumHeads,
+            ["key_dim"] = m.KeyDim,
+            ["value_dim"] = m.ValueDim,
+            ["dropout"] = m.Dropout,
+            ["use_bias"] = m.UseBias,
+            ["output_shape"] = WriteIntOrList(m.OutputShape),
+            ["attention_axes"] = WriteIntOrList(m.AttentionAxes),
+            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
+            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["kernel_regularizer"] = null,
+            ["bias_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["kernel_constraint"] = null,
+            ["bias_constraint"] = null,
+        });
+
+    private static int[]? IntOrList(LayerConfig c, string key)
+    {
+        if (c[key] is JsonArray)
+            return c.OptionalDims(key) is { } dims && dims.All(d => d.HasValue) ? [.. dims.Select(d => d!.Value)] : throw c.Error(key, "null, an integer or a list of integers");
+        return c.OptionalInt(key) is { } one ? [one] : null;
+    }
+
+    private static JsonNode? WriteIntOrList(EquatableArray<int>? values) => values switch
+    {
+        null => null,
+        { Count: 1 } v => v[0],
+        { } v => new JsonArray([.. v.Select(d => (JsonNode?)d)]),
+    };
 }

@@ -34,7 +34,7 @@ public abstract record OpMerge : OpLayer
             for (int a = 0; a < dims.Length; a++) dims[a] ??= other[a];
         if (inputs[0].Rank > 0 && inputs.Any(s => s[0] is { } b && dims[0] is { } d && b != d))
             throw Error($"Inputs have incompatible batch sizes: {string.Join(", ", inputs)}");
-        var folded = base.InferShapes(inputs);
+        base.InferShapes(inputs); // the ops' own shape checks
         return [Shape.Of(dims)];
     }
 
@@ -53,6 +53,9 @@ public sealed record Maximum : OpMerge
     /// <inheritdoc/>
     public override string ClassName => "Maximum";
 
+    /// <summary>Keras's <c>Maximum</c> config: no keys of its own.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Maximum>("Maximum", (_, id, name) => new Maximum { Id = id, Name = name }, _ => []);
+
     /// <inheritdoc/>
     protected override Var Combine(Var a, Var b) => Ops.Maximum(a, b);
 }
@@ -63,6 +66,9 @@ public sealed record Minimum : OpMerge
     /// <inheritdoc/>
     public override string ClassName => "Minimum";
 
+    /// <summary>Keras's <c>Minimum</c> config: no keys of its own.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Minimum>("Minimum", (_, id, name) => new Minimum { Id = id, Name = name }, _ => []);
+
     /// <inheritdoc/>
     protected override Var Combine(Var a, Var b) => Ops.Minimum(a, b);
 }
@@ -72,6 +78,9 @@ public sealed record Average : OpMerge
 {
     /// <inheritdoc/>
     public override string ClassName => "Average";
+
+    /// <summary>Keras's <c>Average</c> config: no keys of its own.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Average>("Average", (_, id, name) => new Average { Id = id, Name = name }, _ => []);
 
     /// <inheritdoc/>
     protected override Var Combine(Var a, Var b) => a + b;
