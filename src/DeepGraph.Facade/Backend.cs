@@ -170,6 +170,6 @@ internal sealed class Session(int scope, int seed)
     public string Describe(TensorRef t)
     {
         var graph = Graph;
-        return KerasTensor.Format(graph.ShapeOf(t), graph.LayerOf(t).Name);
+        return KerasTensor.Format(graph.ShapeOf(t), graph.DTypeOf(t), graph.LayerOf(t).Name);
     }
 }

@@ -166,7 +166,7 @@ public class Layer
         var (built, refs) = session.Call(Record, [.. inputs.Select(t => t.Reference)]);
         Adopt(built);
         session.Register(this);
-        var outputs = new KerasTensorList([.. refs.Select(r => new KerasTensor(session, r, session.Graph.ShapeOf(r), this))]);
+        var outputs = new KerasTensorList([.. refs.Select(r => new KerasTensor(session, r, session.Graph.ShapeOf(r), this, session.Graph.DTypeOf(r)))]);
         nodes.Add((new KerasTensorList([.. inputs]), outputs));
         return outputs;
     }

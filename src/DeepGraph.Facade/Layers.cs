@@ -15,24 +15,50 @@ namespace DeepGraph.Keras;
 public static class Layers
 {
     /// <summary>A symbolic input tensor of shape <c>(None, ..shape)</c> (Keras's <c>keras.Input</c>); unnamed inputs are <c>input_1</c>, <c>input_2</c> ….</summary>
-    /// <exception cref="ArgumentException">A dimension is not positive.</exception>
-    public static KerasTensor Input(int[] shape, string? name = null, int? batchSize = null)
+    /// <param name="shape">The dimensions after the batch, all known.</param>
+    /// <param name="name">The input layer's name.</param>
+    /// <param name="batchSize">A fixed batch size, or null (<c>None</c>) for any.</param>
+    /// <param name="dtype">The element type: <c>float32</c> (the default), <c>int32</c> (token ids) or <c>bool</c>.</param>
+    /// <exception cref="ArgumentException">A dimension is not positive, or the dtype is unknown.</exception>
+    public static KerasTensor Input(int[] shape, string? name = null, int? batchSize = null, string dtype = "float32")
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Any(d => d <= 0))
             throw new ArgumentException($"Input shape dimensions must be positive. Received: shape=({string.Join(", ", shape)})", nameof(shape));
-        return Input(Shape.Of([batchSize, .. shape.Select(d => (int?)d)]), name);
+        return Input([.. shape.Select(d => (int?)d)], dtype, name, batchSize);
     }
 
-    internal static KerasTensor Input(Shape batchShape, string? name)
+    /// <summary>
+    /// A symbolic input tensor of shape <c>(None, ..shape)</c> and element type <paramref name="dtype"/>
+    /// (Keras's <c>keras.Input(shape, dtype=…)</c>). A <c>null</c> dimension is unknown (<c>None</c>)
+    /// and is taken from the data on each call: <c>Input(shape: [null], dtype: "int32")</c> for token
+    /// sequences of any length, <c>Input(shape: [null, 64])</c> for sequences of 64 features.
+    /// </summary>
+    /// <param name="shape">The dimensions after the batch; <c>null</c> for an unknown one.</param>
+    /// <param name="dtype">The element type: <c>float32</c> (the default), <c>int32</c> or <c>bool</c> (Keras's other integer and float widths map to these).</param>
+    /// <param name="name">The input layer's name.</param>
+    /// <param name="batchSize">A fixed batch size, or null (<c>None</c>) for any.</param>
+    /// <exception cref="ArgumentException">A known dimension is not positive, or the dtype is unknown.</exception>
+    public static KerasTensor Input(int?[] shape, string dtype = "float32", string? name = null, int? batchSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Any(d => d <= 0))
+            throw new ArgumentException($"Input shape dimensions must be positive or null (unknown). Received: shape=({string.Join(", ", shape.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None"))})", nameof(shape));
+        if (batchSize is <= 0)
+            throw new ArgumentException($"batch_size must be positive or null. Received: batch_size={batchSize}", nameof(batchSize));
+        var type = DTypes.Parse(dtype);
+        return Input(Shape.Of([batchSize, .. shape]), name, type);
+    }
+
+    internal static KerasTensor Input(Shape batchShape, string? name, DType dtype = DType.Float32)
     {
         var session = Backend.Current;
-        var record = new InputLayer(batchShape) { Id = Layer.NewId(), Name = name ?? session.UniqueName("input", zeroBased: false) };
+        var record = new InputLayer(batchShape) { Id = Layer.NewId(), Name = name ?? session.UniqueName("input", zeroBased: false), DType = dtype };
         var handle = new Layer(record);
         var (built, refs) = session.Call(record, []);
         handle.Adopt(built);
         session.Register(handle);
-        var tensor = new KerasTensor(session, refs[0], batchShape, handle);
+        var tensor = new KerasTensor(session, refs[0], batchShape, handle, dtype);
         handle.AddInputNode(tensor);
         return tensor;
     }

@@ -17,7 +17,7 @@ public static class Executor
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
     public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
     {
-        InputCheck.CheckInputs(model, inputs);
+        inputs = InputCheck.Conform(model, inputs);
         var graph = model.Graph;
         var nodes = graph.Nodes;
         var values = new Tensor[nodes.Count][];
@@ -61,6 +61,8 @@ public static class Executor
                 var args = new Tensor[node.Inputs.Count];
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
+                // The tensors the layer computes on, each in its input's dtype (args stay the buffers held).
+                var callArgs = DTypeConversion.ForLayer(layer, args);
                 context.CheckOutputs(layer, shapes);
                 if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
                 {
@@ -76,7 +78,8 @@ public static class Executor
                     outs = [context.Pool.RentTensor(shapes[0])];
                     pooled.Add(outs[0].Data);
                     var x = values[below.Inputs[0].Node][below.Inputs[0].Index];
-                    ((Conv2D)graph.Layers[below.Layer]).ForwardThroughMaxPool(context, x, maxPool, outs[0], null);
+                    var convolution = (Conv2D)graph.Layers[below.Layer];
+                    convolution.ForwardThroughMaxPool(context, DTypeConversion.ForLayer(convolution, [x])[0], maxPool, outs[0], null);
                     values[node.Id] = outs;
                     Hold(outs[0], reads[node.Id][0]);
                     if (pending[outs[0].Data] == 0 && pooled.Remove(outs[0].Data)) context.Pool.Return(outs[0].Data);
@@ -85,18 +88,20 @@ public static class Executor
                 }
                 if (layer.ForwardIsView(context))
                 {
+                    // A view keeps its input's dtype; a layer that says otherwise (a linear Activation on int32) gets a converted copy.
                     outs = [args[0].View(shapes[0])];
+                    if (outs[0].DType != node.DTypeOf(0)) outs = [DTypeConversion.Convert(outs[0], node.DTypeOf(0), () => $"layer \"{layer.Name}\" ({layer.ClassName})")];
                 }
                 else
                 {
                     outs = new Tensor[shapes.Count];
                     for (int k = 0; k < outs.Length; k++)
                     {
-                        outs[k] = context.Pool.RentTensor(shapes[k]);
+                        outs[k] = context.Pool.RentTensor(shapes[k], node.DTypeOf(k));
                         pooled.Add(outs[k].Data);
                     }
                     // Outputs without values (a batch of 0 samples) need no computing, and kernels are never called with empty sizes.
-                    if (Array.Exists(outs, o => o.Length > 0)) layer.Forward(context, args, outs);
+                    if (Array.Exists(outs, o => o.Length > 0)) layer.Forward(context, callArgs, outs);
                 }
                 values[node.Id] = outs;
                 for (int k = 0; k < outs.Length; k++) Hold(outs[k], reads[node.Id][k]);
@@ -115,13 +120,13 @@ public static class Executor
                 {
                     // Nothing else reads this buffer: hand it to the caller instead of copying it.
                     p = 0;
-                    results[i] = Tensor.Pooled(value.Data, value.Shape, context.Pool);
+                    results[i] = Tensor.Pooled(value.Data, value.Shape, context.Pool, value.DType);
                 }
                 else
                 {
                     var copy = context.Pool.Rent(value.Length);
-                    value.Span.CopyTo(copy);
-                    results[i] = Tensor.Pooled(copy, value.Shape, context.Pool);
+                    value.Data.AsSpan().CopyTo(copy);
+                    results[i] = Tensor.Pooled(copy, value.Shape, context.Pool, value.DType);
                     Release(value);
                 }
             }
@@ -163,7 +168,7 @@ public static class Executor
     public static Tensor[] Predict(Model model, IReadOnlyList<Tensor> inputs, int batchSize, ForwardContext context)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        InputCheck.CheckInputs(model, inputs);
+        inputs = InputCheck.Conform(model, inputs);
         int total = inputs[0].Shape[0]!.Value;
         if (total <= batchSize) return Run(model, inputs, context);
 
@@ -186,7 +191,7 @@ public static class Executor
     private static Tensor Slice(Tensor x, int start, int count)
     {
         int row = x.Length / x.Shape[0]!.Value;
-        return Tensor.Own(x.Span.Slice(start * row, count * row).ToArray(), x.Shape.WithBatch(count));
+        return Tensor.Own(x.Data.AsSpan(start * row, count * row).ToArray(), x.Shape.WithBatch(count), x.DType);
     }
 
     private static Tensor ConcatBatch(IReadOnlyList<Tensor> parts, TensorPool pool)
@@ -196,10 +201,10 @@ public static class Executor
         int offset = 0;
         foreach (var p in parts)
         {
-            p.Span.CopyTo(data.AsSpan(offset));
+            p.Data.AsSpan().CopyTo(data.AsSpan(offset));
             offset += p.Length;
         }
-        return Tensor.Pooled(data, parts[0].Shape.WithBatch(total), pool);
+        return Tensor.Pooled(data, parts[0].Shape.WithBatch(total), pool, parts[0].DType);
     }
 
     /// <summary>Forwards to <see cref="InputCheck.CheckInputs"/> (kept for existing callers).</summary>

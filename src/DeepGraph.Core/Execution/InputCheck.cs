@@ -2,7 +2,8 @@ namespace DeepGraph.Core;
 
 /// <summary>
 /// Checks the tensors given to a model against its inputs: their number, their shapes
-/// (unknown dimensions match any size) and one batch size for all.
+/// (unknown dimensions match any size, resolved from the data on each call), one batch size for
+/// all, and their dtypes (<see cref="Conform"/> converts where Keras would cast).
 /// </summary>
 public static class InputCheck
 {
@@ -22,5 +23,39 @@ public static class InputCheck
             if (got[0] != inputs[0].Shape[0])
                 throw new ShapeError(model.Name, $"Inputs of model \"{model.Name}\" have different batch sizes: {inputs[0].Shape} and {got}.");
         }
+    }
+
+    /// <summary>
+    /// <see cref="CheckInputs"/>, then each input as its input layer's dtype: an int32 or bool tensor
+    /// fed to a float32 input is cast to float32; a float32 tensor fed to an int32 input is accepted
+    /// when every value is an integer (Keras casts it) and refused otherwise. Returns
+    /// <paramref name="inputs"/> itself when no input needs converting.
+    /// </summary>
+    /// <exception cref="ShapeError">As <see cref="CheckInputs"/>.</exception>
+    /// <exception cref="ArgumentException">A float32 value fed to an int32 (or bool) input is not an integer (or 0 or 1); the message names the input, the index and the value.</exception>
+    public static IReadOnlyList<Tensor> Conform(Model model, IReadOnlyList<Tensor> inputs)
+    {
+        CheckInputs(model, inputs);
+        Tensor[]? converted = null;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var want = model.Graph.DTypeOf(model.Inputs[i]);
+            if (inputs[i].DType == want) continue;
+            converted ??= [.. inputs];
+            int index = i;
+            converted[i] = DTypeConversion.Convert(inputs[i], want,
+                () => $"input {index} of model \"{model.Name}\" (layer \"{model.Graph.LayerOf(model.Inputs[index]).Name}\")");
+        }
+        return converted ?? inputs;
+    }
+
+    /// <summary>
+    /// Targets as float32, which every loss and metric computes in: int32 labels (Keras's sparse
+    /// categorical labels) and bool targets are cast; <paramref name="targets"/> itself when all are float32.
+    /// </summary>
+    public static IReadOnlyList<Tensor> FloatTargets(IReadOnlyList<Tensor> targets)
+    {
+        if (targets.All(t => t is null || t.DType == DType.Float32)) return targets;
+        return [.. targets.Select((t, o) => t is null ? t! : DTypeConversion.Convert(t, DType.Float32, () => $"target {o}"))];
     }
 }

@@ -18,7 +18,14 @@ public readonly record struct TensorRef(int Scope, int Node, int Index)
 /// <param name="Layer">The layer called.</param>
 /// <param name="Inputs">The tensors it was called on, in order (empty for an input layer).</param>
 /// <param name="OutputShapes">The shapes of the tensors it produced.</param>
-public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Inputs, EquatableArray<Shape> OutputShapes);
+public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Inputs, EquatableArray<Shape> OutputShapes)
+{
+    /// <summary>The dtypes of the tensors it produced; empty when all are float32 (so nodes made without dtypes stay equal).</summary>
+    public EquatableArray<DType> OutputDTypes { get; init; }
+
+    /// <summary>The dtype of output <paramref name="index"/>.</summary>
+    public DType DTypeOf(int index) => index < OutputDTypes.Count ? OutputDTypes[index] : DType.Float32;
+}
 
 /// <summary>
 /// A persistent directed acyclic graph of layer calls. Layers are stored once by identity;
@@ -76,6 +83,9 @@ public sealed class Graph : IEquatable<Graph>
     /// <summary>The shape of <paramref name="tensor"/>.</summary>
     public Shape ShapeOf(TensorRef tensor) => NodeOf(tensor).OutputShapes[tensor.Index];
 
+    /// <summary>The dtype of <paramref name="tensor"/>.</summary>
+    public DType DTypeOf(TensorRef tensor) => NodeOf(tensor).DTypeOf(tensor.Index);
+
     /// <summary>True when <paramref name="tensor"/> is an output of an <see cref="InputLayer"/>.</summary>
     public bool IsInput(TensorRef tensor) => LayerOf(tensor) is InputLayer;
 
@@ -101,9 +111,25 @@ public sealed class Graph : IEquatable<Graph>
         var built = layer.Build(shapes, seed);
         var outputShapes = built.OutputShapes(shapes);
         if (Layers.ContainsKey(layer.Id)) CheckEarlierCalls(built, shapes);
-        var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes));
+        var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes))
+        {
+            OutputDTypes = DTypesOf(built, [.. inputs.Select(DTypeOf)], outputShapes.Count),
+        };
         var graph = new Graph(Scope, Nodes.Add(node), Layers.Remove(layer.Id).Add(layer.Id, built));
         return (graph, [.. Enumerable.Range(0, outputShapes.Count).Select(i => new TensorRef(Scope, node.Id, i))]);
+    }
+
+    /// <summary>
+    /// The output dtypes of a call of <paramref name="layer"/> (<see cref="Layer.OutputDTypes"/>, a
+    /// single dtype standing for every output), empty when all are float32.
+    /// </summary>
+    private static EquatableArray<DType> DTypesOf(Layer layer, DType[] inputs, int outputs)
+    {
+        var dtypes = layer.OutputDTypes(inputs);
+        if (dtypes.Count != outputs && dtypes.Count != 1)
+            throw new InvalidOperationException($"Layer \"{layer.Name}\" ({layer.ClassName}) gives {dtypes.Count} output dtypes for {outputs} outputs.");
+        var all = Enumerable.Range(0, outputs).Select(k => dtypes[dtypes.Count == 1 ? 0 : k]).ToArray();
+        return all.All(d => d == DType.Float32) ? EquatableArray<DType>.Empty : EquatableArray.Of(all);
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ public sealed record Flatten : Layer
         return [Shape.Of(x[0], (int?)product)];
     }
 
+    /// <summary>The input's dtype: the values are moved, not computed on (Keras keeps an int32 tensor int32).</summary>
+    public override IReadOnlyList<DType> OutputDTypes(IReadOnlyList<DType> inputs) => [inputs.Count > 0 ? inputs[0] : DType.Float32];
+
     /// <inheritdoc/>
     public override bool ForwardIsView(ForwardContext context) => true;
 

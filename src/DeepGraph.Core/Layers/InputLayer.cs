@@ -2,11 +2,16 @@ using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
-/// The source of a model's input tensor (Keras's <c>InputLayer</c>, made by <c>Input(shape)</c>).
-/// It takes no inputs and produces one tensor of <see cref="BatchShape"/>.
+/// The source of a model's input tensor (Keras's <c>InputLayer</c>, made by <c>Input(shape, dtype)</c>).
+/// It takes no inputs and produces one tensor of <see cref="BatchShape"/> and <see cref="DType"/>.
+/// Any dimension may be unknown (<c>null</c>, printed <c>None</c>): each call of the model takes
+/// it from the data.
 /// </summary>
 public sealed record InputLayer(Shape BatchShape) : Layer
 {
+    /// <summary>The element type of the input (float32 unless given: int32 for token ids, bool for masks).</summary>
+    public DType DType { get; init; } = DType.Float32;
+
     /// <inheritdoc/>
     public override string ClassName => "InputLayer";
 
@@ -17,6 +22,9 @@ public sealed record InputLayer(Shape BatchShape) : Layer
             throw Error($"is an input layer and cannot be called on tensors; received {inputs.Count}.");
         return [Fits(BatchShape, "an input")];
     }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<DType> OutputDTypes(IReadOnlyList<DType> inputs) => [DType];
 
     /// <summary>Never called: the executor binds input layers to the model's inputs.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>

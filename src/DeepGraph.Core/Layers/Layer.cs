@@ -97,6 +97,22 @@ public abstract record Layer
     public abstract IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs);
 
     /// <summary>
+    /// The dtypes of the tensors a call on inputs of dtypes <paramref name="inputs"/> produces: one
+    /// per output, or a single dtype for every output. The default is float32 for every output
+    /// (what Keras's float layers give, int32 inputs included: their ops promote int32 to float32).
+    /// Layers that pass their input through (Flatten, Reshape) keep its dtype.
+    /// </summary>
+    public virtual IReadOnlyList<DType> OutputDTypes(IReadOnlyList<DType> inputs) => [DType.Float32];
+
+    /// <summary>
+    /// The dtype the layer computes input <paramref name="index"/> in; float32 unless overridden (an
+    /// Embedding takes int32). A walker converts a tensor of another dtype before the call, as
+    /// Keras's ops do: int32 and bool become float32 exactly; float32 becomes int32 when its values
+    /// are integral and is refused, naming the value, when they are not.
+    /// </summary>
+    public virtual DType InputDType(int index) => DType.Float32;
+
+    /// <summary>
     /// The layer with its weights made for inputs of shapes <paramref name="inputs"/>, drawn
     /// from <paramref name="seed"/>. A layer already built is returned as it is once its
     /// weights are checked against the inputs.

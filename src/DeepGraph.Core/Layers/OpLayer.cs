@@ -19,9 +19,6 @@ public abstract record OpLayer : WeightedLayer
     /// <exception cref="ShapeError">The inputs have shapes the layer cannot take.</exception>
     protected abstract IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs);
 
-    /// <summary>The dtypes of the inputs the layer expects; float32 for every input unless overridden (an Embedding takes int32).</summary>
-    public virtual DType InputDType(int index) => DType.Float32;
-
     /// <inheritdoc/>
     public override bool IsBuilt => Params.Count > 0 || Roles.Count == 0;
 

@@ -65,6 +65,9 @@ public sealed record Reshape : Layer
     private static string Tuple(IReadOnlyCollection<int> dims) =>
         dims.Count == 1 ? $"({dims.First()},)" : "(" + string.Join(", ", dims) + ")";
 
+    /// <summary>The input's dtype: the values are moved, not computed on (Keras keeps an int32 tensor int32).</summary>
+    public override IReadOnlyList<DType> OutputDTypes(IReadOnlyList<DType> inputs) => [inputs.Count > 0 ? inputs[0] : DType.Float32];
+
     /// <inheritdoc/>
     public override bool ForwardIsView(ForwardContext context) => true;
 

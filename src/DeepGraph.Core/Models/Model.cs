@@ -144,10 +144,16 @@ public sealed record Model : Layer
         var results = Executor.Run(this, inputs, context);
         for (int i = 0; i < results.Length; i++)
         {
-            results[i].Span.CopyTo(outputs[i].Data);
+            results[i].Data.AsSpan().CopyTo(outputs[i].Data);
             results[i].Dispose();
         }
     }
+
+    /// <summary>The dtypes of the outputs, as the graph inferred them from the input layers' dtypes.</summary>
+    public override IReadOnlyList<DType> OutputDTypes(IReadOnlyList<DType> inputs) => [.. Outputs.Select(Graph.DTypeOf)];
+
+    /// <summary>The dtype of input <paramref name="index"/>: its input layer's.</summary>
+    public override DType InputDType(int index) => index < Inputs.Count ? Graph.DTypeOf(Inputs[index]) : DType.Float32;
 
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)

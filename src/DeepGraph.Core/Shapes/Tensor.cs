@@ -170,9 +170,9 @@ public sealed class Tensor : IEquatable<Tensor>, IDisposable
     }
 
     /// <summary>A tensor over a buffer of <paramref name="pool"/>, which <see cref="Dispose"/> gives back.</summary>
-    internal static Tensor Pooled(float[] data, Shape shape, TensorPool pool)
+    internal static Tensor Pooled(float[] data, Shape shape, TensorPool pool, DType dtype = DType.Float32)
     {
-        var t = Own(data, shape);
+        var t = Own(data, shape, dtype);
         t.owner = pool;
         return t;
     }

@@ -20,10 +20,14 @@ public sealed class TensorPool
 
     /// <summary>A tensor of <paramref name="shape"/> (fully known) over a rented buffer.</summary>
     /// <exception cref="InsufficientMemoryException">The tensor would hold more than <see cref="TensorLimits.MaxElements"/> values; nothing is allocated.</exception>
-    public Tensor RentTensor(Shape shape)
+    public Tensor RentTensor(Shape shape) => RentTensor(shape, DType.Float32);
+
+    /// <summary>A tensor of <paramref name="shape"/> (fully known) and <paramref name="dtype"/> over a rented buffer.</summary>
+    /// <exception cref="InsufficientMemoryException">The tensor would hold more than <see cref="TensorLimits.MaxElements"/> values; nothing is allocated.</exception>
+    public Tensor RentTensor(Shape shape, DType dtype)
     {
         ArgumentNullException.ThrowIfNull(shape);
         TensorLimits.CheckAllocation("A tensor", shape);
-        return Tensor.Own(Rent((int)shape.Product()!.Value), shape);
+        return Tensor.Own(Rent((int)shape.Product()!.Value), shape, dtype);
     }
 }

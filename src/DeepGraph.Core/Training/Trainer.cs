@@ -48,6 +48,7 @@ public static class Trainer
         TrainingConfig config, ForwardContext context, bool donate = false)
     {
         CheckTargets(model, x, y, config);
+        (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try
@@ -72,6 +73,7 @@ public static class Trainer
     public static StepLogs Evaluate(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
     {
         CheckTargets(model, x, y, config);
+        y = InputCheck.FloatTargets(y);
         var outputs = Executor.Run(model, x, context with { Training = false });
         var grads = new Tensor[outputs.Length];
         try
@@ -93,6 +95,7 @@ public static class Trainer
     public static (Gradients Gradients, StepLogs Logs) ComputeGradients(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
     {
         CheckTargets(model, x, y, config);
+        (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try
@@ -184,13 +187,13 @@ public static class Trainer
     {
         int n = source.Shape[0]!.Value, row = n == 0 ? 0 : source.Length / n;
         var data = pool.Rent(indices.Length * row);
-        var from = source.Span;
+        var from = source.Data.AsSpan();
         for (int i = 0; i < indices.Length; i++)
         {
             if ((uint)indices[i] >= (uint)n) throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Sample index outside the batch of {n}.");
             from.Slice(indices[i] * row, row).CopyTo(data.AsSpan(i * row, row));
         }
-        return Tensor.Pooled(data, source.Shape.WithBatch(indices.Length), pool);
+        return Tensor.Pooled(data, source.Shape.WithBatch(indices.Length), pool, source.DType);
     }
 
     /// <summary>A copy of <paramref name="model"/> whose weights are new buffers, for a trainer that will update them in place.</summary>
