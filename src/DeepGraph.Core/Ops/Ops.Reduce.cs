@@ -165,6 +165,7 @@ public static partial class Ops
     internal static void AlongAxis(Shape shape, int axis, float[] data, SpanRow row)
     {
         var (outer, n, inner) = Split(shape, axis);
+        if (n == 0) return;
         if (inner == 1)
         {
             for (int o = 0; o < outer; o++) row(data.AsSpan(o * n, n));
