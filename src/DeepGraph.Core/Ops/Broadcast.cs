@@ -79,13 +79,36 @@ public static class Broadcast
     /// <summary>
     /// <paramref name="g"/> (of a broadcast result's shape) summed over the axes along which
     /// <paramref name="shape"/> was stretched: the gradient of an operand of that shape.
+    /// A scalar and a trailing block (a bias: [n] or [1, n] against [..., n]) are summed without the index walk.
     /// </summary>
     internal static Tensor SumTo(Tensor g, Shape shape)
     {
         if (g.Shape == shape) return g;
         var result = new float[(int)shape.Product()!.Value];
         var src = g.Data;
+        if (result.Length == 0 || src.Length == 0) return Tensor.Own(result, shape);
+        if (IsTrailingBlock(shape, g.Shape))
+        {
+            if (result.Length == 1) result[0] = System.Numerics.Tensors.TensorPrimitives.Sum(g.Span);
+            else Numerics.Bias.AddColumnSums(g.Span, result);
+            return Tensor.Own(result, shape);
+        }
         Each(g.Shape, shape, shape, (r, ia, _) => result[ia] += src[r]);
         return Tensor.Own(result, shape);
+    }
+
+    /// <summary>
+    /// True when an operand of <paramref name="small"/> broadcast to <paramref name="result"/> is its values
+    /// repeated: without its leading 1s, its dimensions are the result's last ones (a scalar, a bias row).
+    /// </summary>
+    internal static bool IsTrailingBlock(Shape small, Shape result)
+    {
+        int lead = 0;
+        while (lead < small.Rank && small[lead] == 1) lead++;
+        int rest = small.Rank - lead;
+        if (rest > result.Rank) return false;
+        for (int i = 0; i < rest; i++)
+            if (small[lead + i] != result[result.Rank - rest + i]) return false;
+        return true;
     }
 }

@@ -31,8 +31,20 @@ public sealed class OpTape
     private readonly List<Var> vars = [];
     private readonly List<(Var[] Inputs, Vjp Vjp)?> ops = [];
 
-    /// <summary>A tape that runs ops in <paramref name="mode"/>.</summary>
-    public OpTape(TapeMode mode) => Mode = mode;
+    /// <summary>
+    /// A tape that runs ops in <paramref name="mode"/>; matrix products go through <paramref name="gemm"/>
+    /// (a native BLAS or the managed kernel, as a layer's <c>ForwardContext.Gemm</c>) when one is given, else
+    /// through a simple managed loop.
+    /// </summary>
+    public OpTape(TapeMode mode, Numerics.IGemm? gemm = null)
+    {
+        if (!Enum.IsDefined(mode)) throw new ArgumentException($"Tape mode {(int)mode} is not Symbolic, Evaluate or Record.", nameof(mode));
+        Mode = mode;
+        Gemm = gemm;
+    }
+
+    /// <summary>The GEMM matrix products use, or null for the built-in managed loop.</summary>
+    public Numerics.IGemm? Gemm { get; }
 
     /// <summary>How ops run.</summary>
     public TapeMode Mode { get; }

@@ -56,12 +56,12 @@ public static partial class Ops
     /// <paramref name="a"/> alone (as TensorFlow's: a ≥ b chooses a); NaN in either operand gives NaN.
     /// </summary>
     public static Var Maximum(Var a, Var b) => Binary(a, b, "maximum", (x, y, r) => TensorPrimitives.Max(x, y, r), MathF.Max,
-        (g, x, y, _) => (Zip3(g, x, y, (gv, xv, yv) => xv >= yv ? gv : 0f), Zip3(g, x, y, (gv, xv, yv) => xv >= yv ? 0f : gv)));
+        (g, x, y, _) => (Zip3(g, x!, y!, (gv, xv, yv) => xv >= yv ? gv : 0f), Zip3(g, x!, y!, (gv, xv, yv) => xv >= yv ? 0f : gv)));
 
     /// <summary>
     /// The elementwise minimum of two tensors, broadcasting. Where a equals b the gradient goes to
     /// <paramref name="a"/> alone (a ≤ b chooses a); NaN in either operand gives NaN.
     /// </summary>
     public static Var Minimum(Var a, Var b) => Binary(a, b, "minimum", (x, y, r) => TensorPrimitives.Min(x, y, r), MathF.Min,
-        (g, x, y, _) => (Zip3(g, x, y, (gv, xv, yv) => xv <= yv ? gv : 0f), Zip3(g, x, y, (gv, xv, yv) => xv <= yv ? 0f : gv)));
+        (g, x, y, _) => (Zip3(g, x!, y!, (gv, xv, yv) => xv <= yv ? gv : 0f), Zip3(g, x!, y!, (gv, xv, yv) => xv <= yv ? 0f : gv)));
 }

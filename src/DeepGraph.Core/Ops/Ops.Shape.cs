@@ -17,58 +17,92 @@ public static partial class Ops
         int? kb = b.Shape[transposeB ? -1 : -2], n = b.Shape[transposeB ? -2 : -1];
         if (ka is { } x && kb is { } y && x != y)
             throw new ShapeError("matmul", $"MatMul's inner dimensions differ: {a.Shape}{(transposeA ? "ᵀ" : "")} · {b.Shape}{(transposeB ? "ᵀ" : "")} ({x} vs {y}).");
-        var batch = Broadcast.Shapes(Shape.Of([.. a.Shape.ToNullableArray()[..^2]]), Shape.Of([.. b.Shape.ToNullableArray()[..^2]]));
+        var batch = BroadcastShapes(Shape.Of([.. a.Shape.ToNullableArray()[..^2]]), Shape.Of([.. b.Shape.ToNullableArray()[..^2]]), "matmul");
         var shape = Shape.Of([.. batch.ToNullableArray(), m, n]);
+        var gemm = a.Tape.Gemm;
         return a.Tape.Emit(shape, DType.Float32, [a, b],
-            () => MatMulValues(a.Value, b.Value, transposeA, transposeB, shape),
+            () => MatMulValues(gemm, a.Value, b.Value, transposeA, transposeB),
             _ => (g, needed) =>
             {
                 // C = op(A)·op(B): dA = g·op(B)ᵀ (transposed back when A was), dB = op(A)ᵀ·g likewise.
                 Tensor? ga = null, gb = null;
                 if (needed[0])
                 {
-                    var full = transposeA ? MatMulValues(b.Value, g, transposeB, true, null) : MatMulValues(g, b.Value, false, !transposeB, null);
+                    var full = transposeA ? MatMulValues(gemm, b.Value, g, transposeB, true) : MatMulValues(gemm, g, b.Value, false, !transposeB);
                     ga = Broadcast.SumTo(full, a.Shape);
                 }
                 if (needed[1])
                 {
-                    var full = transposeB ? MatMulValues(g, a.Value, true, transposeA, null) : MatMulValues(a.Value, g, !transposeA, false, null);
-                    gb = Broadcast.SumTo(full, b.Shape);
+                    if (b.Rank == 2 && !transposeA && a.Rank > 2)
+                    {
+                        // A 2-D B against batched rows: fold the batch into the rows, so the GEMM sums over it.
+                        int rows = (int)Shape.Of([.. a.Shape.ToNullableArray()[..^1]]).Product()!.Value;
+                        var a2 = a.Value.View(Shape.Known(rows, a.Shape[-1]!.Value));
+                        var g2 = g.View(Shape.Known(rows, g.Shape[-1]!.Value));
+                        gb = transposeB ? MatMulValues(gemm, g2, a2, true, false) : MatMulValues(gemm, a2, g2, true, false);
+                    }
+                    else
+                    {
+                        var full = transposeB ? MatMulValues(gemm, g, a.Value, true, transposeA) : MatMulValues(gemm, a.Value, g, !transposeA, false);
+                        gb = Broadcast.SumTo(full, b.Shape);
+                    }
                 }
                 return [ga, gb];
             });
     }
 
-    private static Tensor MatMulValues(Tensor a, Tensor b, bool ta, bool tb, Shape? shape)
+    /// <summary>op(a)·op(b) over the last two axes, batched (broadcasting) over the leading ones.</summary>
+    private static Tensor MatMulValues(Numerics.IGemm? gemm, Tensor a, Tensor b, bool ta, bool tb)
     {
         int m = a.Shape[ta ? -1 : -2]!.Value, k = a.Shape[ta ? -2 : -1]!.Value, n = b.Shape[tb ? -2 : -1]!.Value;
-        var batch = Broadcast.Shapes(Shape.Of([.. a.Shape.ToNullableArray()[..^2]]), Shape.Of([.. b.Shape.ToNullableArray()[..^2]]));
-        shape ??= Shape.Of([.. batch.ToNullableArray(), m, n]);
+        var batchA = Shape.Of([.. a.Shape.ToNullableArray()[..^2]]);
+        var batchB = Shape.Of([.. b.Shape.ToNullableArray()[..^2]]);
+        var batch = Broadcast.Shapes(batchA, batchB);
+        var shape = Shape.Of([.. batch.ToNullableArray(), m, n]);
         var result = new float[(int)shape.Product()!.Value];
-        var ab = Shape.Of([.. a.Shape.ToNullableArray()[..^2], 1]);
-        var bb = Shape.Of([.. b.Shape.ToNullableArray()[..^2], 1]);
+        if (result.Length == 0) return Tensor.Own(result, shape);
+        if (b.Shape.Rank == 2 && !ta)
+        {
+            // Every batch of A meets the one B: a single product of all A's rows.
+            Product2D(gemm, false, tb, result.Length / n, n, k, a.Data, b.Data, result);
+            return Tensor.Own(result, shape);
+        }
         var x = a.Data;
         var y = b.Data;
-        var rowA = new float[k];
+        var ab = Shape.Of([.. batchA.ToNullableArray(), 1]);
+        var bb = Shape.Of([.. batchB.ToNullableArray(), 1]);
         Broadcast.Each(Shape.Of([.. batch.ToNullableArray(), 1]), ab, bb, (r, ia, ib) =>
-        {
-            int oa = ia * m * k, ob = ib * k * n, oc = r * m * n;
-            for (int i = 0; i < m; i++)
-            {
-                for (int p = 0; p < k; p++) rowA[p] = ta ? x[oa + p * m + i] : x[oa + i * k + p];
-                var c = result.AsSpan(oc + i * n, n);
-                for (int p = 0; p < k; p++)
-                {
-                    float av = rowA[p];
-                    if (av == 0) continue;
-                    if (tb)
-                        for (int j = 0; j < n; j++) c[j] += av * y[ob + j * k + p];
-                    else
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(y.AsSpan(ob + p * n, n), av, c, c);
-                }
-            }
-        });
+            Product2D(gemm, ta, tb, m, n, k, x.AsSpan(ia * m * k, m * k), y.AsSpan(ib * k * n, k * n), result.AsSpan(r * m * n, m * n)));
         return Tensor.Own(result, shape);
+    }
+
+    /// <summary>c = op(a)·op(b) for one m×k by k×n product (c is written, not accumulated).</summary>
+    private static void Product2D(Numerics.IGemm? gemm, bool ta, bool tb, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
+    {
+        if (gemm is not null)
+        {
+            gemm.Sgemm(ta, tb, m, n, k, 1f, a, Math.Max(1, ta ? m : k), b, Math.Max(1, tb ? k : n), 0f, c, Math.Max(1, n));
+            return;
+        }
+        c.Clear();
+        if (k == 0) return;
+        if (tb)
+        {
+            // Bᵀ stored n×k: transpose it once so the inner loop runs along rows.
+            var bt = new float[k * n];
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++) bt[p * n + j] = b[j * k + p];
+            b = bt;
+        }
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.Slice(i * n, n);
+            for (int p = 0; p < k; p++)
+            {
+                float av = ta ? a[p * m + i] : a[i * k + p];
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), av, row, row);
+            }
+        }
     }
 
     /// <summary>The sum over <paramref name="axes"/> (all axes when empty); kept as 1s with <paramref name="keepDims"/>.</summary>
