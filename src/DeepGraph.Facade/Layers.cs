@@ -70,7 +70,7 @@ public static class Layers
     /// <summary>2-D convolution; <paramref name="kernelSize"/> and <paramref name="strides"/> take an integer or a (height, width) pair.</summary>
     public static Layer Conv2D(int filters, Size2 kernelSize, Size2? strides = null, string padding = "valid", string? activation = null,
         bool useBias = true, Size2? dilationRate = null, string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.Conv2D(filters, kernelSize.ToTuple(), strides?.ToTuple(), padding, activation, useBias, dilationRate?.ToTuple()) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.Conv2D(filters, kernelSize.ToTuple(), strides?.ToTuple(), Core.Padding.Parse(padding), activation, useBias, dilationRate?.ToTuple()) { Id = id, Name = "" });
 
     /// <summary>Flattens all but the batch axis.</summary>
     public static Layer Flatten(string? name = null, int[]? inputShape = null) => Make(name, inputShape, id => new Core.Flatten() { Id = id, Name = "" });
@@ -89,11 +89,11 @@ public static class Layers
 
     /// <summary>2-D max pooling; strides default to the pool size.</summary>
     public static Layer MaxPooling2D(Size2? poolSize = null, Size2? strides = null, string padding = "valid", string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.MaxPooling2D(poolSize?.ToTuple(), strides?.ToTuple(), padding) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.MaxPooling2D(poolSize?.ToTuple(), strides?.ToTuple(), Core.Padding.Parse(padding)) { Id = id, Name = "" });
 
     /// <summary>2-D average pooling; strides default to the pool size.</summary>
     public static Layer AveragePooling2D(Size2? poolSize = null, Size2? strides = null, string padding = "valid", string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.AveragePooling2D(poolSize?.ToTuple(), strides?.ToTuple(), padding) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.AveragePooling2D(poolSize?.ToTuple(), strides?.ToTuple(), Core.Padding.Parse(padding)) { Id = id, Name = "" });
 
     /// <summary>Mean over height and width: (batch, h, w, c) → (batch, c).</summary>
     public static Layer GlobalAveragePooling2D(bool keepDims = false, string? name = null, int[]? inputShape = null) =>

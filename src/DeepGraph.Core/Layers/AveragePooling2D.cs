@@ -11,9 +11,9 @@ public sealed record AveragePooling2D : Pooling2D
     /// <summary>A average pooling over windows of <paramref name="poolSize"/> (default 2×2).</summary>
     /// <param name="poolSize">Window height and width; null for Keras's default (2, 2).</param>
     /// <param name="strides">Strides along height and width; null for the pool size.</param>
-    /// <param name="padding"><c>valid</c> (windows inside the input) or <c>same</c> (output ⌈n/s⌉).</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (windows inside the input, the default) or <see cref="Padding.Same"/> (output ⌈n/s⌉).</param>
     /// <exception cref="ArgumentException">A size or stride is not positive, or the padding is unknown.</exception>
-    public AveragePooling2D((int H, int W)? poolSize = null, (int H, int W)? strides = null, string padding = "valid")
+    public AveragePooling2D((int H, int W)? poolSize = null, (int H, int W)? strides = null, Padding? padding = null)
         : base(poolSize ?? (2, 2), strides, padding)
     {
     }

@@ -12,14 +12,14 @@ public sealed record Conv2D : WeightedLayer
 {
     /// <summary>A 2-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range or the activation is unknown.</exception>
-    public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, string padding = "valid",
+    public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, Padding? padding = null,
         string? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
         KernelSize = kernelSize.H > 0 && kernelSize.W > 0 ? kernelSize : throw InvalidArgument("kernel_size", "positive integers", kernelSize);
         Strides = strides ?? (1, 1);
         if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
-        Padding = Padding2D.Normalize(padding);
+        Padding = padding ?? Padding.Valid;
         Activation = Activations.Normalize(activation);
         UseBias = useBias;
         DilationRate = dilationRate ?? (1, 1);
@@ -37,8 +37,8 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>Strides along height and width.</summary>
     public (int H, int W) Strides { get; }
 
-    /// <summary><c>valid</c> or <c>same</c>.</summary>
-    public string Padding { get; }
+    /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
+    public Padding Padding { get; }
 
     /// <summary>Canonical activation name.</summary>
     public string Activation { get; }
@@ -68,7 +68,7 @@ public sealed record Conv2D : WeightedLayer
         var problem = Padding2D.WindowProblem(x[1], KernelSize.H, DilationRate.H, "height", arguments) ?? Padding2D.WindowProblem(x[2], KernelSize.W, DilationRate.W, "width", arguments);
         if (problem is not null) throw Error(problem + $" Input shape {x}.");
         long kh = Padding2D.EffectiveSize(KernelSize.H, DilationRate.H), kw = Padding2D.EffectiveSize(KernelSize.W, DilationRate.W);
-        if (Padding == "valid" && (x[1] < kh || x[2] < kw))
+        if (Padding == Padding.Valid && (x[1] < kh || x[2] < kw))
             throw Error($"kernel {KernelSize.H}x{KernelSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
         return [Fits(Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters))];
     }
@@ -403,7 +403,7 @@ public sealed record Conv2D : WeightedLayer
         {
             if (c.Int("groups", 1) != 1) throw c.Error("groups", "1 (grouped convolutions are not supported)");
             c.RequireChannelsLast();
-            return new Conv2D(c.Int("filters"), c.Pair("kernel_size"), c.OptionalPair("strides"), c.OptionalString("padding", "valid")!,
+            return new Conv2D(c.Int("filters"), c.Pair("kernel_size"), c.OptionalPair("strides"), Padding.Parse(c.OptionalString("padding", "valid")!),
                 c.OptionalString("activation"), c.Bool("use_bias", true), c.OptionalPair("dilation_rate")) { Id = id, Name = name };
         },
         cv => new JsonObject
@@ -414,7 +414,7 @@ public sealed record Conv2D : WeightedLayer
             ["kernel_constraint"] = null,
             ["kernel_size"] = LayerConfig.Pair(cv.KernelSize),
             ["strides"] = LayerConfig.Pair(cv.Strides),
-            ["padding"] = cv.Padding,
+            ["padding"] = cv.Padding.KerasName,
             ["data_format"] = "channels_last",
             ["dilation_rate"] = LayerConfig.Pair(cv.DilationRate),
             ["activation"] = cv.Activation,

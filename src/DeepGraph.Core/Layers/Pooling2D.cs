@@ -12,12 +12,12 @@ public abstract record Pooling2D : Layer
 {
     /// <summary>Validates and stores the window, strides (default: the window) and padding.</summary>
     /// <exception cref="ArgumentException">A size or stride is not positive, or the padding is unknown.</exception>
-    protected Pooling2D((int H, int W) poolSize, (int H, int W)? strides, string padding)
+    protected Pooling2D((int H, int W) poolSize, (int H, int W)? strides, Padding? padding)
     {
         PoolSize = poolSize.H > 0 && poolSize.W > 0 ? poolSize : throw InvalidArgument("pool_size", "positive integers", poolSize);
         Strides = strides ?? poolSize;
         if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
-        Padding = Padding2D.Normalize(padding);
+        Padding = padding ?? Padding.Valid;
     }
 
     /// <summary>Window height and width.</summary>
@@ -26,8 +26,8 @@ public abstract record Pooling2D : Layer
     /// <summary>Strides along height and width (Keras's default: the pool size).</summary>
     public (int H, int W) Strides { get; }
 
-    /// <summary><c>valid</c> or <c>same</c>.</summary>
-    public string Padding { get; }
+    /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
+    public Padding Padding { get; }
 
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
@@ -37,7 +37,7 @@ public abstract record Pooling2D : Layer
         string arguments = $"pool_size={PoolSize}";
         var problem = Padding2D.WindowProblem(x[1], PoolSize.H, 1, "height", arguments) ?? Padding2D.WindowProblem(x[2], PoolSize.W, 1, "width", arguments);
         if (problem is not null) throw Error(problem + $" Input shape {x}.");
-        if (Padding == "valid" && (x[1] < PoolSize.H || x[2] < PoolSize.W))
+        if (Padding == Padding.Valid && (x[1] < PoolSize.H || x[2] < PoolSize.W))
             throw Error($"pool size {PoolSize.H}x{PoolSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
         return [Shape.Of(x[0], Padding2D.OutputSize(x[1], PoolSize.H, Strides.H, Padding), Padding2D.OutputSize(x[2], PoolSize.W, Strides.W, Padding), x[3])];
     }
@@ -87,17 +87,17 @@ public abstract record Pooling2D : Layer
     // ---- config codec (Keras / TF.js) ---------------------------------------------------------
 
     /// <summary>The config keys pooling layers share: <c>pool_size</c> (default 2×2), <c>strides</c> (default the pool size), <c>padding</c>; channels-last only.</summary>
-    protected static ((int H, int W) PoolSize, (int H, int W)? Strides, string Padding) ReadWindow(LayerConfig c)
+    protected static ((int H, int W) PoolSize, (int H, int W)? Strides, Padding Padding) ReadWindow(LayerConfig c)
     {
         c.RequireChannelsLast();
-        return (c.OptionalPair("pool_size", (2, 2))!.Value, c.OptionalPair("strides"), c.OptionalString("padding", "valid")!);
+        return (c.OptionalPair("pool_size", (2, 2))!.Value, c.OptionalPair("strides"), Padding.Parse(c.OptionalString("padding", "valid")!));
     }
 
     /// <summary>The config keys pooling layers share, in TF.js's order.</summary>
     protected JsonObject WriteWindow() => new()
     {
         ["pool_size"] = LayerConfig.Pair(PoolSize),
-        ["padding"] = Padding,
+        ["padding"] = Padding.KerasName,
         ["strides"] = LayerConfig.Pair(Strides),
         ["data_format"] = "channels_last",
     };

@@ -25,7 +25,7 @@ public readonly record struct Window2D(int Batch, int H, int W, int C, int KH, i
     /// dilation along an axis where the kernel is 1 wide has no effect and is stored as 1).
     /// </summary>
     /// <exception cref="ArgumentException">The input is not fully known, or the window does not fit <see cref="Validate"/>'s limits (shape inference refuses such layers first, naming them).</exception>
-    public static Window2D Of(DeepGraph.Shape input, (int H, int W) kernel, (int H, int W) strides, (int H, int W) dilation, string padding)
+    public static Window2D Of(DeepGraph.Shape input, (int H, int W) kernel, (int H, int W) strides, (int H, int W) dilation, DeepGraph.Core.Padding padding)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 4 || !input.IsFullyKnown)
@@ -39,8 +39,8 @@ public readonly record struct Window2D(int Batch, int H, int W, int C, int KH, i
             throw new ArgumentException($"The window {kernel} with dilation {dilation} spans more cells than an axis can hold.", nameof(dilation));
         int oh = DeepGraph.Core.Padding2D.OutputSize(h, kh, strides.H, padding)!.Value;
         int ow = DeepGraph.Core.Padding2D.OutputSize(w, kw, strides.W, padding)!.Value;
-        long top = padding == "same" ? DeepGraph.Core.Padding2D.SamePadding(h, kh, strides.H).Before : 0;
-        long left = padding == "same" ? DeepGraph.Core.Padding2D.SamePadding(w, kw, strides.W).Before : 0;
+        long top = padding == DeepGraph.Core.Padding.Same ? DeepGraph.Core.Padding2D.SamePadding(h, kh, strides.H).Before : 0;
+        long left = padding == DeepGraph.Core.Padding.Same ? DeepGraph.Core.Padding2D.SamePadding(w, kw, strides.W).Before : 0;
         if (top > int.MaxValue || left > int.MaxValue)
             throw new ArgumentException($"The window {kernel} with dilation {dilation} needs more padding than an axis can hold.", nameof(kernel));
         var g = new Window2D(n, h, w, c, kernel.H, kernel.W, strides.H, strides.W, dh, dw, (int)top, (int)left, oh, ow);

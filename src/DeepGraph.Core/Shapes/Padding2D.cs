@@ -5,15 +5,6 @@ namespace DeepGraph.Core;
 /// <summary>TensorFlow's spatial padding rules, shared by convolution and pooling, in arithmetic that cannot overflow.</summary>
 public static class Padding2D
 {
-    /// <summary>The canonical padding name, <c>valid</c> or <c>same</c>.</summary>
-    /// <exception cref="ArgumentException">Any other name.</exception>
-    public static string Normalize(string padding)
-    {
-        ArgumentNullException.ThrowIfNull(padding);
-        var p = padding.ToLowerInvariant();
-        return p is "valid" or "same" ? p : throw new ArgumentException($"The `padding` argument must be one of \"valid\", \"same\". Received: padding={padding}", nameof(padding));
-    }
-
     /// <summary>
     /// The number of cells a window of <paramref name="kernel"/> taps <paramref name="dilation"/>
     /// apart spans, (k − 1)·dilation + 1, computed in 64 bits (it may exceed an <see cref="int"/>).
@@ -26,18 +17,18 @@ public static class Padding2D
     /// valid ⌊(n − k)/s⌋ + 1 (at least 0), same ⌈n/s⌉; null when <paramref name="n"/> is unknown.
     /// Exact for every non-negative n and positive k and s (no intermediate overflows).
     /// </summary>
-    public static int? OutputSize(int? n, long k, int s, string padding)
+    public static int? OutputSize(int? n, long k, int s, Padding padding)
     {
         if (n is not int len) return null;
         if (s <= 0) throw new ArgumentOutOfRangeException(nameof(s), s, "The stride must be positive.");
-        if (padding == "same") return len / s + (len % s == 0 ? 0 : 1);
+        if (padding == Padding.Same) return len / s + (len % s == 0 ? 0 : 1);
         return len < k ? 0 : (int)((len - k) / s + 1);
     }
 
     /// <summary>TensorFlow's "same" padding before and after along one axis (the extra cell goes after), for an (effective) window <paramref name="k"/>.</summary>
     public static (long Before, long After) SamePadding(int n, long k, int s)
     {
-        long outLen = OutputSize(n, k, s, "same")!.Value;
+        long outLen = OutputSize(n, k, s, Padding.Same)!.Value;
         long total = Math.Max(outLen == 0 ? 0 : (outLen - 1) * s + k - n, 0);
         return (total / 2, total - total / 2);
     }
