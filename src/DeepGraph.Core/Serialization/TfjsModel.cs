@@ -195,8 +195,8 @@ public static class TfjsModel
             var entries = new JsonArray();
             // Three ways a Sequential gets its input; pick the one that reads back to the same input layer.
             bool fromNested = layers.Count > 0 && layers[0] is Model { Inputs.Count: 1 } nested &&
-                nested.InputLayers[0].Name == input.Name && nested.InputLayers[0].BatchShape == input.BatchShape;
-            bool onFirstLayer = !fromNested && layers.Count > 0 && layers[0] is not Model && input.Name == layers[0].Name + "_input";
+                nested.InputLayers[0].Name == input.Name && nested.InputLayers[0].BatchShape == input.BatchShape && nested.InputLayers[0].DType == input.DType;
+            bool onFirstLayer = !fromNested && layers.Count > 0 && layers[0] is not Model && input.Name == layers[0].Name + "_input" && input.DType == DType.Float32;
             if (!fromNested && !onFirstLayer)
                 entries.Add(new JsonObject { ["class_name"] = "InputLayer", ["config"] = registry.Write(input) });
             for (int i = 0; i < layers.Count; i++)
@@ -369,7 +369,7 @@ public static class TfjsModel
             else if (layers[0] is Model { Inputs.Count: 1 } nested)
             {
                 var inner = nested.InputLayers[0];
-                input = new InputLayer(inner.BatchShape) { Id = NextId(), Name = inner.Name };
+                input = new InputLayer(inner.BatchShape) { Id = NextId(), Name = inner.Name, DType = inner.DType };
             }
             else
             {

@@ -88,7 +88,7 @@ internal static class DTypeConversion
         string where = "(" + string.Join(", ", index) + (index.Length == 1 ? ",)" : ")");
         string expected = dtype == DType.Bool ? "0 or 1" : "an integer in int32's range";
         return new ArgumentException(
-            $"The {from} tensor of shape {tensor.Shape} given for {what}, which is {dtype.Name()}, holds {value} at index {where}, which is not {expected}. " +
+            $"The {from} tensor of shape {tensor.Shape} given for {what()}, which is {dtype.Name()}, holds {value} at index {where}, which is not {expected}. " +
             $"Keras casts {from} values to {dtype.Name()} only when they are exact; round or convert the data first.");
     }
 }

@@ -49,6 +49,7 @@ public static class Trainer
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
+        InputCheck.CheckTrainingDTypes(model, context with { Training = true });
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try
@@ -96,6 +97,7 @@ public static class Trainer
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
+        InputCheck.CheckTrainingDTypes(model, context with { Training = true });
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try
@@ -117,6 +119,7 @@ public static class Trainer
     public static void CheckTargets(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config)
     {
         InputCheck.CheckInputs(model, x);
+        y = InputCheck.FloatTargets(y);
         int outputs = model.Outputs.Count;
         if (config.Losses.Count != outputs)
             throw new ArgumentException($"Model \"{model.Name}\" has {outputs} output(s) but {config.Losses.Count} loss(es) were given; give one per output.");
