@@ -119,7 +119,7 @@ public static class Models
             var sequential = new Sequential(name: core.Name);
             // One assembly for the whole stack: adding the layers one by one would rebuild the model per layer.
             // Lazily, so each handle (a nested model's is a whole replay) is made just before its call, as Add did.
-            sequential.AddAll(core.Layers.Select(Handle).Prepend(Layers.Input(input.BatchShape, input.Name).Layer));
+            sequential.AddAll(core.Layers.Select(Handle).Prepend(Layers.Input(input.BatchShape, input.Name, input.DType).Layer));
             model = sequential;
         }
         else
@@ -130,7 +130,7 @@ public static class Models
             {
                 var record = graph.Layers[node.Layer];
                 IReadOnlyList<KerasTensor> outputs = record is InputLayer input
-                    ? [Layers.Input(input.BatchShape, input.Name)]
+                    ? [Layers.Input(input.BatchShape, input.Name, input.DType)]
                     : Handle(record).CallMany([.. node.Inputs.Select(t => tensors[t])]);
                 for (int k = 0; k < outputs.Count; k++) tensors[new TensorRef(graph.Scope, node.Id, k)] = outputs[k];
             }
