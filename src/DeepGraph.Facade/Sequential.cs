@@ -115,7 +115,7 @@ public sealed class Sequential : Model
     public Model ToFunctional(string? name = null, string? inputName = null)
     {
         var source = input ?? throw new InvalidOperationException($"Sequential model \"{Name}\" is not built; it has no input shape yet.");
-        var x = global::DeepGraph.Keras.Layers.Input(source.Shape, inputName);
+        var x = global::DeepGraph.Keras.Layers.Input(source.Shape, inputName, source.ElementType);
         var y = x;
         foreach (var layer in stack) y = layer.Call(y);
         return new Model(x, y, name);

@@ -164,4 +164,38 @@ public sealed class DTypeTests
         Assert.Equal(DType.Float32, g3.DTypeOf(dense[0]));
         Assert.Empty(g3.NodeOf(dense[0]).OutputDTypes);
     }
+
+    [Fact]
+    public void TfJs_save_and_load_keep_an_input_dtype_and_unknown_dims()
+    {
+        Backend.ClearSession();
+        var tokens = Input(shape: [null], dtype: "int32", name: "tokens");
+        var sequence = Input(shape: [null, 3], name: "sequence");
+        var model = new Keras.Model([tokens, sequence], [Flatten().Call(tokens), Dense(2).Call(sequence)], name: "typed");
+        string folder = Path.Combine(Path.GetTempPath(), "deepgraph-dtypes-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string path = Path.Combine(folder, "model.json");
+            model.Save(path);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            var inputConfig = json["modelTopology"]!["config"]!["layers"]![0]!["config"]!;
+            Assert.Equal("int32", (string?)inputConfig["dtype"]);
+            Assert.Equal("[null,null]", inputConfig["batch_input_shape"]!.ToJsonString());
+            var loaded = Models.LoadModel(path);
+            Assert.Equal(["int32", "float32"], loaded.Inputs.Select(t => t.DType));
+            Assert.Equal([Shape.Of(null, null), Shape.Of(null, null, 3)], loaded.Inputs.Select(t => t.Shape));
+            var ids = Tensor.FromInts([4, 8, 15, 16, 23, 42], [2, 3]);
+            var x = Tensor.FromArray([.. Enumerable.Range(0, 2 * 5 * 3).Select(i => i * 0.1f)], [2, 5, 3]);
+            var before = model.Predict(ids, x);
+            var after = loaded.Predict(ids, x);
+            Assert.Equal(DType.Int32, after[0].DType);
+            Assert.Equal(before[0].ToIntArray(), after[0].ToIntArray());
+            Assert.Equal(before[1].ToArray(), after[1].ToArray());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
