@@ -139,6 +139,8 @@ public sealed record Embedding : OpLayer
         {
             "RandomUniform" => new RandomUniform(config.Double("minval", -0.05), config.Double("maxval", 0.05)),
             "GlorotUniform" => new GlorotUniform(),
+            "VarianceScaling" when config.Double("scale", 1) == 1 && config.OptionalString("mode") == "fan_avg" && config.OptionalString("distribution") == "uniform"
+                => new GlorotUniform(), // how TF.js writes Glorot-uniform
             "Zeros" => Constant.Zeros,
             "Ones" => Constant.Ones,
             "Constant" => new Constant((float)config.Double("value", 0)),
