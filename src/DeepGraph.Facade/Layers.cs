@@ -65,12 +65,12 @@ public static class Layers
 
     /// <summary>Densely-connected layer: <c>activation(x · kernel + bias)</c>.</summary>
     public static Layer Dense(int units, string? activation = null, bool useBias = true, string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.Dense(units, activation, useBias) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.Dense(units, Core.ActivationFunction.Parse(activation), useBias) { Id = id, Name = "" });
 
     /// <summary>2-D convolution; <paramref name="kernelSize"/> and <paramref name="strides"/> take an integer or a (height, width) pair.</summary>
     public static Layer Conv2D(int filters, Size2 kernelSize, Size2? strides = null, string padding = "valid", string? activation = null,
         bool useBias = true, Size2? dilationRate = null, string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.Conv2D(filters, kernelSize.ToTuple(), strides?.ToTuple(), Core.Padding.Parse(padding), activation, useBias, dilationRate?.ToTuple()) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.Conv2D(filters, kernelSize.ToTuple(), strides?.ToTuple(), Core.Padding.Parse(padding), Core.ActivationFunction.Parse(activation), useBias, dilationRate?.ToTuple()) { Id = id, Name = "" });
 
     /// <summary>Flattens all but the batch axis.</summary>
     public static Layer Flatten(string? name = null, int[]? inputShape = null) => Make(name, inputShape, id => new Core.Flatten() { Id = id, Name = "" });
@@ -81,7 +81,7 @@ public static class Layers
 
     /// <summary>Applies an activation function.</summary>
     public static Layer Activation(string activation, string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.Activation(activation) { Id = id, Name = "" });
+        Make(name, inputShape, id => new Core.Activation(Core.ActivationFunction.Parse(activation)) { Id = id, Name = "" });
 
     /// <summary>Dropout: zeroes a fraction <paramref name="rate"/> of the inputs while training; identity at inference.</summary>
     public static Layer Dropout(double rate, int? seed = null, string? name = null, int[]? inputShape = null) =>

@@ -10,12 +10,16 @@ namespace DeepGraph.Core;
 /// <example><code>new Activation("relu") { Id = id, Name = "activation" }</code></example>
 public sealed record Activation : Layer
 {
-    /// <summary>A layer applying <paramref name="activation"/> (any name <see cref="Activations.Normalize"/> accepts).</summary>
-    /// <exception cref="ArgumentException">The activation is unknown.</exception>
-    public Activation(string activation) => Function = Activations.Normalize(activation);
+    /// <summary>A layer applying <paramref name="activation"/> (a name converts: any name <see cref="ActivationFunction.Parse"/> accepts).</summary>
+    /// <exception cref="ArgumentException">An activation given by name is unknown.</exception>
+    public Activation(ActivationFunction activation)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        Function = activation;
+    }
 
-    /// <summary>Canonical name of the activation function (Keras's <c>activation</c>; a member cannot share the record's name).</summary>
-    public string Function { get; }
+    /// <summary>The activation function (Keras's <c>activation</c>; a member cannot share the record's name).</summary>
+    public ActivationFunction Function { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "Activation";
@@ -24,7 +28,7 @@ public sealed record Activation : Layer
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
     /// <inheritdoc/>
-    public override bool ForwardIsView(ForwardContext context) => Function == "linear";
+    public override bool ForwardIsView(ForwardContext context) => Function == ActivationFunction.Linear;
 
     /// <summary>The activation of the input, elementwise (softmax over the last axis).</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
@@ -43,7 +47,7 @@ public sealed record Activation : Layer
     {
         if (args.InputGrads[0] is not { } dx) return;
         var dy = args.OutputGrads[0].Span;
-        if (Function == "linear")
+        if (Function == ActivationFunction.Linear)
         {
             TensorPrimitives.Add(dx.Span, dy, dx.Data);
             return;
@@ -65,6 +69,6 @@ public sealed record Activation : Layer
 
     /// <summary>Keras's <c>Activation</c> config: <c>activation</c>, the function's name.</summary>
     public static LayerKind Kind { get; } = LayerKind.Of<Activation>("Activation",
-        (c, id, name) => new Activation(c.OptionalString("activation") ?? throw c.Error("activation", "an activation name")) { Id = id, Name = name },
-        a => new JsonObject { ["activation"] = a.Function });
+        (c, id, name) => new Activation(ActivationFunction.Parse(c.OptionalString("activation") ?? throw c.Error("activation", "an activation name"))) { Id = id, Name = name },
+        a => new JsonObject { ["activation"] = a.Function.KerasName });
 }

@@ -47,7 +47,19 @@ public sealed record BatchNormalization : WeightedLayer
     public override string ClassName => "BatchNormalization";
 
     /// <summary>The number of features normalised, once built.</summary>
-    public int? Features => IsBuilt ? Params[0].Shape[0] : null;
+    public int? Features => IsBuilt ? MovingMean!.Shape[0] : null;
+
+    /// <summary>The learned factor gamma, (C); null until built or without <see cref="Scale"/>.</summary>
+    public Tensor? Gamma => IsBuilt && Scale ? WeightNamed("gamma") : null;
+
+    /// <summary>The learned offset beta, (C); null until built or without <see cref="Center"/>.</summary>
+    public Tensor? Beta => IsBuilt && Center ? WeightNamed("beta") : null;
+
+    /// <summary>The moving mean used at inference, (C); null until built.</summary>
+    public Tensor? MovingMean => IsBuilt ? WeightNamed("moving_mean") : null;
+
+    /// <summary>The moving variance used at inference, (C); null until built.</summary>
+    public Tensor? MovingVariance => IsBuilt ? WeightNamed("moving_variance") : null;
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
@@ -283,19 +295,15 @@ public sealed record BatchNormalization : WeightedLayer
         int? features = Features;
         if (features is null || saved.Count != 2 || saved[0].Length != features || saved[1].Length != features)
             throw new ArgumentException($"Layer \"{Name}\": expected the (mean, variance) tensors of {features} values ForwardTrain saves, got {saved.Count} tensors.", nameof(saved));
-        int at = (Scale ? 1 : 0) + (Center ? 1 : 0);
         var mean = new float[features.Value];
         var variance = new float[features.Value];
-        ReadOnlySpan<float> oldMean = Params[at].Span, oldVariance = Params[at + 1].Span, batchMean = saved[0].Span, batchVariance = saved[1].Span;
+        ReadOnlySpan<float> oldMean = MovingMean!.Span, oldVariance = MovingVariance!.Span, batchMean = saved[0].Span, batchVariance = saved[1].Span;
         for (int f = 0; f < mean.Length; f++)
         {
             mean[f] = (float)(Momentum * oldMean[f] + (1 - Momentum) * batchMean[f]);
             variance[f] = (float)(Momentum * oldVariance[f] + (1 - Momentum) * batchVariance[f]);
         }
-        var values = Params.ToArray();
-        values[at] = Tensor.Own(mean, Params[at].Shape);
-        values[at + 1] = Tensor.Own(variance, Params[at + 1].Shape);
-        return this with { Params = EquatableArray.Of(values) };
+        return this with { Params = ParamsWith(("moving_mean", Tensor.Own(mean, MovingMean!.Shape)), ("moving_variance", Tensor.Own(variance, MovingVariance!.Shape))) };
     }
 
     private static Tensor? ParamGrad(BackwardArgs args, int index) => index < args.ParamGrads.Count ? args.ParamGrads[index] : null;
@@ -311,10 +319,7 @@ public sealed record BatchNormalization : WeightedLayer
     /// <summary>gamma and beta (empty when the layer has none), moving mean and moving variance.</summary>
     private (Tensor? Gamma, Tensor? Beta, Tensor Mean, Tensor Variance) Parts()
     {
-        int p = 0;
-        var gamma = Scale ? Params[p++] : null;
-        var beta = Center ? Params[p++] : null;
-        return (gamma, beta, Params[p], Params[p + 1]);
+        return (Gamma, Beta, MovingMean!, MovingVariance!);
     }
 
     /// <summary>y = x · scale + shift per feature, the features' runs of <paramref name="inner"/> values in turn.</summary>

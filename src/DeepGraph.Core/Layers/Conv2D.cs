@@ -13,14 +13,14 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>A 2-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range or the activation is unknown.</exception>
     public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, Padding? padding = null,
-        string? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
+        ActivationFunction? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
         KernelSize = kernelSize.H > 0 && kernelSize.W > 0 ? kernelSize : throw InvalidArgument("kernel_size", "positive integers", kernelSize);
         Strides = strides ?? (1, 1);
         if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
         Padding = padding ?? Padding.Valid;
-        Activation = Activations.Normalize(activation);
+        Activation = activation ?? ActivationFunction.Linear;
         UseBias = useBias;
         DilationRate = dilationRate ?? (1, 1);
         if (DilationRate.H <= 0 || DilationRate.W <= 0) throw InvalidArgument("dilation_rate", "positive integers", DilationRate);
@@ -40,8 +40,8 @@ public sealed record Conv2D : WeightedLayer
     /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
     public Padding Padding { get; }
 
-    /// <summary>Canonical activation name.</summary>
-    public string Activation { get; }
+    /// <summary>The activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -51,6 +51,12 @@ public sealed record Conv2D : WeightedLayer
 
     /// <inheritdoc/>
     public override string ClassName => "Conv2D";
+
+    /// <summary>The kernel, (kh, kw, cin, filters); null until built.</summary>
+    public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
+
+    /// <summary>The bias, (filters); null until built or without <see cref="UseBias"/>.</summary>
+    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
@@ -84,7 +90,7 @@ public sealed record Conv2D : WeightedLayer
     /// <inheritdoc/>
     protected override void CheckWeights(IReadOnlyList<Shape> inputs)
     {
-        int built = Params[0].Shape[2]!.Value;
+        int built = Kernel!.Shape[2]!.Value;
         if (inputs[0][3] != built)
             throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {built}, but received input with shape {inputs[0]}");
     }
@@ -97,17 +103,17 @@ public sealed record Conv2D : WeightedLayer
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         Compute(context, inputs[0], outputs[0], Activation);
 
-    private void Compute(ForwardContext context, Tensor input, Tensor output, string activation)
+    private void Compute(ForwardContext context, Tensor input, Tensor output, ActivationFunction activation)
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
-        var kernel = Params[0].Span;
+        var kernel = Kernel!.Span;
         var x = input.Span;
         var y = output.Data.AsSpan();
         int k = g.PatchSize;
         if (UseDirect(g, context))
         {
-            bool relu = activation == "relu";
-            DirectConv.Run(x, g, kernel, UseBias ? Params[1].Span : default, Filters, y, context.Threads, relu);
+            bool relu = activation == ActivationFunction.Relu;
+            DirectConv.Run(x, g, kernel, Bias is { } b ? b.Span : default, Filters, y, context.Threads, relu);
             if (!relu) Activate.InPlace(activation, y, Filters);
             return;
         }
@@ -133,7 +139,7 @@ public sealed record Conv2D : WeightedLayer
                 context.Pool.Return(cols);
             }
         }
-        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        if (Bias is { } bias) Numerics.Bias.AddToRows(y, bias.Span);
         Activate.InPlace(activation, y, Filters);
     }
 
@@ -146,7 +152,7 @@ public sealed record Conv2D : WeightedLayer
     internal bool FusesWith(Shape input, ForwardContext context)
     {
         var g = Window2D.Of(input, KernelSize, Strides, DilationRate, Padding);
-        return UseDirect(g, context) && MaxPoolArgmax.IsSupported && Activation != "softmax" && !ActivationGrad.NeedsInput(Activation)
+        return UseDirect(g, context) && MaxPoolArgmax.IsSupported && Activation != ActivationFunction.Softmax && !ActivationGrad.NeedsInput(Activation)
             && g.Batch >= 2 * Math.Max(1, context.Threads);
     }
 
@@ -160,11 +166,11 @@ public sealed record Conv2D : WeightedLayer
     {
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var window = pool.WindowOf(Shape.Of(g.Batch, g.OH, g.OW, Filters));
-        var packed = DirectConv.Pack(Params[0].Span, UseBias ? Params[1].Span : default, Filters, g.PatchSize, g.C);
+        var packed = DirectConv.Pack(Kernel!.Span, Bias is { } b ? b.Span : default, Filters, g.PatchSize, g.C);
         int inImage = g.H * g.W * g.C, convImage = g.OH * g.OW * Filters, pooledImage = window.OH * window.OW * Filters;
         // Images per tile: as many as keep the tile within 256 KB.
         int tile = Math.Clamp((1 << 16) / convImage, 1, g.Batch);
-        bool relu = Activation == "relu";
+        bool relu = Activation == ActivationFunction.Relu;
         var (x, y, index, buffers) = (input.Data, pooled.Data, argmax?.Data, context.Pool);
         Spatial.ForImages(g.Batch, context.Threads, (b0, b1) =>
         {
@@ -201,7 +207,7 @@ public sealed record Conv2D : WeightedLayer
         var result = unset ? dX.Data : context.Pool.Rent(dX.Length);
         try
         {
-            var w = Params[0].Span;
+            var w = Kernel!.Span;
             for (int i = 0; i < kh; i++)
                 for (int j = 0; j < kw; j++)
                 {
@@ -234,7 +240,7 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>Like <see cref="Forward"/>; saves the pre-activation when the activation's derivative needs it (swish, gelu).</summary>
     public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         FusedActivation.ForwardTrain(Activation, context, outputs[0], Filters,
-            () => Compute(context, inputs[0], outputs[0], Activation), () => Compute(context, inputs[0], outputs[0], "linear"));
+            () => Compute(context, inputs[0], outputs[0], Activation), () => Compute(context, inputs[0], outputs[0], ActivationFunction.Linear));
 
     /// <summary>
     /// dZ = dY ⊙ activation′; then per tile of output pixels, with the same bounded im2col
@@ -245,20 +251,20 @@ public sealed record Conv2D : WeightedLayer
     {
         var input = args.Inputs[0];
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
-        var kernel = Params[0].Span;
+        var kernel = Kernel!.Span;
         var x = input.Span;
         int k = g.PatchSize;
-        var activation = args.ActivationApplied ? "linear" : Activation;
-        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && activation is "relu" or "linear" && SmallPatchWeightGrad.Applies(g, Filters))
+        var activation = args.ActivationApplied ? ActivationFunction.Linear : Activation;
+        if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && (activation == ActivationFunction.Relu || activation == ActivationFunction.Linear) && SmallPatchWeightGrad.Applies(g, Filters))
         {
             // A first layer: its input needs no gradient, and its patch is small: one fused pass.
-            SmallPatchWeightGrad.Run(x, g, activation == "relu" ? args.Outputs[0].Span : default, args.OutputGrads[0].Span, activation == "relu", Filters, dWOnly.Data,
+            SmallPatchWeightGrad.Run(x, g, activation == ActivationFunction.Relu ? args.Outputs[0].Span : default, args.OutputGrads[0].Span, activation == ActivationFunction.Relu, Filters, dWOnly.Data,
                 UseBias && args.ParamGrads[1] is { } dbOnly ? dbOnly.Data : default, context.Threads);
             return;
         }
         var dbGrad = UseBias ? args.ParamGrads[1] : null;
         Span<float> dZ;
-        if (activation == "relu" && dbGrad is not null && Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
+        if (activation == ActivationFunction.Relu && dbGrad is not null && Numerics.Bias.ReluGradientAndColumnSums(args.Outputs[0].Span, args.OutputGrads[0].Data, dbGrad.Data))
         {
             // relu′ and the bias gradient in one pass over the output gradient.
             dZ = args.OutputGrads[0].Data;
@@ -271,7 +277,7 @@ public sealed record Conv2D : WeightedLayer
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
         if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
-        if (dbGrad is not null) Bias.AddColumnSums(dZ, dbGrad.Data);
+        if (dbGrad is not null) Numerics.Bias.AddColumnSums(dZ, dbGrad.Data);
         if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
         {
             ImplicitWeightGrad.Run(x, g, dZ, Filters, dW.Data, context.Threads);
@@ -404,7 +410,7 @@ public sealed record Conv2D : WeightedLayer
             if (c.Int("groups", 1) != 1) throw c.Error("groups", "1 (grouped convolutions are not supported)");
             c.RequireChannelsLast();
             return new Conv2D(c.Int("filters"), c.Pair("kernel_size"), c.OptionalPair("strides"), Padding.Parse(c.OptionalString("padding", "valid")!),
-                c.OptionalString("activation"), c.Bool("use_bias", true), c.OptionalPair("dilation_rate")) { Id = id, Name = name };
+                ActivationFunction.Parse(c.OptionalString("activation")), c.Bool("use_bias", true), c.OptionalPair("dilation_rate")) { Id = id, Name = name };
         },
         cv => new JsonObject
         {
@@ -417,7 +423,7 @@ public sealed record Conv2D : WeightedLayer
             ["padding"] = cv.Padding.KerasName,
             ["data_format"] = "channels_last",
             ["dilation_rate"] = LayerConfig.Pair(cv.DilationRate),
-            ["activation"] = cv.Activation,
+            ["activation"] = cv.Activation.KerasName,
             ["use_bias"] = cv.UseBias,
             ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
             ["bias_regularizer"] = null,

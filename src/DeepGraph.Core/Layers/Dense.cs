@@ -10,19 +10,19 @@ namespace DeepGraph.Core;
 public sealed record Dense : WeightedLayer
 {
     /// <summary>A Dense layer of <paramref name="units"/> outputs.</summary>
-    /// <exception cref="ArgumentException"><paramref name="units"/> is not positive or the activation is unknown.</exception>
-    public Dense(int units, string? activation = null, bool useBias = true)
+    /// <exception cref="ArgumentException"><paramref name="units"/> is not positive (or an activation given by name is unknown).</exception>
+    public Dense(int units, ActivationFunction? activation = null, bool useBias = true)
     {
         Units = units > 0 ? units : throw InvalidArgument("units", "a positive integer", units);
-        Activation = Activations.Normalize(activation);
+        Activation = activation ?? ActivationFunction.Linear;
         UseBias = useBias;
     }
 
     /// <summary>Number of outputs.</summary>
     public int Units { get; }
 
-    /// <summary>Canonical activation name.</summary>
-    public string Activation { get; }
+    /// <summary>The activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
@@ -31,7 +31,13 @@ public sealed record Dense : WeightedLayer
     public override string ClassName => "Dense";
 
     /// <summary>Input features the kernel was built for, once built.</summary>
-    public int? InputDim => IsBuilt ? Params[0].Shape[0] : null;
+    public int? InputDim => IsBuilt ? Kernel!.Shape[0] : null;
+
+    /// <summary>The kernel, (in, units); null until built.</summary>
+    public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
+
+    /// <summary>The bias, (units); null until built or without <see cref="UseBias"/>.</summary>
+    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
@@ -69,7 +75,7 @@ public sealed record Dense : WeightedLayer
     /// </summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var kernel = Params[0];
+        var kernel = Kernel!;
         int inDim = kernel.Shape[0]!.Value;
         int rows = inputs[0].Length / inDim;
         var y = outputs[0].Data.AsSpan();
@@ -77,7 +83,7 @@ public sealed record Dense : WeightedLayer
             SkinnyGemm.Run(inputs[0].Span, rows, inDim, kernel.Span, Units, y, context.Threads);
         else
             context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
-        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        if (Bias is { } bias) Numerics.Bias.AddToRows(y, bias.Span);
         Activate.InPlace(Activation, y, Units);
     }
 
@@ -87,18 +93,18 @@ public sealed record Dense : WeightedLayer
 
     private void ForwardLinear(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var kernel = Params[0];
+        var kernel = Kernel!;
         int inDim = kernel.Shape[0]!.Value;
         int rows = inputs[0].Length / inDim;
         var y = outputs[0].Data.AsSpan();
         context.Gemm.Sgemm(false, false, rows, Units, inDim, 1f, inputs[0].Span, inDim, kernel.Span, Units, 0f, y, Units);
-        if (UseBias) Bias.AddToRows(y, Params[1].Span);
+        if (Bias is { } bias) Numerics.Bias.AddToRows(y, bias.Span);
     }
 
     /// <summary>dZ = dY ⊙ activation′; dW += xᵀ·dZ; db += Σ rows of dZ; dX += dZ·Wᵀ.</summary>
     public override void Backward(ForwardContext context, BackwardArgs args)
     {
-        var kernel = Params[0];
+        var kernel = Kernel!;
         int inDim = kernel.Shape[0]!.Value;
         var x = args.Inputs[0].Span;
         int rows = x.Length / inDim;
@@ -106,7 +112,7 @@ public sealed record Dense : WeightedLayer
         if (args.ParamGrads[0] is { } dW)
             context.Gemm.Sgemm(true, false, inDim, Units, rows, 1f, x, inDim, dZ, Units, 1f, dW.Data, Units);
         if (UseBias && args.ParamGrads[1] is { } db)
-            Bias.AddColumnSums(dZ, db.Data);
+            Numerics.Bias.AddColumnSums(dZ, db.Data);
         if (args.InputGrads[0] is { } dX)
             context.Gemm.Sgemm(false, true, rows, inDim, Units, 1f, dZ, Units, kernel.Span, Units, args.Unset(0) ? 0f : 1f, dX.Data, inDim);
     }
@@ -118,11 +124,11 @@ public sealed record Dense : WeightedLayer
 
     /// <summary>Keras's <c>Dense</c> config: <c>units</c>, <c>activation</c>, <c>use_bias</c> (initializers, regularizers and constraints are written as Keras's defaults).</summary>
     public static LayerKind Kind { get; } = LayerKind.Of<Dense>("Dense",
-        (c, id, name) => new Dense(c.Int("units"), c.OptionalString("activation"), c.Bool("use_bias", true)) { Id = id, Name = name },
+        (c, id, name) => new Dense(c.Int("units"), ActivationFunction.Parse(c.OptionalString("activation")), c.Bool("use_bias", true)) { Id = id, Name = name },
         d => new JsonObject
         {
             ["units"] = d.Units,
-            ["activation"] = d.Activation,
+            ["activation"] = d.Activation.KerasName,
             ["use_bias"] = d.UseBias,
             ["kernel_initializer"] = LayerConfig.GlorotUniform(),
             ["bias_initializer"] = LayerConfig.Initializer("Zeros"),

@@ -10,7 +10,7 @@ internal static class FusedActivation
     /// runs the linear part, saves a copy of it, then activates; otherwise runs the whole forward
     /// pass and saves nothing (the derivative comes from the output).
     /// </summary>
-    public static IReadOnlyList<Tensor> ForwardTrain(string activation, ForwardContext context, Tensor output, int lastAxis, Action forward, Action forwardLinear)
+    public static IReadOnlyList<Tensor> ForwardTrain(ActivationFunction activation, ForwardContext context, Tensor output, int lastAxis, Action forward, Action forwardLinear)
     {
         if (!ActivationGrad.NeedsInput(activation))
         {
@@ -28,10 +28,10 @@ internal static class FusedActivation
     /// dZ = dY ⊙ activation′(z), computed in place in dY's buffer (the trainer's scratch, see
     /// <see cref="BackwardArgs.OutputGrads"/>): no new buffer, and the lines just read are the ones written.
     /// </summary>
-    public static float[] Gradient(string activation, BackwardArgs args, int lastAxis)
+    public static float[] Gradient(ActivationFunction activation, BackwardArgs args, int lastAxis)
     {
         var dy = args.OutputGrads[0];
-        if (activation != "linear")
+        if (activation != ActivationFunction.Linear)
         {
             var z = args.Saved.Count > 0 ? args.Saved[0].Span : default;
             ActivationGrad.Backward(activation, z, args.Outputs[0].Span, dy.Span, dy.Data, lastAxis);

@@ -22,6 +22,34 @@ public abstract record WeightedLayer : Layer
     /// <summary>The roles and trainability of the weights, in order, independent of input shapes.</summary>
     protected abstract IReadOnlyList<(string Role, bool Trainable)> Roles { get; }
 
+    /// <summary>The built weight of role <paramref name="role"/> (<c>kernel</c>, <c>moving_mean</c> …): what a layer's named accessors return.</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built, or has no weight of that role.</exception>
+    protected Tensor WeightNamed(string role)
+    {
+        if (!IsBuilt)
+            throw new InvalidOperationException($"Layer \"{Name}\" ({ClassName}) is not built: it has no weight '{role}' yet. Call it on a tensor or build it first.");
+        var roles = Roles;
+        for (int i = 0; i < roles.Count; i++)
+            if (roles[i].Role == role) return Params[i];
+        throw new InvalidOperationException($"Layer \"{Name}\" ({ClassName}) has no weight '{role}'; its weights are {string.Join(", ", roles.Select(r => r.Role))}.");
+    }
+
+    /// <summary><see cref="Params"/> with the weights of the given roles replaced, for <c>this with { Params = … }</c>.</summary>
+    /// <exception cref="InvalidOperationException">The layer is not built, or has no weight of a role given.</exception>
+    protected EquatableArray<Tensor> ParamsWith(params (string Role, Tensor Value)[] weights)
+    {
+        var values = Params.ToArray();
+        var roles = Roles;
+        foreach (var (role, value) in weights)
+        {
+            WeightNamed(role);
+            int i = 0;
+            while (roles[i].Role != role) i++;
+            values[i] = value;
+        }
+        return EquatableArray.Of(values);
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<Weight> Weights =>
         IsBuilt ? [.. Roles.Select((r, i) => new Weight(r.Role, Params[i], r.Trainable && Trainable))] : [];

@@ -1,3 +1,4 @@
+using DeepGraph.Core;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Numerics;
@@ -13,43 +14,43 @@ public static class Activate
 
     /// <summary>Applies <paramref name="activation"/> (a canonical name) to <paramref name="x"/>; softmax runs over rows of <paramref name="lastAxis"/> values.</summary>
     /// <exception cref="ArgumentException">Unknown activation.</exception>
-    public static void InPlace(string activation, Span<float> x, int lastAxis)
+    public static void InPlace(ActivationFunction activation, Span<float> x, int lastAxis)
     {
-        switch (activation)
+        switch (activation.Code)
         {
-            case "linear": return;
-            case "relu": TensorPrimitives.Max(x, 0f, x); return;
-            case "relu6": TensorPrimitives.Max(x, 0f, x); TensorPrimitives.Min(x, 6f, x); return;
-            case "sigmoid": TensorPrimitives.Sigmoid(x, x); return;
-            case "tanh": TensorPrimitives.Tanh(x, x); return;
-            case "softmax": Softmax(x, lastAxis); return;
-            case "exponential": TensorPrimitives.Exp(x, x); return;
-            case "hard_sigmoid":
+            case ActivationCode.Linear: return;
+            case ActivationCode.Relu: TensorPrimitives.Max(x, 0f, x); return;
+            case ActivationCode.Relu6: TensorPrimitives.Max(x, 0f, x); TensorPrimitives.Min(x, 6f, x); return;
+            case ActivationCode.Sigmoid: TensorPrimitives.Sigmoid(x, x); return;
+            case ActivationCode.Tanh: TensorPrimitives.Tanh(x, x); return;
+            case ActivationCode.Softmax: Softmax(x, lastAxis); return;
+            case ActivationCode.Exponential: TensorPrimitives.Exp(x, x); return;
+            case ActivationCode.HardSigmoid:
                 TensorPrimitives.Multiply(x, 0.2f, x);
                 TensorPrimitives.Add(x, 0.5f, x);
                 TensorPrimitives.Max(x, 0f, x);
                 TensorPrimitives.Min(x, 1f, x);
                 return;
-            case "swish":
-            case "silu":
+            case ActivationCode.Swish:
+            case ActivationCode.Silu:
                 foreach (ref float v in x) v = v / (1f + MathF.Exp(-v));
                 return;
-            case "softsign":
+            case ActivationCode.Softsign:
                 foreach (ref float v in x) v = v / (1f + MathF.Abs(v));
                 return;
-            case "softplus":
+            case ActivationCode.Softplus:
                 foreach (ref float v in x) v = MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
                 return;
-            case "elu":
+            case ActivationCode.Elu:
                 foreach (ref float v in x) if (v < 0f) v = MathF.Exp(v) - 1f;
                 return;
-            case "selu":
+            case ActivationCode.Selu:
                 foreach (ref float v in x) v = v > 0f ? SeluScale * v : SeluScale * SeluAlpha * (MathF.Exp(v) - 1f);
                 return;
-            case "leaky_relu":
+            case ActivationCode.LeakyRelu:
                 foreach (ref float v in x) if (v < 0f) v *= 0.2f;
                 return;
-            case "gelu":
+            case ActivationCode.Gelu:
                 foreach (ref float v in x) v = (float)(0.5 * v * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
                 return;
             default:

@@ -1,3 +1,4 @@
+using DeepGraph.Core;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -15,14 +16,7 @@ public static class ActivationGrad
     private const float SeluAlpha = 1.6732632423543772f, SeluScale = 1.0507009873554805f;
 
     /// <summary>True when the derivative needs the pre-activation x (swish/silu, gelu); otherwise it is computed from y = f(x) alone.</summary>
-    /// <exception cref="ArgumentException">Unknown activation.</exception>
-    public static bool NeedsInput(string activation) => activation switch
-    {
-        "swish" or "silu" or "gelu" => true,
-        "linear" or "relu" or "relu6" or "sigmoid" or "tanh" or "softmax" or "exponential" or "hard_sigmoid"
-            or "softsign" or "softplus" or "elu" or "selu" or "leaky_relu" => false,
-        _ => throw new ArgumentException($"Unknown activation function: '{activation}'.", nameof(activation)),
-    };
+    public static bool NeedsInput(ActivationFunction activation) => activation.GradientNeedsInput;
 
     /// <summary>
     /// dx = dy ⊙ f′(x), computed from <paramref name="y"/> (and from <paramref name="x"/> when
@@ -31,53 +25,53 @@ public static class ActivationGrad
     /// <paramref name="dx"/> may be the same span as <paramref name="dy"/> (in place); it is overwritten.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown activation, or spans of different lengths.</exception>
-    public static void Backward(string activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int lastAxis)
+    public static void Backward(ActivationFunction activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int lastAxis)
     {
         if (dy.Length != y.Length || dx.Length != y.Length)
             throw new ArgumentException($"Activation gradient spans differ in length: y {y.Length}, dy {dy.Length}, dx {dx.Length}.", nameof(dx));
         if (NeedsInput(activation) && x.Length != y.Length)
             throw new ArgumentException($"The gradient of '{activation}' needs the pre-activation: x has {x.Length} values, y {y.Length}.", nameof(x));
-        switch (activation)
+        switch (activation.Code)
         {
-            case "linear":
+            case ActivationCode.Linear:
                 dy.CopyTo(dx);
                 return;
-            case "relu": Map(new ReluInY(0f), y, dy, dx); return;
-            case "leaky_relu": Map(new ReluInY(0.2f), y, dy, dx); return;
-            case "relu6": Map(new Relu6InY(), y, dy, dx); return;
-            case "sigmoid": Map(new SigmoidInY(), y, dy, dx); return;
-            case "tanh": Map(new TanhInY(), y, dy, dx); return;
-            case "softmax": Softmax(y, dy, dx, lastAxis); return;
-            case "exponential": TensorPrimitives.Multiply(dy, y, dx); return;
-            case "hard_sigmoid":
+            case ActivationCode.Relu: Map(new ReluInY(0f), y, dy, dx); return;
+            case ActivationCode.LeakyRelu: Map(new ReluInY(0.2f), y, dy, dx); return;
+            case ActivationCode.Relu6: Map(new Relu6InY(), y, dy, dx); return;
+            case ActivationCode.Sigmoid: Map(new SigmoidInY(), y, dy, dx); return;
+            case ActivationCode.Tanh: Map(new TanhInY(), y, dy, dx); return;
+            case ActivationCode.Softmax: Softmax(y, dy, dx, lastAxis); return;
+            case ActivationCode.Exponential: TensorPrimitives.Multiply(dy, y, dx); return;
+            case ActivationCode.HardSigmoid:
                 for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f && y[i] < 1f ? 0.2f * dy[i] : 0f;
                 return;
-            case "swish":
-            case "silu":
+            case ActivationCode.Swish:
+            case ActivationCode.Silu:
                 for (int i = 0; i < dx.Length; i++)
                 {
                     double v = x[i], s = 1.0 / (1.0 + Math.Exp(-v));
                     dx[i] = (float)(dy[i] * s * (1.0 + v * (1.0 - s)));
                 }
                 return;
-            case "softsign":
+            case ActivationCode.Softsign:
                 for (int i = 0; i < dx.Length; i++)
                 {
                     float a = 1f - MathF.Abs(y[i]);
                     dx[i] = dy[i] * a * a;
                 }
                 return;
-            case "softplus":
+            case ActivationCode.Softplus:
                 // f′ = sigmoid(x) = 1 − e^(−y), in double so that a tiny y keeps its relative precision.
                 for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * (1.0 - Math.Exp(-(double)y[i])));
                 return;
-            case "elu":
+            case ActivationCode.Elu:
                 for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] : dy[i] * (y[i] + 1f);
                 return;
-            case "selu":
+            case ActivationCode.Selu:
                 for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] * SeluScale : dy[i] * (y[i] + SeluScale * SeluAlpha);
                 return;
-            case "gelu":
+            case ActivationCode.Gelu:
                 // Φ(x) + x·φ(x), the exact erf form.
                 for (int i = 0; i < dx.Length; i++)
                 {

@@ -309,12 +309,12 @@ public static class Backprop
             var t = node.Inputs[0];
             if (graph.Layers[nodes[t.Node].Layer] is not Conv2D conv || tape.Inner[t.Node] is not null || readers[t] != 1
                 || grads[t.Node][t.Index] is not null || !needs[t.Node]
-                || conv.Activation == "softmax" || ActivationGrad.NeedsInput(conv.Activation))
+                || conv.Activation == ActivationFunction.Softmax || ActivationGrad.NeedsInput(conv.Activation))
                 return false;
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var convOut = tape.Values[t.Node][t.Index];
             var window = maxPool.WindowOf(convOut.Shape);
-            if (conv.Activation != "linear")
+            if (conv.Activation != ActivationFunction.Linear)
                 ActivationGrad.Backward(conv.Activation, default, tape.Values[node.Id][0].Span, pooledGrad.Span, pooledGrad.Data, conv.Filters);
             var below = nodes[t.Node].Inputs[0];
             if (!needs[below.Node] && HasTrainable(conv, context.Frozen)

@@ -27,7 +27,7 @@ public class GraphReference
     }
 
     private static Nd ApplyDense(Dense d, Nd x) =>
-        Reference.Dense(x, Wide(d.Params[0]), d.UseBias ? Wide(d.Params[1]) : null, d.Units, d.Activation);
+        Reference.Dense(x, Wide(d.Params[0]), d.UseBias ? Wide(d.Params[1]) : null, d.Units, d.Activation.KerasName);
 
     // ---- Nested models ------------------------------------------------------------------
 

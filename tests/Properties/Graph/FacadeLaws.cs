@@ -22,13 +22,13 @@ public class FacadeLaws
     {
         KLayer handle = r switch
         {
-            Core.Dense d => K.Dense(d.Units, d.Activation, d.UseBias, name: d.Name),
-            Core.Conv2D c => K.Conv2D(c.Filters, c.KernelSize, c.Strides, c.Padding.KerasName, c.Activation, c.UseBias, c.DilationRate, name: c.Name),
+            Core.Dense d => K.Dense(d.Units, d.Activation.KerasName, d.UseBias, name: d.Name),
+            Core.Conv2D c => K.Conv2D(c.Filters, c.KernelSize, c.Strides, c.Padding.KerasName, c.Activation.KerasName, c.UseBias, c.DilationRate, name: c.Name),
             Core.MaxPooling2D p => K.MaxPooling2D(p.PoolSize, p.Strides, p.Padding.KerasName, name: p.Name),
             Core.AveragePooling2D p => K.AveragePooling2D(p.PoolSize, p.Strides, p.Padding.KerasName, name: p.Name),
             Core.ZeroPadding2D z => K.ZeroPadding2D(z.Padding, name: z.Name),
             Core.BatchNormalization b => K.BatchNormalization(b.Axis, b.Momentum, b.Epsilon, b.Center, b.Scale, name: b.Name),
-            Core.Activation a => K.Activation(a.Function, name: a.Name),
+            Core.Activation a => K.Activation(a.Function.KerasName, name: a.Name),
             Core.Dropout d => K.Dropout(d.Rate, d.Seed, name: d.Name),
             Core.Flatten f => K.Flatten(name: f.Name),
             Core.Reshape s => K.Reshape([.. s.TargetShape], name: s.Name),
