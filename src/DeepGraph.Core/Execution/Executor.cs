@@ -62,7 +62,7 @@ public static class Executor
                 for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
                 // The tensors the layer computes on, each in its input's dtype (args stay the buffers held).
-                var callArgs = DTypeConversion.ForLayer(layer, args);
+                var callArgs = InputCheck.ForLayer(layer, args);
                 context.CheckOutputs(layer, shapes);
                 if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
                 {
@@ -79,7 +79,7 @@ public static class Executor
                     pooled.Add(outs[0].Data);
                     var x = values[below.Inputs[0].Node][below.Inputs[0].Index];
                     var convolution = (Conv2D)graph.Layers[below.Layer];
-                    convolution.ForwardThroughMaxPool(context, DTypeConversion.ForLayer(convolution, [x])[0], maxPool, outs[0], null);
+                    convolution.ForwardThroughMaxPool(context, InputCheck.ForLayer(convolution, [x])[0], maxPool, outs[0], null);
                     values[node.Id] = outs;
                     Hold(outs[0], reads[node.Id][0]);
                     if (pending[outs[0].Data] == 0 && pooled.Remove(outs[0].Data)) context.Pool.Return(outs[0].Data);

@@ -58,4 +58,23 @@ public static class InputCheck
         if (targets.All(t => t is null || t.DType == DType.Float32)) return targets;
         return [.. targets.Select((t, o) => t is null ? t! : DTypeConversion.Convert(t, DType.Float32, () => $"target {o}"))];
     }
+
+    /// <summary>
+    /// The arguments of one call of <paramref name="layer"/>, each converted to the dtype the layer
+    /// computes it in (<see cref="Layer.InputDType"/>); <paramref name="args"/> itself when none needs it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A float32 argument of an int32 input holds a value that is not an integer.</exception>
+    internal static Tensor[] ForLayer(Layer layer, Tensor[] args)
+    {
+        Tensor[]? converted = null;
+        for (int k = 0; k < args.Length; k++)
+        {
+            var want = layer.InputDType(k);
+            if (args[k].DType == want) continue;
+            converted ??= (Tensor[])args.Clone();
+            int index = k;
+            converted[k] = DTypeConversion.Convert(args[k], want, () => $"input {index} of layer \"{layer.Name}\" ({layer.ClassName})");
+        }
+        return converted ?? args;
+    }
 }

@@ -33,14 +33,27 @@ public sealed record InputLayer(Shape BatchShape) : Layer
     // ---- config codec (Keras / TF.js) ---------------------------------------------------------
 
     /// <summary>
-    /// Keras's <c>InputLayer</c> config: the shape (<see cref="LayerConfig.DeclaredInputShape"/>), <c>dtype</c> (float32 when absent; float32, int32 or bool),
+    /// Keras's <c>InputLayer</c> config: the shape (<see cref="LayerConfig.DeclaredInputShape"/>), <c>dtype</c> (float32, int32 or bool),
     /// <c>sparse</c> and <c>name</c>; it has no <c>trainable</c>.
     /// </summary>
     public static LayerKind Kind { get; } = LayerKind.Of<InputLayer>("InputLayer",
         (c, id, name) =>
         {
             var shape = c.DeclaredInputShape() ?? throw c.Error("batch_input_shape", "the input's shape with its batch, e.g. [null, 28, 28, 1]");
-            return new InputLayer(shape) { Id = id, Name = name, DType = ReadDType(c) };
+            // float32 when absent; Keras's other widths map to float32, int32 or bool.
+            var dtype = DType.Float32;
+            if (c["dtype"] is JsonValue)
+            {
+                try
+                {
+                    dtype = DTypes.Parse(c.OptionalString("dtype"));
+                }
+                catch (ArgumentException)
+                {
+                    throw c.Error("dtype", "\"float32\", \"int32\" or \"bool\"");
+                }
+            }
+            return new InputLayer(shape) { Id = id, Name = name, DType = dtype };
         },
         i => new JsonObject
         {
@@ -49,18 +62,4 @@ public sealed record InputLayer(Shape BatchShape) : Layer
             ["sparse"] = false,
             ["name"] = i.Name,
         }) with { NameAndTrainable = false };
-
-    /// <summary>An input layer's <c>dtype</c> (float32 when absent; Keras's other widths map to float32, int32 or bool).</summary>
-    private static DType ReadDType(LayerConfig c)
-    {
-        if (c["dtype"] is not JsonValue) return DType.Float32;
-        try
-        {
-            return DTypes.Parse(c.OptionalString("dtype"));
-        }
-        catch (ArgumentException)
-        {
-            throw c.Error("dtype", "\"float32\", \"int32\" or \"bool\"");
-        }
-    }
 }

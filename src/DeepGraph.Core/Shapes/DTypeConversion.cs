@@ -57,25 +57,6 @@ internal static class DTypeConversion
         return result;
     }
 
-    /// <summary>
-    /// The arguments of one call of <paramref name="layer"/>, each converted to the dtype the layer
-    /// computes it in (<see cref="Core.Layer.InputDType"/>); <paramref name="args"/> itself when none needs it.
-    /// </summary>
-    /// <exception cref="ArgumentException">A float32 argument of an int32 input holds a value that is not an integer.</exception>
-    public static Tensor[] ForLayer(Core.Layer layer, Tensor[] args)
-    {
-        Tensor[]? converted = null;
-        for (int k = 0; k < args.Length; k++)
-        {
-            var want = layer.InputDType(k);
-            if (args[k].DType == want) continue;
-            converted ??= (Tensor[])args.Clone();
-            int index = k;
-            converted[k] = Convert(args[k], want, () => $"input {index} of layer \"{layer.Name}\" ({layer.ClassName})");
-        }
-        return converted ?? args;
-    }
-
     private static ArgumentException Refuse(Tensor tensor, DType dtype, int offset, string value, Func<string> what, string from)
     {
         var index = new int[tensor.Shape.Rank];
