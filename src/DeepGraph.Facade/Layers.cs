@@ -128,6 +128,55 @@ public static class Layers
     /// <summary>Elementwise product of its inputs.</summary>
     public static Layer Multiply(string? name = null) => Make(name, null, id => new Core.Multiply() { Id = id, Name = "" });
 
+    /// <summary>
+    /// Turns integer ids in [0, <paramref name="inputDim"/>) into vectors of <paramref name="outputDim"/> values:
+    /// (batch, …) → (batch, …, outputDim). A float32 input of integral values is cast, as Keras casts it.
+    /// <paramref name="inputLength"/> (Keras 2's <c>input_length</c>) also serves as the input shape of a Sequential model's first layer.
+    /// <paramref name="maskZero"/> is kept in the configuration, but the mask is not yet passed on to the next layers.
+    /// </summary>
+    /// <exception cref="ArgumentException">A dimension or the length is not positive.</exception>
+    public static Layer Embedding(int inputDim, int outputDim, bool maskZero = false, int? inputLength = null, string? name = null, int[]? inputShape = null) =>
+        Make(name, inputShape ?? (inputLength is { } length ? [length] : null),
+            id => new Core.Embedding(inputDim, outputDim, maskZero, inputLength) { Id = id, Name = "" });
+
+    /// <summary>Layer normalization over the last axis, or <paramref name="axis"/>: per sample, (x − mean) / sqrt(variance + ε) · gamma + beta.</summary>
+    /// <exception cref="ArgumentException">Axis 0 (the batch) or a non-positive epsilon.</exception>
+    public static Layer LayerNormalization(int axis = -1, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null, int[]? inputShape = null) =>
+        LayerNormalization([axis], epsilon, center, scale, name, inputShape);
+
+    /// <summary>Layer normalization over several axes together (Keras's <c>axis=[1, 2]</c>); gamma and beta are shaped like those axes.</summary>
+    /// <exception cref="ArgumentException">No axis, an axis twice, axis 0 (the batch) or a non-positive epsilon.</exception>
+    public static Layer LayerNormalization(int[] axis, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null, int[]? inputShape = null) =>
+        Make(name, inputShape, id => new Core.LayerNormalization(axis, epsilon, center, scale) { Id = id, Name = "" });
+
+    /// <summary>
+    /// Multi-head attention (Keras's <c>MultiHeadAttention</c>): call it as <c>mha.Call(query, value)</c>
+    /// (self-attention: <c>mha.Call(x, x)</c>), <c>mha.Call(query, value, key)</c>, or with an
+    /// <c>attentionMask:</c> (batch, query steps, key steps). The output has the query's shape, or
+    /// (batch, query steps, <paramref name="outputShape"/>…).
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is not positive or the dropout rate is outside [0, 1).</exception>
+    public static MultiHeadAttentionLayer MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
+        int[]? outputShape = null, int[]? attentionAxes = null, string? name = null) =>
+        new(Make(name, null, id => new Core.MultiHeadAttention(numHeads, keyDim, valueDim, dropout, useBias, outputShape, attentionAxes) { Id = id, Name = "" }).Record);
+
+    /// <summary>Mean over the steps: (batch, steps, features) → (batch, features).</summary>
+    public static Layer GlobalAveragePooling1D(bool keepDims = false, string? name = null, int[]? inputShape = null) =>
+        Make(name, inputShape, id => new Core.GlobalAveragePooling1D(keepDims) { Id = id, Name = "" });
+
+    /// <summary>Maximum over the steps: (batch, steps, features) → (batch, features).</summary>
+    public static Layer GlobalMaxPooling1D(bool keepDims = false, string? name = null, int[]? inputShape = null) =>
+        Make(name, inputShape, id => new Core.GlobalMaxPooling1D(keepDims) { Id = id, Name = "" });
+
+    /// <summary>Elementwise maximum of its inputs.</summary>
+    public static Layer Maximum(string? name = null) => Make(name, null, id => new Core.Maximum() { Id = id, Name = "" });
+
+    /// <summary>Elementwise minimum of its inputs.</summary>
+    public static Layer Minimum(string? name = null) => Make(name, null, id => new Core.Minimum() { Id = id, Name = "" });
+
+    /// <summary>Elementwise mean of its inputs.</summary>
+    public static Layer Average(string? name = null) => Make(name, null, id => new Core.Average() { Id = id, Name = "" });
+
     /// <summary>Wraps a record made without identity: gives it a new id and Keras's automatic name when none is given.</summary>
     private static Layer Make(string? name, int[]? inputShape, Func<LayerId, Core.Layer> create)
     {

@@ -60,30 +60,6 @@ public static class InputCheck
     }
 
     /// <summary>
-    /// Refuses, before a training step, a model in which a layer computing in one dtype is fed
-    /// another (an int32 input straight into a Dense): inference converts such inputs, the training
-    /// walker does not yet (issue 12: the plan's walker will convert as the executor does).
-    /// </summary>
-    /// <exception cref="NotSupportedException">The message names the layer, the input and both dtypes.</exception>
-    public static void CheckTrainingDTypes(Model model, ForwardContext context)
-    {
-        foreach (var node in model.Graph.Nodes)
-        {
-            var layer = model.Graph.Layers[node.Layer];
-            if (layer is InputLayer || layer.ForwardIsView(context)) continue;
-            for (int k = 0; k < node.Inputs.Count; k++)
-            {
-                var given = model.Graph.DTypeOf(node.Inputs[k]);
-                if (given != layer.InputDType(k))
-                    throw new NotSupportedException(
-                        $"Layer \"{layer.Name}\" ({layer.ClassName}) computes input {k} in {layer.InputDType(k).Name()} but is given {given.Name()} (from layer \"{model.Graph.LayerOf(node.Inputs[k]).Name}\"). " +
-                        "Predict and Evaluate convert it as Keras does; training does not yet. Feed the model float32 data through a float32 Input instead.");
-            }
-            if (layer is Model inner) CheckTrainingDTypes(inner, context);
-        }
-    }
-
-    /// <summary>
     /// The arguments of one call of <paramref name="layer"/>, each converted to the dtype the layer
     /// computes it in (<see cref="Layer.InputDType"/>); <paramref name="args"/> itself when none needs it.
     /// </summary>

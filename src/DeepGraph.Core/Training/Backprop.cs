@@ -172,6 +172,7 @@ public static class Backprop
             if (layer is InputLayer) continue;
             var args = new Tensor[node.Inputs.Count];
             for (int k = 0; k < args.Length; k++) args[k] = tape.Values[node.Inputs[k].Node][node.Inputs[k].Index];
+            args = InputCheck.ForLayer(layer, args); // as the executor does: float ids into an Embedding, int32 values into a Dense
             tape.Saved[node.Id] = [];
             if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
             {
@@ -351,7 +352,7 @@ public static class Backprop
 
                 var outGrads = new Tensor[grads[n].Length];
                 for (int k = 0; k < outGrads.Length; k++) outGrads[k] = grads[n][k] ?? Accumulator(new TensorRef(Model.ModelScope, n, k));
-                var inputs = node.Inputs.Select(t => tape.Values[t.Node][t.Index]).ToArray();
+                var inputs = InputCheck.ForLayer(layer, [.. node.Inputs.Select(t => tape.Values[t.Node][t.Index])]); // what the forward pass was given
 
                 if (tape.Inner[n] is { } inner)
                 {

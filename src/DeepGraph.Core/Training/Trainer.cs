@@ -49,7 +49,6 @@ public static class Trainer
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
-        InputCheck.CheckTrainingDTypes(model, context with { Training = true });
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try
@@ -97,7 +96,6 @@ public static class Trainer
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
-        InputCheck.CheckTrainingDTypes(model, context with { Training = true });
         using var tape = Backprop.Forward(model, x, context with { Training = true });
         var outputGrads = new Tensor[model.Outputs.Count];
         try

@@ -16,6 +16,15 @@ public static class Fixtures
     /// <summary><c>tests/fixtures/train</c>: the 5 training fixtures.</summary>
     public static string Train => Path.Combine(Root, "tests", "fixtures", "train");
 
+    /// <summary><c>tests/fixtures/models2</c>: the second-generation inference fixtures copied so far (see the README there).</summary>
+    public static string Models2 => Path.Combine(Root, "tests", "fixtures", "models2");
+
+    /// <summary><c>tests/fixtures/train2</c>: the second-generation training fixtures copied so far.</summary>
+    public static string Train2 => Path.Combine(Root, "tests", "fixtures", "train2");
+
+    /// <summary>Every second-generation inference fixture folder name, for [MemberData].</summary>
+    public static TheoryData<string> Model2Names => Data(Folders(Models2));
+
     /// <summary>Every inference fixture folder name (000 … 059), for [MemberData].</summary>
     public static TheoryData<string> ModelNames => Data(Folders(Models));
 

@@ -30,7 +30,7 @@ public sealed class TrainingFixtures
 
     private static Case Load(string name)
     {
-        var folder = Path.Combine(Fixtures.Train, name);
+        var folder = Folder(name);
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "train.json")))!;
         var model = Fixtures.Read(folder);
         var c = new Case(model, [], [], [], [], json, folder);
@@ -68,10 +68,15 @@ public sealed class TrainingFixtures
         for (int i = 0; i < names.Length; i++) AssertClose($"{what} {names[i]}", weights[names[i]].Span, want[i].Span, tolerance);
     }
 
-    /// <summary>Every training fixture by name.</summary>
+    /// <summary>Every training fixture by name, first and second generation (tests/fixtures/train and train2).</summary>
     public static IEnumerable<object[]> Cases() =>
-        from name in Directory.GetDirectories(Fixtures.Train).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal)
+        from parent in new[] { Fixtures.Train, Fixtures.Train2 }
+        from name in Directory.GetDirectories(parent).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal)
         select new object[] { name };
+
+    /// <summary>The folder of training fixture <paramref name="name"/>: under train, else under train2.</summary>
+    private static string Folder(string name) =>
+        Directory.Exists(Path.Combine(Fixtures.Train, name)) ? Path.Combine(Fixtures.Train, name) : Path.Combine(Fixtures.Train2, name);
 
     [Theory]
     [MemberData(nameof(Cases))]

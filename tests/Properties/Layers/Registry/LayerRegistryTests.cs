@@ -74,6 +74,30 @@ public class LayerRegistryTests
         ["ZeroPadding2D"] = from a in PairOf(0, 4) from b in PairOf(0, 4)
                             select (Layer)new ZeroPadding2D((a, b)) { Id = Id, Name = "x" },
         ["Concatenate"] = Gen.Choose(-4, 4).Select(axis => (Layer)new Concatenate(axis) { Id = Id, Name = "x" }),
+        ["Embedding"] = from inputDim in Gen.Choose(1, 50_000)
+                        from outputDim in Gen.Choose(1, 512)
+                        from maskZero in ArbMap.Default.GeneratorFor<bool>()
+                        from length in Maybe(Gen.Choose(1, 100))
+                        from init in Gen.Elements<Initializer>(new RandomUniform(), new RandomUniform(-0.25, 0.125), new GlorotUniform(), Constant.Zeros, new Constant(0.5f))
+                        select (Layer)new Embedding(inputDim, outputDim, maskZero, length, init) { Id = Id, Name = "x" },
+        ["LayerNormalization"] = from axes in Gen.Elements<int[]>([-1], [1], [1, 2], [2, 3, 1], [-2, -1])
+                                 from epsilon in Gen.Choose(1, 100_000).Select(i => i * 1e-7)
+                                 from center in ArbMap.Default.GeneratorFor<bool>()
+                                 from scale in ArbMap.Default.GeneratorFor<bool>()
+                                 select (Layer)new LayerNormalization(axes, epsilon, center, scale) { Id = Id, Name = "x" },
+        ["MultiHeadAttention"] = from heads in Gen.Choose(1, 16)
+                                 from keyDim in Gen.Choose(1, 128)
+                                 from valueDim in Maybe(Gen.Choose(1, 128))
+                                 from dropout in Unit
+                                 from bias in ArbMap.Default.GeneratorFor<bool>()
+                                 from output in Gen.Elements<int[]?>(null, [7], [2, 3])
+                                 from axes in Gen.Elements<int[]?>(null, [1], [1, 2])
+                                 select (Layer)new MultiHeadAttention(heads, keyDim, valueDim, dropout, bias, output, axes) { Id = Id, Name = "x" },
+        ["GlobalAveragePooling1D"] = ArbMap.Default.GeneratorFor<bool>().Select(k => (Layer)new GlobalAveragePooling1D(k) { Id = Id, Name = "x" }),
+        ["GlobalMaxPooling1D"] = ArbMap.Default.GeneratorFor<bool>().Select(k => (Layer)new GlobalMaxPooling1D(k) { Id = Id, Name = "x" }),
+        ["Maximum"] = Gen.Constant((Layer)new Maximum { Id = Id, Name = "x" }),
+        ["Minimum"] = Gen.Constant((Layer)new Minimum { Id = Id, Name = "x" }),
+        ["Average"] = Gen.Constant((Layer)new Average { Id = Id, Name = "x" }),
     };
 
     /// <summary>Any registered record, with a generated name and trainable flag (an InputLayer has no trainable flag).</summary>
