@@ -95,13 +95,13 @@ public static partial class Ops
         return Tensor.Own(result, shape);
     }
 
-    /// <summary><paramref name="t"/> broadcast to <paramref name="shape"/> (copied).</summary>
+    /// <summary><paramref name="t"/> broadcast to <paramref name="shape"/> (copied, keeping its dtype).</summary>
     internal static Tensor Expand(Tensor t, Shape shape)
     {
-        var result = new float[(int)shape.Product()!.Value];
-        var x = t.Data;
+        var result = new int[(int)shape.Product()!.Value];
+        var x = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(t.Data.AsSpan()).ToArray(); // bits: exact for every dtype
         Broadcast.Each(shape, t.Shape, t.Shape, (i, ia, _) => result[i] = x[ia]);
-        return Tensor.Own(result, shape);
+        return FromBits(result, shape, t.DType);
     }
 
     /// <summary>f applied to every value.</summary>
