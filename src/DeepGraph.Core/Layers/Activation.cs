@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
@@ -59,4 +60,11 @@ public sealed record Activation : Layer
             context.Pool.Return(local);
         }
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Activation</c> config: <c>activation</c>, the function's name.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Activation>("Activation",
+        (c, id, name) => new Activation(c.OptionalString("activation") ?? throw c.Error("activation", "an activation name")) { Id = id, Name = name },
+        a => new JsonObject { ["activation"] = a.Function });
 }

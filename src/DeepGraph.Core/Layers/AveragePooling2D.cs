@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -22,4 +23,15 @@ public sealed record AveragePooling2D : Pooling2D
 
     /// <inheritdoc/>
     protected override bool IsMax => false;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>AveragePooling2D</c> config (<see cref="Pooling2D.ReadWindow"/>).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<AveragePooling2D>("AveragePooling2D",
+        (c, id, name) =>
+        {
+            var (poolSize, strides, padding) = ReadWindow(c);
+            return new AveragePooling2D(poolSize, strides, padding) { Id = id, Name = name };
+        },
+        p => p.WriteWindow());
 }

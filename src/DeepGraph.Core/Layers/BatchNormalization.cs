@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
@@ -333,5 +334,39 @@ public sealed record BatchNormalization : WeightedLayer
                 TensorPrimitives.Add(y.Slice(start, inner), shift[f], y.Slice(start, inner));
             }
         }
+    }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>BatchNormalization</c> config: <c>axis</c> (an integer, or after building a one-element list),
+    /// <c>momentum</c>, <c>epsilon</c>, <c>center</c>, <c>scale</c>.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<BatchNormalization>("BatchNormalization",
+        (c, id, name) => new BatchNormalization(ReadAxis(c), c.Double("momentum", 0.99), c.Double("epsilon", 1e-3),
+            c.Bool("center", true), c.Bool("scale", true)) { Id = id, Name = name },
+        bn => new JsonObject
+        {
+            ["axis"] = bn.Axis,
+            ["momentum"] = bn.Momentum,
+            ["epsilon"] = bn.Epsilon,
+            ["center"] = bn.Center,
+            ["scale"] = bn.Scale,
+            ["beta_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["gamma_initializer"] = LayerConfig.Initializer("Ones"),
+            ["moving_mean_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["moving_variance_initializer"] = LayerConfig.Initializer("Ones"),
+            ["beta_regularizer"] = null,
+            ["gamma_regularizer"] = null,
+            ["beta_constraint"] = null,
+            ["gamma_constraint"] = null,
+        });
+
+    /// <summary>Keras writes the axis as an integer or, after building, as a one-element list (<c>[3]</c>).</summary>
+    private static int ReadAxis(LayerConfig c)
+    {
+        if (c["axis"] is JsonArray a)
+            return a.Count == 1 && LayerConfig.TryInt(a[0], out int only) ? only : throw c.Error("axis", "one axis (normalising over several axes is not supported)");
+        return c.Int("axis", -1);
     }
 }

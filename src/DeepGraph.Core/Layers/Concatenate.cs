@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Core;
@@ -103,4 +104,11 @@ public sealed record Concatenate : Layer
                 offset += blocks[i];
             }
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Concatenate</c> config: <c>axis</c> (default −1).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Concatenate>("Concatenate",
+        (c, id, name) => new Concatenate(c.Int("axis", -1)) { Id = id, Name = name },
+        cc => new JsonObject { ["axis"] = cc.Axis });
 }

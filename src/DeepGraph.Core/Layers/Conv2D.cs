@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
@@ -390,4 +391,37 @@ public sealed record Conv2D : WeightedLayer
 
     /// <summary>The most floats the im2col workspace of one call holds (4 MB): enough rows per tile for an efficient GEMM, small enough to stay in cache-friendly, bounded memory.</summary>
     public const int Im2ColBudget = 1 << 20;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>Conv2D</c> config: <c>filters</c>, <c>kernel_size</c>, <c>strides</c>, <c>padding</c>, <c>dilation_rate</c>,
+    /// <c>activation</c>, <c>use_bias</c>; channels-last and ungrouped only.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Conv2D>("Conv2D",
+        (c, id, name) =>
+        {
+            if (c.Int("groups", 1) != 1) throw c.Error("groups", "1 (grouped convolutions are not supported)");
+            c.RequireChannelsLast();
+            return new Conv2D(c.Int("filters"), c.Pair("kernel_size"), c.OptionalPair("strides"), c.OptionalString("padding", "valid")!,
+                c.OptionalString("activation"), c.Bool("use_bias", true), c.OptionalPair("dilation_rate")) { Id = id, Name = name };
+        },
+        cv => new JsonObject
+        {
+            ["filters"] = cv.Filters,
+            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
+            ["kernel_regularizer"] = null,
+            ["kernel_constraint"] = null,
+            ["kernel_size"] = LayerConfig.Pair(cv.KernelSize),
+            ["strides"] = LayerConfig.Pair(cv.Strides),
+            ["padding"] = cv.Padding,
+            ["data_format"] = "channels_last",
+            ["dilation_rate"] = LayerConfig.Pair(cv.DilationRate),
+            ["activation"] = cv.Activation,
+            ["use_bias"] = cv.UseBias,
+            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["bias_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["bias_constraint"] = null,
+        });
 }

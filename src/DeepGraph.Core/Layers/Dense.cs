@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 using System.Numerics.Tensors;
 namespace DeepGraph.Core;
@@ -112,4 +113,23 @@ public sealed record Dense : WeightedLayer
 
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Dense</c> config: <c>units</c>, <c>activation</c>, <c>use_bias</c> (initializers, regularizers and constraints are written as Keras's defaults).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Dense>("Dense",
+        (c, id, name) => new Dense(c.Int("units"), c.OptionalString("activation"), c.Bool("use_bias", true)) { Id = id, Name = name },
+        d => new JsonObject
+        {
+            ["units"] = d.Units,
+            ["activation"] = d.Activation,
+            ["use_bias"] = d.UseBias,
+            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
+            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
+            ["kernel_regularizer"] = null,
+            ["bias_regularizer"] = null,
+            ["activity_regularizer"] = null,
+            ["kernel_constraint"] = null,
+            ["bias_constraint"] = null,
+        });
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Runtime.Intrinsics;
 using System.Globalization;
 
@@ -185,4 +186,17 @@ public sealed record Dropout : Layer
         foreach (char c in name) h = unchecked((h ^ c) * 16777619);
         return unchecked((int)h);
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Dropout</c> config: <c>rate</c>, <c>noise_shape</c>, <c>seed</c>.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Dropout>("Dropout",
+        (c, id, name) => new Dropout(c.Has("rate") ? c.Double("rate") : throw c.Error("rate", "a number in [0, 1)"),
+            c.OptionalDims("noise_shape"), c.OptionalInt("seed")) { Id = id, Name = name },
+        d => new JsonObject
+        {
+            ["rate"] = d.Rate,
+            ["noise_shape"] = d.NoiseShape is { } noise ? LayerConfig.Dims(noise) : null,
+            ["seed"] = d.Seed,
+        });
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -35,4 +36,15 @@ public sealed record Flatten : Layer
         if (args.InputGrads[0] is not { } dx) return;
         System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, args.OutputGrads[0].Span, dx.Data);
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Flatten</c> config: nothing of its own (channels-last only).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Flatten>("Flatten",
+        (c, id, name) =>
+        {
+            c.RequireChannelsLast();
+            return new Flatten { Id = id, Name = name };
+        },
+        _ => []);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -18,4 +19,11 @@ public sealed record GlobalAveragePooling2D : GlobalPooling2D
 
     /// <inheritdoc/>
     protected override bool IsMax => false;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>GlobalAveragePooling2D</c> config: <c>keepdims</c>.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<GlobalAveragePooling2D>("GlobalAveragePooling2D",
+        (c, id, name) => new GlobalAveragePooling2D(ReadKeepDims(c)) { Id = id, Name = name },
+        g => g.WriteKeepDims());
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -18,4 +19,11 @@ public sealed record GlobalMaxPooling2D : GlobalPooling2D
 
     /// <inheritdoc/>
     protected override bool IsMax => true;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>GlobalMaxPooling2D</c> config: <c>keepdims</c>.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<GlobalMaxPooling2D>("GlobalMaxPooling2D",
+        (c, id, name) => new GlobalMaxPooling2D(ReadKeepDims(c)) { Id = id, Name = name },
+        g => g.WriteKeepDims());
 }

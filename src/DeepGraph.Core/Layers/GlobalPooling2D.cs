@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
@@ -44,4 +45,18 @@ public abstract record GlobalPooling2D : Layer
         var s = args.Inputs[0].Shape;
         SpatialGrad.GlobalPoolBackward(IsMax, args.Inputs[0].Span, args.OutputGrads[0].Span, s[0]!.Value, s[1]!.Value * s[2]!.Value, s[3]!.Value, dx.Data);
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>The config keys global poolings share: <c>keepdims</c> (default false); channels-last only.</summary>
+    protected static bool ReadKeepDims(LayerConfig c)
+    {
+        c.RequireChannelsLast();
+        return c.Bool("keepdims", false);
+    }
+
+    /// <summary>The config keys global poolings share. TF.js has no <c>keepdims</c>; it is written only when set, for Keras (TF.js ignores it).</summary>
+    protected JsonObject WriteKeepDims() => KeepDims
+        ? new JsonObject { ["data_format"] = "channels_last", ["keepdims"] = true }
+        : new JsonObject { ["data_format"] = "channels_last" };
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -20,4 +21,26 @@ public sealed record InputLayer(Shape BatchShape) : Layer
     /// <summary>Never called: the executor binds input layers to the model's inputs.</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs) =>
         throw new InvalidOperationException($"Input layer \"{Name}\" is bound to a model input, not run.");
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>InputLayer</c> config: the shape (<see cref="LayerConfig.DeclaredInputShape"/>), <c>dtype</c> (float32 only),
+    /// <c>sparse</c> and <c>name</c>; it has no <c>trainable</c>.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<InputLayer>("InputLayer",
+        (c, id, name) =>
+        {
+            var shape = c.DeclaredInputShape() ?? throw c.Error("batch_input_shape", "the input's shape with its batch, e.g. [null, 28, 28, 1]");
+            // DeepGraph computes in float32; an input of another type (int32 token ids, float16) is refused.
+            if (c["dtype"] is JsonValue && c.OptionalString("dtype") != "float32") throw c.Error("dtype", "\"float32\" (DeepGraph computes in float32)");
+            return new InputLayer(shape) { Id = id, Name = name };
+        },
+        i => new JsonObject
+        {
+            ["batch_input_shape"] = LayerConfig.Dims(i.BatchShape),
+            ["dtype"] = "float32",
+            ["sparse"] = false,
+            ["name"] = i.Name,
+        }) with { NameAndTrainable = false };
 }

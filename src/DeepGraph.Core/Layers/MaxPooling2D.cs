@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -22,4 +23,15 @@ public sealed record MaxPooling2D : Pooling2D
 
     /// <inheritdoc/>
     protected override bool IsMax => true;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>MaxPooling2D</c> config (<see cref="Pooling2D.ReadWindow"/>).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<MaxPooling2D>("MaxPooling2D",
+        (c, id, name) =>
+        {
+            var (poolSize, strides, padding) = ReadWindow(c);
+            return new MaxPooling2D(poolSize, strides, padding) { Id = id, Name = name };
+        },
+        p => p.WriteWindow());
 }

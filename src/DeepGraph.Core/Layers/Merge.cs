@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Core;
@@ -45,6 +46,11 @@ public sealed record Add : ElementwiseMerge
 
     /// <inheritdoc/>
     public override string ClassName => "Add";
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Add</c> config: nothing of its own.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Add>("Add", (_, id, name) => new Add { Id = id, Name = name }, _ => []);
 }
 
 /// <summary>Keras's <c>Multiply</c>: the elementwise product of 2 or more same-shape tensors.</summary>
@@ -92,4 +98,9 @@ public sealed record Multiply : ElementwiseMerge
 
     /// <inheritdoc/>
     public override string ClassName => "Multiply";
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>Keras's <c>Multiply</c> config: nothing of its own.</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Multiply>("Multiply", (_, id, name) => new Multiply { Id = id, Name = name }, _ => []);
 }

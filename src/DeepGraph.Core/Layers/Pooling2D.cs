@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
@@ -82,4 +83,22 @@ public abstract record Pooling2D : Layer
 
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>The config keys pooling layers share: <c>pool_size</c> (default 2×2), <c>strides</c> (default the pool size), <c>padding</c>; channels-last only.</summary>
+    protected static ((int H, int W) PoolSize, (int H, int W)? Strides, string Padding) ReadWindow(LayerConfig c)
+    {
+        c.RequireChannelsLast();
+        return (c.OptionalPair("pool_size", (2, 2))!.Value, c.OptionalPair("strides"), c.OptionalString("padding", "valid")!);
+    }
+
+    /// <summary>The config keys pooling layers share, in TF.js's order.</summary>
+    protected JsonObject WriteWindow() => new()
+    {
+        ["pool_size"] = LayerConfig.Pair(PoolSize),
+        ["padding"] = Padding,
+        ["strides"] = LayerConfig.Pair(Strides),
+        ["data_format"] = "channels_last",
+    };
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Collections.Immutable;
 
 namespace DeepGraph.Core;
@@ -77,4 +78,18 @@ public sealed record Reshape : Layer
         if (args.InputGrads[0] is not { } dx) return;
         System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, args.OutputGrads[0].Span, dx.Data);
     }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>Reshape</c> config: <c>target_shape</c>, whose inferred dimension Keras writes as −1 and TF.js as
+    /// null; written as −1, which both read.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<Reshape>("Reshape",
+        (c, id, name) =>
+        {
+            var dims = c.OptionalDims("target_shape") ?? throw c.Error("target_shape", "a list of dimensions");
+            return new Reshape(Array.ConvertAll(dims, d => d ?? -1)) { Id = id, Name = name };
+        },
+        r => new JsonObject { ["target_shape"] = new JsonArray([.. r.TargetShape.Select(d => (JsonNode?)d)]) });
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
@@ -68,5 +69,38 @@ public sealed record ZeroPadding2D : Layer
         var s = args.Inputs[0].Shape;
         SpatialGrad.ZeroPadBackward(args.OutputGrads[0].Span, s[0]!.Value, s[1]!.Value, s[2]!.Value, s[3]!.Value,
             Padding.Height.Top, Padding.Height.Bottom, Padding.Width.Left, Padding.Width.Right, dx.Data);
+    }
+
+    // ---- config codec (Keras / TF.js) ---------------------------------------------------------
+
+    /// <summary>
+    /// Keras's <c>ZeroPadding2D</c> config: <c>padding</c> as an integer, [height, width] or
+    /// [[top, bottom], [left, right]] (default 1); channels-last only. Written in the last form.
+    /// </summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<ZeroPadding2D>("ZeroPadding2D",
+        (c, id, name) =>
+        {
+            c.RequireChannelsLast();
+            return new ZeroPadding2D(ReadPadding(c)) { Id = id, Name = name };
+        },
+        z => new JsonObject
+        {
+            ["padding"] = new JsonArray(LayerConfig.Pair(z.Padding.Height), LayerConfig.Pair(z.Padding.Width)),
+            ["data_format"] = "channels_last",
+        });
+
+    private static ((int, int), (int, int)) ReadPadding(LayerConfig c)
+    {
+        var node = c["padding"];
+        if (node is null) return ((1, 1), (1, 1));
+        if (node is JsonArray { Count: 2 } a && (a[0] is JsonArray || a[1] is JsonArray))
+        {
+            if (LayerConfig.TryDims(a[0], out var h) && LayerConfig.TryDims(a[1], out var w) && h.Length == 2 && w.Length == 2 &&
+                h.All(d => d.HasValue) && w.All(d => d.HasValue))
+                return ((h[0]!.Value, h[1]!.Value), (w[0]!.Value, w[1]!.Value));
+            throw c.Error("padding", "an integer, [height, width] or [[top, bottom], [left, right]]");
+        }
+        var (ph, pw) = c.Pair("padding");
+        return ((ph, ph), (pw, pw));
     }
 }

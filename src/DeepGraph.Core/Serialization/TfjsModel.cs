@@ -32,7 +32,7 @@ namespace DeepGraph.Serialization;
 /// </code></example>
 public static class TfjsModel
 {
-    /// <summary>What <see cref="Write(Model, string)"/> puts in <c>keras_version</c> and <c>backend</c>: the schema it follows is TF.js 4.22's.</summary>
+    /// <summary>What <see cref="Write(Model, string, LayerRegistry)"/> puts in <c>keras_version</c> and <c>backend</c>: the schema it follows is TF.js 4.22's.</summary>
     public const string KerasVersion = "tfjs-layers 4.22.0";
 
     /// <summary>The <c>backend</c> field written.</summary>
@@ -44,9 +44,10 @@ public static class TfjsModel
     /// <param name="modelJson">The text of <c>model.json</c>.</param>
     /// <param name="readWeightFile">The bytes of a file named in <c>weightsManifest[*].paths</c> (a path relative to the JSON file);
     /// called at most once per file, before any weight is allocated.</param>
+    /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>; add a user's classes with <see cref="LayerRegistry.With(LayerKind)"/>).</param>
     /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
     /// extra or of the wrong shape, a weight file is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
-    public static Model Read(string modelJson, Func<string, byte[]> readWeightFile)
+    public static Model Read(string modelJson, Func<string, byte[]> readWeightFile, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(readWeightFile);
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -55,7 +56,7 @@ public static class TfjsModel
             if (!files.TryGetValue(path, out var bytes))
                 files[path] = bytes = readWeightFile(path) ?? throw new ModelFormatError($"weightsManifest: weight file \"{path}\" gave no data.");
             return new MemoryStream(bytes, writable: false);
-        });
+        }, registry);
     }
 
     /// <summary>
@@ -70,8 +71,9 @@ public static class TfjsModel
     /// for reading; called twice per file (once for its length, once for its data); the reader disposes the streams.</param>
     /// <exception cref="ModelFormatError">The JSON is corrupt or truncated, a layer class or value is unknown, a weight is missing,
     /// extra or of the wrong shape, a weight file cannot be opened or is shorter or longer than the manifest, or the graph cannot be rebuilt.</exception>
+    /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>; add a user's classes with <see cref="LayerRegistry.With(LayerKind)"/>).</param>
     /// <exception cref="InsufficientMemoryException">The model's weights, which the files do hold, do not fit in memory.</exception>
-    public static Model ReadStreams(string modelJson, Func<string, Stream> openWeightFile)
+    public static Model ReadStreams(string modelJson, Func<string, Stream> openWeightFile, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(modelJson);
         ArgumentNullException.ThrowIfNull(openWeightFile);
@@ -87,23 +89,23 @@ public static class TfjsModel
 
         try
         {
-            var file = JsonConfig.Of(root, "model.json");
+            var file = LayerConfig.Of(root, "model.json");
             if (file.OptionalString("format") is { } format && format != "layers-model")
                 throw new ModelFormatError($"model.json: format \"{format}\" is not supported; DeepGraph reads TensorFlow.js layers models (\"layers-model\").");
 
             // A TF.js file wraps the Keras topology; Keras's own model.to_json() is the bare topology.
-            JsonConfig topology = file.Has("modelTopology") ? JsonConfig.Of(file["modelTopology"], "modelTopology")
+            LayerConfig topology = file.Has("modelTopology") ? LayerConfig.Of(file["modelTopology"], "modelTopology")
                 : file.Has("class_name") ? file
                 : throw new ModelFormatError("model.json has no \"modelTopology\": it is not a TensorFlow.js layers model.");
             // Files converted from Keras HDF5 by older tensorflowjs_converter nest the model in model_config.
-            var model = topology.Has("model_config") ? JsonConfig.Of(topology["model_config"], "modelTopology.model_config") : topology;
+            var model = topology.Has("model_config") ? LayerConfig.Of(topology["model_config"], "modelTopology.model_config") : topology;
             var className = model.String("class_name");
             // Keras 3 writes "module" beside class_name and numbers a nested Sequential's calls from 0.
             bool keras3 = (topology.OptionalString("keras_version") ?? "").StartsWith("3.", StringComparison.Ordinal) || model.Has("module");
 
             // Manifest and file lengths first, then the graph (which claims every weight), then the data.
             var weights = TfjsWeights.Read(file["weightsManifest"], openWeightFile);
-            var result = new Reader(weights, keras3).ReadModel(className, model["config"], null, "model.json");
+            var result = new Reader(weights, keras3, registry ?? LayerRegistry.Default).ReadModel(className, model["config"], null, "model.json");
             weights.CheckAllTaken();
             weights.Fill();
             return result;
@@ -121,11 +123,14 @@ public static class TfjsModel
     /// manifest names one weight file <paramref name="weightsFileName"/>, and that file's bytes.
     /// </summary>
     /// <exception cref="ModelFormatError">A layer has no TF.js form, or two weights would share a name (layer names must be unique across nested models).</exception>
-    public static (string ModelJson, byte[] Weights) Write(Model model, string weightsFileName)
+    /// <param name="model">The model.</param>
+    /// <param name="weightsFileName">The weight file's name, as the manifest gives it.</param>
+    /// <param name="registry">The layer classes written (default <see cref="LayerRegistry.Default"/>).</param>
+    public static (string ModelJson, byte[] Weights) Write(Model model, string weightsFileName, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(weightsFileName);
-        return Write(model, _ => weightsFileName);
+        return Write(model, _ => weightsFileName, registry);
     }
 
     /// <summary>
@@ -135,7 +140,10 @@ public static class TfjsModel
     /// </summary>
     /// <exception cref="ModelFormatError">A layer has no TF.js form, or two weights would share a name (layer names must be unique across nested models).</exception>
     /// <exception cref="ArgumentException"><paramref name="weightsFileName"/> gives a null or empty name.</exception>
-    public static (string ModelJson, byte[] Weights) Write(Model model, Func<byte[], string> weightsFileName)
+    /// <param name="model">The model.</param>
+    /// <param name="weightsFileName">The weight file's name, from its bytes.</param>
+    /// <param name="registry">The layer classes written (default <see cref="LayerRegistry.Default"/>).</param>
+    public static (string ModelJson, byte[] Weights) Write(Model model, Func<byte[], string> weightsFileName, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weightsFileName);
@@ -153,7 +161,7 @@ public static class TfjsModel
             ["modelTopology"] = new JsonObject
             {
                 ["class_name"] = model.IsSequential ? "Sequential" : "Model",
-                ["config"] = ModelConfig(model),
+                ["config"] = ModelConfig(model, registry ?? LayerRegistry.Default),
                 ["keras_version"] = KerasVersion,
                 ["backend"] = Backend,
             },
@@ -166,7 +174,7 @@ public static class TfjsModel
                 ["weights"] = new JsonArray([.. weights.Select(w => (JsonNode)new JsonObject
                 {
                     ["name"] = w.Name,
-                    ["shape"] = TfjsLayers.Dims(w.Value.Shape),
+                    ["shape"] = LayerConfig.Dims(w.Value.Shape),
                     ["dtype"] = "float32",
                 })]),
             }),
@@ -177,7 +185,7 @@ public static class TfjsModel
     // ---- writing -------------------------------------------------------------------------
 
     /// <summary>The config of a model: Keras 2's Sequential or Functional schema, as TF.js writes it.</summary>
-    private static JsonObject ModelConfig(Model model)
+    private static JsonObject ModelConfig(Model model, LayerRegistry registry)
     {
         var config = new JsonObject { ["name"] = model.Name };
         if (model.IsSequential)
@@ -190,14 +198,14 @@ public static class TfjsModel
                 nested.InputLayers[0].Name == input.Name && nested.InputLayers[0].BatchShape == input.BatchShape;
             bool onFirstLayer = !fromNested && layers.Count > 0 && layers[0] is not Model && input.Name == layers[0].Name + "_input";
             if (!fromNested && !onFirstLayer)
-                entries.Add(new JsonObject { ["class_name"] = "InputLayer", ["config"] = TfjsLayers.ToConfig(input) });
+                entries.Add(new JsonObject { ["class_name"] = "InputLayer", ["config"] = registry.Write(input) });
             for (int i = 0; i < layers.Count; i++)
             {
-                var entry = SequentialEntry(layers[i]);
+                var entry = SequentialEntry(layers[i], registry);
                 if (i == 0 && onFirstLayer)
                 {
                     var layerConfig = (JsonObject)entry["config"]!;
-                    layerConfig["batch_input_shape"] = TfjsLayers.Dims(input.BatchShape);
+                    layerConfig["batch_input_shape"] = LayerConfig.Dims(input.BatchShape);
                     layerConfig["dtype"] = "float32";
                 }
                 entries.Add(entry);
@@ -219,7 +227,7 @@ public static class TfjsModel
                 {
                     ["name"] = layer.Name,
                     ["class_name"] = ClassName(layer),
-                    ["config"] = LayerConfig(layer),
+                    ["config"] = ConfigOf(layer, registry),
                     ["inbound_nodes"] = new JsonArray([.. calls]),
                 };
             })]);
@@ -231,11 +239,12 @@ public static class TfjsModel
         return config;
     }
 
-    private static JsonObject SequentialEntry(Layer layer) => new() { ["class_name"] = ClassName(layer), ["config"] = LayerConfig(layer) };
+    private static JsonObject SequentialEntry(Layer layer, LayerRegistry registry) => new() { ["class_name"] = ClassName(layer), ["config"] = ConfigOf(layer, registry) };
 
     private static string ClassName(Layer layer) => layer is Model m ? (m.IsSequential ? "Sequential" : "Model") : layer.ClassName;
 
-    private static JsonObject LayerConfig(Layer layer) => layer is Model m ? ModelConfig(m) : TfjsLayers.ToConfig(layer);
+    /// <summary>A layer's config: a nested model's graph, or what the layer's registered kind writes.</summary>
+    private static JsonObject ConfigOf(Layer layer, LayerRegistry registry) => layer is Model m ? ModelConfig(m, registry) : registry.Write(layer);
 
     /// <summary>
     /// TF.js's weight order: a layer's trainable weights, then its non-trainable ones, gathered over
@@ -265,7 +274,7 @@ public static class TfjsModel
     // ---- reading -------------------------------------------------------------------------
 
     /// <summary>One reading pass: hands out layer ids in file order and takes weights from the manifest.</summary>
-    private sealed class Reader(TfjsWeights weights, bool keras3)
+    private sealed class Reader(TfjsWeights weights, bool keras3, LayerRegistry registry)
     {
         private long lastId;
 
@@ -292,16 +301,19 @@ public static class TfjsModel
             _ => throw new ModelFormatError($"{where}: unknown model class '{className}'; expected Sequential, Model or Functional."),
         };
 
+        /// <summary>True for the class names of a model nested as a layer: a graph, read here rather than by a layer kind.</summary>
+        private static bool IsModel(string className) => className is "Sequential" or "Model" or "Functional";
+
         /// <summary>A layer entry of either model kind: a nested model, or a layer record (unbuilt).</summary>
-        private Layer CreateLayer(JsonConfig entry, string where)
+        private Layer CreateLayer(LayerConfig entry, string where)
         {
             var className = entry.String("class_name");
             var entryName = entry.OptionalString("name");
-            if (TfjsLayers.IsModel(className)) return ReadModel(className, entry["config"], entryName, where);
-            var unnamed = JsonConfig.Of(entry["config"], $"{where}: config of layer {(entryName is null ? "" : $"\"{entryName}\" ")}({className})");
+            if (IsModel(className)) return ReadModel(className, entry["config"], entryName, where);
+            var unnamed = LayerConfig.Of(entry["config"], $"{where}: config of layer {(entryName is null ? "" : $"\"{entryName}\" ")}({className})");
             var name = unnamed.OptionalString("name") ?? entryName ?? throw unnamed.Error("name", "the layer's name");
-            var config = JsonConfig.Of(unnamed.Object, $"{where}: layer \"{name}\" ({className})");
-            return TfjsLayers.FromConfig(className, config, NextId(), name);
+            var config = LayerConfig.Of(unnamed.Object, $"{where}: layer \"{name}\" ({className})");
+            return registry.Read(className, config, NextId(), name);
         }
 
         private Model ReadSequential(JsonNode? configNode, string? entryName, string where)
@@ -319,7 +331,7 @@ public static class TfjsModel
             }
             else
             {
-                var config = JsonConfig.Of(configNode, $"{where}: config of Sequential model {entryName}");
+                var config = LayerConfig.Of(configNode, $"{where}: config of Sequential model {entryName}");
                 name = config.OptionalString("name") ?? entryName ?? "sequential";
                 list = config.Array("layers");
                 trainable = config.Bool("trainable", true);
@@ -333,10 +345,10 @@ public static class TfjsModel
             Shape? declared = null;
             for (int i = 0; i < list.Count; i++)
             {
-                var entry = JsonConfig.Of(list[i], $"{where}: layer {i}");
+                var entry = LayerConfig.Of(list[i], $"{where}: layer {i}");
                 var layer = CreateLayer(entry, where);
                 if (i == 0 && layer is not Model and not InputLayer)
-                    declared = TfjsLayers.DeclaredInputShape(JsonConfig.Of(entry["config"], $"{where}: layer \"{layer.Name}\""));
+                    declared = LayerConfig.Of(entry["config"], $"{where}: layer \"{layer.Name}\"").DeclaredInputShape();
                 layers.Add(layer);
             }
             if (declared is null && built is { Length: > 0 } && layers[0] is not Model and not InputLayer) declared = Shape.Of(built);
@@ -384,7 +396,7 @@ public static class TfjsModel
         private Model ReadFunctional(JsonNode? configNode, string? entryName, string where)
         {
             var id = NextId();
-            var config = JsonConfig.Of(configNode, $"{where}: config of model {entryName}");
+            var config = LayerConfig.Of(configNode, $"{where}: config of model {entryName}");
             var name = config.OptionalString("name") ?? entryName ?? "model";
             where = $"Model \"{name}\"";
 
@@ -394,7 +406,7 @@ public static class TfjsModel
             var list = config.Array("layers");
             for (int i = 0; i < list.Count; i++)
             {
-                var raw = JsonConfig.Of(list[i], $"{where}: layer {i}");
+                var raw = LayerConfig.Of(list[i], $"{where}: layer {i}");
                 var layer = CreateLayer(raw, where);
                 var calls = Calls(raw["inbound_nodes"], $"{where}: layer \"{layer.Name}\" inbound_nodes");
                 if (layer is InputLayer && calls.Count > 0)
@@ -525,7 +537,7 @@ public static class TfjsModel
         private static List<Ref[]> Calls(JsonNode? node, string where)
         {
             if (node is null) return [];
-            if (node is not JsonArray calls) throw new ModelFormatError($"{where}: expected a list of calls; found {JsonConfig.Text(node)}.");
+            if (node is not JsonArray calls) throw new ModelFormatError($"{where}: expected a list of calls; found {LayerConfig.Text(node)}.");
             var result = new List<Ref[]>();
             for (int i = 0; i < calls.Count; i++)
             {
@@ -547,7 +559,7 @@ public static class TfjsModel
                 }
                 else
                 {
-                    throw new ModelFormatError($"{at}: expected a call (a list of tensor references); found {JsonConfig.Text(call)}.");
+                    throw new ModelFormatError($"{at}: expected a call (a list of tensor references); found {LayerConfig.Text(call)}.");
                 }
             }
             return result;
@@ -572,15 +584,15 @@ public static class TfjsModel
         {
             if (node is JsonArray { Count: > 0 } list && list[0] is JsonValue) return [Reference(list, where)];
             if (node is JsonArray refs && refs.Count > 0) return [.. refs.Select((r, i) => Reference(r, $"{where}[{i}]"))];
-            throw new ModelFormatError($"{where}: expected a non-empty list of [layer_name, node_index, tensor_index]; found {JsonConfig.Text(node)}.");
+            throw new ModelFormatError($"{where}: expected a non-empty list of [layer_name, node_index, tensor_index]; found {LayerConfig.Text(node)}.");
         }
 
         private static Ref Reference(JsonNode? node, string where)
         {
             if (node is JsonArray { Count: 3 or 4 } a && a[0] is JsonValue v && v.TryGetValue<string>(out var layer) &&
-                JsonConfig.TryInt(a[1], out int n) && JsonConfig.TryInt(a[2], out int t) && n >= 0 && t >= 0)
+                LayerConfig.TryInt(a[1], out int n) && LayerConfig.TryInt(a[2], out int t) && n >= 0 && t >= 0)
                 return new Ref(layer, n, t);
-            throw new ModelFormatError($"{where}: expected a tensor reference [layer_name, node_index, tensor_index]; found {JsonConfig.Text(node)}.");
+            throw new ModelFormatError($"{where}: expected a tensor reference [layer_name, node_index, tensor_index]; found {LayerConfig.Text(node)}.");
         }
     }
 }

@@ -64,19 +64,19 @@ internal sealed class TfjsWeights
         var weights = new TfjsWeights(entries, order, groups, open);
         if (manifest is null) return weights;
         if (manifest is not JsonArray list)
-            throw new ModelFormatError($"weightsManifest: expected a list of weight groups; found {JsonConfig.Text(manifest)}.");
+            throw new ModelFormatError($"weightsManifest: expected a list of weight groups; found {LayerConfig.Text(manifest)}.");
 
         var files = new HashSet<string>(StringComparer.Ordinal);
         for (int g = 0; g < list.Count; g++)
         {
-            var group = JsonConfig.Of(list[g], $"weightsManifest[{g}]");
+            var group = LayerConfig.Of(list[g], $"weightsManifest[{g}]");
             var paths = new List<string>();
             var pathList = group.Array("paths");
             for (int i = 0; i < pathList.Count; i++)
             {
                 var at = $"weightsManifest[{g}].paths[{i}]";
                 if (pathList[i] is not JsonValue v || !v.TryGetValue<string>(out var path) || path.Length == 0)
-                    throw new ModelFormatError($"{at}: expected a file name; found {JsonConfig.Text(pathList[i])}.");
+                    throw new ModelFormatError($"{at}: expected a file name; found {LayerConfig.Text(pathList[i])}.");
                 if (!files.Add(path))
                     throw new ModelFormatError($"{at}: the weight file \"{path}\" is named twice in the manifest; each file holds its own weights.");
                 paths.Add(path);
@@ -87,10 +87,10 @@ internal sealed class TfjsWeights
             long needed = 0;
             for (int w = 0; w < specs.Count; w++)
             {
-                var spec = JsonConfig.Of(specs[w], $"weightsManifest[{g}].weights[{w}]");
+                var spec = LayerConfig.Of(specs[w], $"weightsManifest[{g}].weights[{w}]");
                 string name = spec.String("name");
                 var where = $"weightsManifest[{g}] weight \"{name}\"";
-                spec = JsonConfig.Of(spec.Object, where);
+                spec = LayerConfig.Of(spec.Object, where);
                 var dtype = spec.OptionalString("dtype", "float32");
                 if (dtype != "float32")
                     throw new ModelFormatError($"{where}: dtype \"{dtype}\" is not supported; DeepGraph reads float32 weights only.");
@@ -103,7 +103,7 @@ internal sealed class TfjsWeights
                 {
                     count *= d!.Value;
                     if (count > Array.MaxLength)
-                        throw new ModelFormatError($"{where}: shape {JsonConfig.Text(spec["shape"])} has more than {Array.MaxLength} values; a weight this large cannot be held.");
+                        throw new ModelFormatError($"{where}: shape {LayerConfig.Text(spec["shape"])} has more than {Array.MaxLength} values; a weight this large cannot be held.");
                 }
                 needed += count * sizeof(float); // at most 2^31 groups of 2^33 bytes: no overflow
                 if (needed > (long)Array.MaxLength * 64)
