@@ -157,6 +157,40 @@ public abstract class CustomLayer : Layer
     }
 
     /// <summary>
+    /// The layer kind of custom class <typeparamref name="T"/> for saving and loading (register it with
+    /// <c>Saving.RegisterKerasSerializable</c>, Keras's <c>register_keras_serializable</c>, or pass it to one
+    /// load as a custom object): a saved layer stores its class name, <see cref="GetConfig"/> (with
+    /// <c>name</c> and <c>trainable</c>) and its weights; loading calls <paramref name="fromConfig"/> on that
+    /// config (Keras's <c>from_config</c>) and fills the new layer's weights from the file.
+    /// </summary>
+    /// <typeparam name="T">The custom layer class; its .NET name is the class name in files.</typeparam>
+    /// <param name="fromConfig">Makes the layer from its saved config (the keys <see cref="GetConfig"/> wrote, and <c>name</c>, <c>trainable</c>).</param>
+    /// <example><code>Saving.RegisterKerasSerializable(CustomLayer.Kind&lt;MyDense&gt;(config => new MyDense((int)config["units"]!)));</code></example>
+    public static LayerKind Kind<T>(Func<JsonObject, T> fromConfig) where T : CustomLayer
+    {
+        ArgumentNullException.ThrowIfNull(fromConfig);
+        string className = typeof(T).Name;
+        return LayerKind.Of<UserLayer>(className,
+            (c, id, name) =>
+            {
+                CustomLayer made;
+                try
+                {
+                    made = Construct(name, () => fromConfig((JsonObject)c.Object.DeepClone()));
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidCastException or NullReferenceException or FormatException or InvalidOperationException)
+                {
+                    throw new ModelFormatError($"{c.Where}: the factory registered for class {className} could not make layer \"{name}\" from its config {c.Object.ToJsonString()}: {e.Message}", e);
+                }
+                if (made.GetType() != typeof(T))
+                    throw new ModelFormatError($"{c.Where}: the factory registered for class {className} made a {made.GetType().Name}.");
+                return (UserLayer)made.Record with { Id = id, Name = name };
+            },
+            layer => JsonNode.Parse(layer.Config) as JsonObject ?? throw new ModelFormatError(
+                $"Layer \"{layer.Name}\" ({layer.ClassName}): GetConfig gave {layer.Config}, not a JSON object."));
+    }
+
+    /// <summary>
     /// Makes a layer for a loader: the layer <paramref name="make"/> constructs takes
     /// <paramref name="name"/> rather than drawing an automatic one.
     /// </summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -5,9 +7,9 @@ namespace DeepGraph.Core;
 /// shape comes from running the function on a symbolic tape, its backward pass from the tape.
 /// </summary>
 /// <remarks>
-/// A function is not data: a file can name it but not hold it. A Lambda given a
-/// <see cref="FunctionName"/> saves that name, and a loader finds the function registered under it;
-/// a Lambda without one cannot be saved.
+/// A function is not data: a file can name it but not hold it. A Lambda is saved as the name its
+/// function is registered under (<see cref="KindFor"/>), and a loader finds the function registered
+/// under that name; a Lambda of an unregistered function cannot be saved.
 /// </remarks>
 public sealed record Lambda : OpLayer
 {
@@ -66,13 +68,59 @@ public sealed record Lambda : OpLayer
     }
 
     /// <summary>
-    /// Value equality: name, trainability and the function — by its registered name when it has
-    /// one (a loaded Lambda equals the one saved), else the same delegate.
+    /// Value equality: name, trainability and the function as the user gave it (delegates are
+    /// equal when they call the same method on the same target, so a Lambda loaded through a
+    /// registered function equals the one saved). The registered name is a label, not compared.
     /// </summary>
     public bool Equals(Lambda? other) =>
-        base.Equals(other) && SingleInput == other.SingleInput && FunctionName == other.FunctionName
-        && (FunctionName is not null || Source.Equals(other.Source));
+        base.Equals(other) && SingleInput == other.SingleInput && Source.Equals(other.Source);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), FunctionName);
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SingleInput);
+
+    /// <summary>The Lambda kind without registered functions: it refuses to write or read any Lambda, saying how to register the function.</summary>
+    public static LayerKind Kind { get; } = KindFor(new Dictionary<string, Delegate>());
+
+    /// <summary>
+    /// The Lambda kind that knows <paramref name="functions"/> by name (each a <c>Func&lt;Var, Var&gt;</c>
+    /// or a <c>Func&lt;IReadOnlyList&lt;Var&gt;, Var&gt;</c>): a Lambda is written as the name of its function
+    /// (its <see cref="FunctionName"/>, or the name its <see cref="Source"/> is registered under), and
+    /// read back as a Lambda calling the function of that name.
+    /// </summary>
+    /// <exception cref="ArgumentException">A function of another delegate type.</exception>
+    public static LayerKind KindFor(IReadOnlyDictionary<string, Delegate> functions)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        var table = functions.ToDictionary(p => p.Key, p => p.Value switch
+        {
+            Func<Var, Var> or Func<IReadOnlyList<Var>, Var> => p.Value,
+            _ => throw new ArgumentException($"Lambda function '{p.Key}' is a {p.Value?.GetType().Name ?? "null"}; a Lambda's function is a Func<Var, Var> or a Func<IReadOnlyList<Var>, Var>.", nameof(functions)),
+        }, StringComparer.Ordinal);
+        string Registered() => table.Count == 0 ? "none is registered" : $"registered: {string.Join(", ", table.Keys.Order(StringComparer.Ordinal))}";
+
+        Lambda Read(LayerConfig c, LayerId id, string name)
+        {
+            if (c["function"] is not JsonValue v || !v.TryGetValue<string>(out var function))
+                throw new ModelFormatError($"{c.Where}: Lambda layer \"{name}\" holds its function as {LayerConfig.Text(c["function"])}, which is code (Python bytecode) that DeepGraph cannot run. " +
+                    "Write the function over Ops in .NET, register it under a name (LambdaFunctions.Register in the facade) and save the model again from DeepGraph.");
+            if (!table.TryGetValue(function, out var f))
+                throw new ModelFormatError($"{c.Where}: Lambda layer \"{name}\" calls function '{function}', which is not registered ({Registered()}). " +
+                    $"A file names a Lambda's function but cannot hold its code: register it before loading, LambdaFunctions.Register(\"{function}\", f) in the facade " +
+                    "(Keras's custom_objects), or pass Lambda.KindFor with it to the load.");
+            return f is Func<Var, Var> one
+                ? new Lambda(inputs => one(inputs[0]), singleInput: true, functionName: function, source: one) { Id = id, Name = name }
+                : new Lambda((Func<IReadOnlyList<Var>, Var>)f, singleInput: false, functionName: function) { Id = id, Name = name };
+        }
+
+        JsonObject Write(Lambda l)
+        {
+            var function = l.FunctionName ?? table.FirstOrDefault(p => p.Value.Equals(l.Source)).Key
+                ?? throw new ModelFormatError($"Layer \"{l.Name}\" (Lambda) cannot be saved: its function is not registered under a name ({Registered()}), " +
+                    "and a file cannot hold code. Register it first with LambdaFunctions.Register(\"name\", f) in the facade (Keras's register_keras_serializable), " +
+                    "and again in the program that loads the model.");
+            return new JsonObject { ["function"] = function, ["function_type"] = "function", ["output_shape"] = null, ["arguments"] = new JsonObject() };
+        }
+
+        return LayerKind.Of<Lambda>("Lambda", Read, Write);
+    }
 }
