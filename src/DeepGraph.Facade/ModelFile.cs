@@ -102,7 +102,7 @@ internal static class ModelFile
             throw new IOException($"Model.Save: cannot save to \"{path}\": it is an existing folder; give the path of the model's .json file.");
         var folder = Path.GetDirectoryName(file)!;
         var stem = Path.GetFileNameWithoutExtension(file);
-        var (json, weights) = TfjsModel.Write(model, bytes => WeightsFileName(stem, bytes));
+        var (json, weights) = TfjsModel.Write(model, bytes => WeightsFileName(stem, bytes), Saving.Registry);
         var weightsPath = Path.Combine(folder, WeightsFileName(stem, weights));
         Directory.CreateDirectory(folder);
 

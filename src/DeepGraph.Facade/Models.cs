@@ -25,17 +25,21 @@ public static class Models
     /// weight is read, weight files must lie inside the model's folder (no absolute paths, no <c>..</c>,
     /// no symbolic link leading out), and nothing larger than the model's own weights is allocated.
     /// </remarks>
-    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown, a weight file is missing
-    /// or lies outside the model's folder, or a weight is missing, extra or of the wrong size.</exception>
+    /// <param name="path">The <c>model.json</c> file.</param>
+    /// <param name="customObjects">Layer classes of the program's own to read in this load, besides the built-in ones and those
+    /// registered with <see cref="Saving.RegisterKerasSerializable"/> (Keras's <c>custom_objects</c>); they take precedence.</param>
+    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown (neither built in nor registered
+    /// nor among <paramref name="customObjects"/>), a weight file is missing or lies outside the model's folder, or a weight is
+    /// missing, extra or of the wrong size.</exception>
     /// <exception cref="IOException">The JSON file cannot be read.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights do not fit in memory.</exception>
-    public static Model LoadModel(string path)
+    public static Model LoadModel(string path, IEnumerable<LayerKind>? customObjects = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(file)!;
         var core = TfjsModel.ReadStreams(File.ReadAllText(file), name => new FileStream(WeightFile(folder, name), FileMode.Open, FileAccess.Read,
-            FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan));
+            FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan), Saving.With(customObjects));
         return Wrap(core, []);
     }
 
