@@ -207,15 +207,16 @@ public abstract class CustomLayer : Layer
         }
     }
 
-    /// <summary>The code object of <paramref name="record"/>'s layer, when it is a custom layer's.</summary>
-    internal static CustomLayer? OwnerOf(Core.Layer record) => record is UserLayer { Code: Code c } ? c.Owner : null;
-
-    /// <summary>Takes <paramref name="record"/> (a record of this layer's code with another id, from a loader) as the layer's record.</summary>
-    internal void Rebind(UserLayer record)
+    /// <summary>
+    /// For a loader: when <paramref name="record"/> is a custom layer's (made by its registered factory), that
+    /// layer object, now holding the record's configuration and weights, is its handle (so
+    /// <c>model.Layers</c> holds the user's class); null for any other record.
+    /// </summary>
+    internal static CustomLayer? Rebound(Core.Layer record)
     {
-        if (!ReferenceEquals(record.Code, code))
-            throw new InvalidOperationException($"Record of layer \"{record.Name}\" is not this layer's code.");
-        Adopt(record with { Id = Record.Id });
+        if (record is not UserLayer { Code: Code c } user) return null;
+        c.Owner.Adopt(user with { Id = c.Owner.Record.Id });
+        return c.Owner;
     }
 
     /// <summary>The user's code as Core sees it: class, config, declared weights, computation.</summary>

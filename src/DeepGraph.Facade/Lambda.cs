@@ -29,3 +29,45 @@ public static partial class Layers
         return Make(name, null, id => new Core.Lambda(function, singleInput: false) { Id = id, Name = "" });
     }
 }
+
+/// <summary>
+/// The functions that Lambda layers may be saved with (Keras's <c>register_keras_serializable</c> on a
+/// function, or its <c>custom_objects</c>): a file cannot hold code, so a Lambda is saved as the name
+/// its function is registered under, and a program that loads the model registers the same name.
+/// </summary>
+/// <example><code>
+/// Func&lt;Var, Var&gt; square = x => x * x;
+/// LambdaFunctions.Register("square", square);
+/// var y = Lambda(square).Call(x);            // saved as {"function": "square"}
+/// </code></example>
+public static class LambdaFunctions
+{
+    private static readonly Lock Gate = new();
+    private static Dictionary<string, Delegate> functions = new(StringComparer.Ordinal);
+
+    /// <summary>Registers <paramref name="function"/> (one input) under <paramref name="name"/> for every later save and load in this process; a name registered again takes the new function.</summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public static void Register(string name, Func<Var, Var> function) => Add(name, function);
+
+    /// <summary>Registers <paramref name="function"/> (several inputs) under <paramref name="name"/>; see the one-input form.</summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public static void Register(string name, Func<IReadOnlyList<Var>, Var> function) => Add(name, function);
+
+    /// <summary>The name <paramref name="function"/> is registered under, or null.</summary>
+    public static string? NameOf(Delegate function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        lock (Gate) return functions.FirstOrDefault(p => p.Value.Equals(function)).Key;
+    }
+
+    private static void Add(string name, Delegate function)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(function);
+        lock (Gate)
+        {
+            functions = new Dictionary<string, Delegate>(functions, StringComparer.Ordinal) { [name] = function };
+            Saving.RegisterKerasSerializable(Core.Lambda.KindFor(functions));
+        }
+    }
+}

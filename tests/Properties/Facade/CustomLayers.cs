@@ -354,4 +354,134 @@ public sealed class CustomLayers
         c.Call(Input(shape: [2]));
         Assert.NotEqual(a.Record, c.Record);
     }
+
+    private static string Folder() => Path.Combine(Path.GetTempPath(), "deepgraph-custom-layers-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Keras's <c>from_config</c> for <see cref="MyDense"/>.</summary>
+    private static MyDense FromConfig(JsonObject config) => new((int)config["units"]!);
+
+    [Fact]
+    public void A_registered_custom_layer_saves_its_config_and_weights_and_loads_into_an_equal_model()
+    {
+        Func<Var, Var> cube = v => v * v * v;
+        Saving.RegisterKerasSerializable(CustomLayer.Kind(FromConfig));
+        LambdaFunctions.Register("cube", cube);
+        Backend.ClearSession();
+        var input = Input(shape: [4]);
+        var custom = new MyDense(3, name: "mine");
+        var y = Dense(2).Call(Lambda(cube, name: "cubed").Call(custom.Call(input)));
+        var model = new Model(input, y);
+        model.Compile(Optimizers.Adam(0.01), "mse");
+        model.Fit(Random(20, 16, 4), Random(21, 16, 2), epochs: 2, verbose: 0); // weights away from their initial values
+        custom.Trainable = false;
+        var folder = Folder();
+        try
+        {
+            var path = Path.Combine(folder, "model.json");
+            model.Save(path);
+            var json = File.ReadAllText(path);
+            Assert.Contains("\"class_name\":\"MyDense\"", json.Replace(" ", ""));
+            Assert.Contains("\"function\":\"cube\"", json.Replace(" ", ""));
+
+            var loaded = Models.LoadModel(path);
+            Assert.Equal(model.CoreModel.Layers, loaded.CoreModel.Layers);
+            var handle = Assert.IsType<MyDense>(loaded.Layers.Single(l => l.Name == "mine"));
+            Assert.NotSame(custom, handle);
+            Assert.Equal(3, handle.Units);
+            Assert.False(handle.Trainable);
+            var x = Random(22, 5, 4);
+            Assert.Equal(model.Predict(x)[0].ToArray(), loaded.Predict(x)[0].ToArray());
+            // The loaded layer trains like any other (Trainable restored to true).
+            handle.Trainable = true;
+            loaded.Compile(Optimizers.SGD(0.1), "mse");
+            var before = handle.GetWeights()[0].ToArray();
+            loaded.Fit(x, Random(23, 5, 2), verbose: 0);
+            Assert.NotEqual(before, handle.GetWeights()[0].ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Not registered anywhere: loading a model that holds it must fail.</summary>
+    private sealed class Unregistered(int units, string? name = null) : CustomLayer(name)
+    {
+        private LayerWeight w = null!;
+
+        public override void Build(Shape inputShape) => w = AddWeight("w", [inputShape[^1]!.Value, units]);
+
+        public override Var Call(Var x, bool training) => Ops.MatMul(x, w);
+
+        public override JsonObject GetConfig() => new() { ["units"] = units };
+    }
+
+    /// <summary>Writes <paramref name="model"/> as <c>Save</c> would with <paramref name="kind"/> registered, without registering it in the process.</summary>
+    private static void WriteWith(Model model, string path, DeepGraph.Core.LayerKind kind)
+    {
+        var (json, weights) = DeepGraph.Serialization.TfjsModel.Write(model.CoreModel, "w.bin", Saving.Registry.With(kind));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, json);
+        File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(path)!, "w.bin"), weights);
+    }
+
+    [Fact]
+    public void Loading_an_unregistered_custom_class_names_it_and_says_how_to_register_it()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var model = new Model(input, new Unregistered(2, name: "odd").Call(input));
+        var folder = Folder();
+        try
+        {
+            var path = Path.Combine(folder, "model.json");
+            var unsaved = Assert.Throws<ModelFormatError>(() => model.Save(path));
+            Assert.Contains("Unregistered", unsaved.Message);
+            Assert.Contains("odd", unsaved.Message);
+
+            var kind = CustomLayer.Kind(c => new Unregistered((int)c["units"]!));
+            WriteWith(model, path, kind);
+            var error = Assert.Throws<ModelFormatError>(() => Models.LoadModel(path));
+            Assert.Contains("'Unregistered'", error.Message);
+            Assert.Contains("\"odd\"", error.Message);
+            Assert.Contains("RegisterKerasSerializable", error.Message);
+            var loaded = Models.LoadModel(path, customObjects: [kind]);
+            var x = Random(30, 3, 2);
+            Assert.Equal(model.Predict(x)[0].ToArray(), loaded.Predict(x)[0].ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_lambda_of_an_unregistered_function_refuses_to_be_saved_and_a_file_naming_one_refuses_to_load()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [3]);
+        var model = new Model(input, Lambda(v => v * 2f, name: "double").Call(input));
+        var folder = Folder();
+        try
+        {
+            var path = Path.Combine(folder, "model.json");
+            var error = Assert.Throws<ModelFormatError>(() => model.Save(path));
+            Assert.Contains("\"double\"", error.Message);
+            Assert.Contains("cannot be saved", error.Message);
+            Assert.Contains("LambdaFunctions.Register", error.Message);
+            Assert.False(File.Exists(path));
+
+            Func<Var, Var> halve = v => v * 0.5f;
+            var saved = new Model(input, Lambda(halve, name: "half").Call(input));
+            WriteWith(saved, path, DeepGraph.Core.Lambda.KindFor(new Dictionary<string, Delegate> { ["halve_for_this_test"] = halve }));
+            var missing = Assert.Throws<ModelFormatError>(() => Models.LoadModel(path));
+            Assert.Contains("'halve_for_this_test'", missing.Message);
+            Assert.Contains("\"half\"", missing.Message);
+            Assert.Contains("LambdaFunctions.Register", missing.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
 }
