@@ -17,6 +17,7 @@ public static partial class Layers
     public static Layer Lambda(Func<Var, Var> function, string? name = null, int[]? inputShape = null)
     {
         ArgumentNullException.ThrowIfNull(function);
+        LambdaFunctions.EnsureRegistered();
         return Make(name, inputShape, id => new Core.Lambda(inputs => function(inputs[0]), singleInput: true, source: function) { Id = id, Name = "" });
     }
 
@@ -26,6 +27,7 @@ public static partial class Layers
     public static Layer Lambda(Func<IReadOnlyList<Var>, Var> function, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(function);
+        LambdaFunctions.EnsureRegistered();
         return Make(name, null, id => new Core.Lambda(function, singleInput: false) { Id = id, Name = "" });
     }
 }
@@ -58,6 +60,18 @@ public static class LambdaFunctions
     {
         ArgumentNullException.ThrowIfNull(function);
         lock (Gate) return functions.FirstOrDefault(p => p.Value.Equals(function)).Key;
+    }
+
+    /// <summary>
+    /// Registers the Lambda kind (with the functions registered so far, perhaps none) unless it is
+    /// known: a Lambda made in this process then meets a clear message when it cannot be saved.
+    /// </summary>
+    internal static void EnsureRegistered()
+    {
+        if (Saving.GetRegisteredObject("Lambda") is not null) return;
+        lock (Gate)
+            if (Saving.GetRegisteredObject("Lambda") is null)
+                Saving.RegisterKerasSerializable(Core.Lambda.KindFor(functions));
     }
 
     private static void Add(string name, Delegate function)

@@ -78,14 +78,13 @@ public sealed record Lambda : OpLayer
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SingleInput);
 
-    /// <summary>The Lambda kind without registered functions: it refuses to write or read any Lambda, saying how to register the function.</summary>
-    public static LayerKind Kind { get; } = KindFor(new Dictionary<string, Delegate>());
-
     /// <summary>
     /// The Lambda kind that knows <paramref name="functions"/> by name (each a <c>Func&lt;Var, Var&gt;</c>
     /// or a <c>Func&lt;IReadOnlyList&lt;Var&gt;, Var&gt;</c>): a Lambda is written as the name of its function
     /// (its <see cref="FunctionName"/>, or the name its <see cref="Source"/> is registered under), and
-    /// read back as a Lambda calling the function of that name.
+    /// read back as a Lambda calling the function of that name. Without functions it refuses every
+    /// Lambda, saying how to register one. (Lambda declares no static <c>Kind</c>: the default registry
+    /// knows no functions, so the facade registers this kind with the functions it is given.)
     /// </summary>
     /// <exception cref="ArgumentException">A function of another delegate type.</exception>
     public static LayerKind KindFor(IReadOnlyDictionary<string, Delegate> functions)
