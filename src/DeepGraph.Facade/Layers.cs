@@ -12,7 +12,7 @@ namespace DeepGraph.Keras;
 /// var x = Input(shape: [28, 28, 1]);
 /// var y = Conv2D(32, 3, activation: "relu").Call(x);
 /// </code></example>
-public static class Layers
+public static partial class Layers
 {
     /// <summary>A symbolic input tensor of shape <c>(None, ..shape)</c> (Keras's <c>keras.Input</c>); unnamed inputs are <c>input_1</c>, <c>input_2</c> ….</summary>
     /// <param name="shape">The dimensions after the batch, all known.</param>

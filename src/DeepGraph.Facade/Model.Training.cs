@@ -73,8 +73,8 @@ public partial class Model
         if (lossWeights is not null && lossWeights.Count != outputs.Count)
             throw new ArgumentException($"Model \"{Name}\" has {outputs.Count} output(s) but {lossWeights.Count} loss weights were given.", nameof(lossWeights));
         var shapes = core.OutputShapesOfModel;
-        var names = metrics?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => (IReadOnlyList<string>)[])];
-        var perOutput = outputs.Select((_, o) => EquatableArray.Of(names[o].Select(m => Metric.Get(m, shapes[o], losses[o])))).ToArray();
+        var names = metrics?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => (IReadOnlyList<MetricItem>)[])];
+        var perOutput = outputs.Select((_, o) => EquatableArray.Of(names[o].Select(m => m.Resolve(shapes[o], losses[o])))).ToArray();
         var config = new TrainingConfig(optimizer, EquatableArray.Of(losses), EquatableArray.Of(lossWeights ?? outputs.Select(_ => 1.0)), EquatableArray.Of(perOutput));
         return new TrainingSetup(config, outputs);
     }

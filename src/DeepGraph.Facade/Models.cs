@@ -108,7 +108,8 @@ public static class Models
         Layer Handle(Core.Layer record)
         {
             if (!handles.TryGetValue(record.Id, out var handle))
-                handles[record.Id] = handle = record is Core.Model nested ? Wrap(nested, handles) : new Layer(record with { Id = Layer.NewId() });
+                handles[record.Id] = handle = record is Core.Model nested ? Wrap(nested, handles)
+                    : CustomLayer.Rebound(record) ?? new Layer(record with { Id = Layer.NewId() });
             return handle;
         }
 

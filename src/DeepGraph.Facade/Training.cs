@@ -90,6 +90,56 @@ public static class Losses
 
     /// <summary>Categorical crossentropy against integer labels, on probabilities or logits.</summary>
     public static Loss SparseCategoricalCrossentropy(bool fromLogits = false) => new Core.SparseCategoricalCrossentropy(fromLogits);
+
+    /// <summary>
+    /// A loss written as a function over <see cref="Ops"/> (Keras's custom loss function):
+    /// <c>(yTrue, yPred) → per-sample losses</c>, averaged over every value it returns; the gradient
+    /// comes from the ops' tape. <paramref name="name"/> is the name messages use.
+    /// </summary>
+    /// <example><code>model.Compile("sgd", loss: Losses.FromFunction("my_mse", (yTrue, yPred) => Ops.Mean(Ops.Square(yPred - yTrue), [-1])));</code></example>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public static Loss FromFunction(string name, Func<Var, Var, Var> function) => new FunctionLoss(name, function);
+}
+
+/// <summary>Keras's <c>keras.metrics</c> beyond the names <c>Compile</c> takes: metrics written as functions.</summary>
+public static class Metrics
+{
+    /// <summary>
+    /// A metric written as a function over <see cref="Ops"/> (Keras's custom metric function):
+    /// <c>(yTrue, yPred) → per-sample values</c>, averaged over the epoch and logged as <paramref name="name"/>.
+    /// </summary>
+    /// <example><code>model.Compile("sgd", loss: "mse", metrics: ["mae", Metrics.FromFunction("bias", (t, p) => Ops.Mean(p - t, [-1]))]);</code></example>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public static Metric FromFunction(string name, Func<Var, Var, Var> function)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new FunctionMetric(function) { Name = name };
+    }
+}
+
+/// <summary>One metric: a Keras name (<c>"accuracy"</c>), which <c>Compile</c> resolves for its output, or a metric object (<see cref="Metrics"/>).</summary>
+public readonly struct MetricItem
+{
+    private MetricItem(string? name, Metric? metric) => (Name, Metric) = (name, metric);
+
+    /// <summary>The name, when the metric was given by name.</summary>
+    public string? Name { get; }
+
+    /// <summary>The metric object, when one was given.</summary>
+    public Metric? Metric { get; }
+
+    /// <summary>A metric by Keras name.</summary>
+    public static implicit operator MetricItem(string name) => new(name ?? throw new ArgumentNullException(nameof(name)), null);
+
+    /// <summary>A metric object.</summary>
+    public static implicit operator MetricItem(Metric metric) => new(null, metric ?? throw new ArgumentNullException(nameof(metric)));
+
+    /// <summary>The metric for an output of shape <paramref name="prediction"/> trained with <paramref name="loss"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown metric name.</exception>
+    internal Metric Resolve(Shape prediction, Loss loss) => Metric ?? Core.Metric.Get(Name ?? throw new ArgumentNullException(nameof(Name)), prediction, loss);
+
+    /// <summary>The name or the metric's name.</summary>
+    public override string ToString() => Name ?? Metric?.Name ?? "";
 }
 
 /// <summary>One loss: a Keras name (<c>"mse"</c>) or a loss object (<see cref="Losses"/>).</summary>
@@ -177,43 +227,46 @@ public sealed class LossSpec : IEnumerable<LossItem>
 /// without a key get no metrics.
 /// </summary>
 [CollectionBuilder(typeof(MetricSpec), nameof(Create))]
-public sealed class MetricSpec : IEnumerable<string>
+public sealed class MetricSpec : IEnumerable<MetricItem>
 {
-    private MetricSpec(IReadOnlyList<string>? all, IReadOnlyList<IReadOnlyList<string>>? perOutput, IReadOnlyDictionary<string, IReadOnlyList<string>>? byName) =>
+    private MetricSpec(IReadOnlyList<MetricItem>? all, IReadOnlyList<IReadOnlyList<MetricItem>>? perOutput, IReadOnlyDictionary<string, IReadOnlyList<MetricItem>>? byName) =>
         (All, PerOutput, ByName) = (all, perOutput, byName);
 
-    private IReadOnlyList<string>? All { get; }
-    private IReadOnlyList<IReadOnlyList<string>>? PerOutput { get; }
-    private IReadOnlyDictionary<string, IReadOnlyList<string>>? ByName { get; }
+    private IReadOnlyList<MetricItem>? All { get; }
+    private IReadOnlyList<IReadOnlyList<MetricItem>>? PerOutput { get; }
+    private IReadOnlyDictionary<string, IReadOnlyList<MetricItem>>? ByName { get; }
 
-    /// <summary>Metric names for every output (the collection-expression form).</summary>
-    public static MetricSpec Create(ReadOnlySpan<string> names) => new(names.ToArray(), null, null);
-
-    /// <summary>Metric names for every output.</summary>
-    public static implicit operator MetricSpec(string[] names) => new([.. names], null, null);
+    /// <summary>Metrics (names or metric objects) for every output (the collection-expression form).</summary>
+    public static MetricSpec Create(ReadOnlySpan<MetricItem> metrics) => new(metrics.ToArray(), null, null);
 
     /// <summary>Metric names for every output.</summary>
-    public static implicit operator MetricSpec(List<string> names) => new([.. names], null, null);
+    public static implicit operator MetricSpec(string[] names) => new([.. names.Select(n => (MetricItem)n)], null, null);
+
+    /// <summary>Metric objects for every output.</summary>
+    public static implicit operator MetricSpec(Metric[] metrics) => new([.. metrics.Select(m => (MetricItem)m)], null, null);
+
+    /// <summary>Metric names for every output.</summary>
+    public static implicit operator MetricSpec(List<string> names) => new([.. names.Select(n => (MetricItem)n)], null, null);
 
     /// <summary>One list of metric names per output, in output order.</summary>
-    public static implicit operator MetricSpec(string[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<string>)[.. m])], null);
+    public static implicit operator MetricSpec(string[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<MetricItem>)[.. m.Select(n => (MetricItem)n)])], null);
 
     /// <summary>Metric names keyed by output name.</summary>
     public static implicit operator MetricSpec(Dictionary<string, string[]> byName) =>
-        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[.. p.Value]));
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[.. p.Value.Select(n => (MetricItem)n)]));
 
     /// <summary>One metric name per output name.</summary>
     public static implicit operator MetricSpec(Dictionary<string, string> byName) =>
-        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[p.Value]));
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[p.Value]));
 
-    /// <summary>The names of the every-output form (empty for the others).</summary>
-    public IEnumerator<string> GetEnumerator() => (All ?? []).GetEnumerator();
+    /// <summary>The metrics of the every-output form (empty for the others).</summary>
+    public IEnumerator<MetricItem> GetEnumerator() => (All ?? []).GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>The metric names of each output, in output order.</summary>
+    /// <summary>The metrics of each output, in output order.</summary>
     /// <exception cref="ArgumentException">A list of lists of the wrong length, or a key that names no output.</exception>
-    internal IReadOnlyList<string>[] Resolve(IReadOnlyList<string> outputs, string model)
+    internal IReadOnlyList<MetricItem>[] Resolve(IReadOnlyList<string> outputs, string model)
     {
         if (ByName is not null)
         {

@@ -82,6 +82,21 @@ public abstract record Loss
     }
 
     /// <summary>
+    /// The loss of <paramref name="prediction"/> against <paramref name="target"/> (a batch of the
+    /// output's shape), averaged as <see cref="Compute(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{float}, float)"/>
+    /// averages it; writes <paramref name="scale"/> × its gradient with respect to each prediction into
+    /// <paramref name="gradient"/>. The trainer calls this form; a loss that needs the whole shape
+    /// (a loss written over ops) overrides it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target is invalid for the loss (a label out of range).</exception>
+    public virtual double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        return Compute(prediction.Span, target.Span, prediction.Shape[-1]!.Value, gradient, scale);
+    }
+
+    /// <summary>
     /// Sums the per-row losses over all rows and writes <paramref name="gradScale"/> × the
     /// gradient of that sum with respect to each prediction into <paramref name="gradient"/>.
     /// </summary>
@@ -302,4 +317,95 @@ public sealed record SparseCategoricalCrossentropy(bool FromLogits = false) : Ca
                 $": sparse_categorical_crossentropy needs integer class labels in [0, {classes - 1}] for an output of {classes} classes.");
         return (int)value;
     }
+}
+
+/// <summary>
+/// A loss written as a function over <see cref="Ops"/> (Keras's custom loss function):
+/// <c>(yTrue, yPred) → per-sample losses</c>, which are averaged over every value they hold (Keras's
+/// <c>sum_over_batch_size</c>); the gradient comes from the tape. The function must be a function of
+/// its two arguments only, and must work on a symbolic tape (shapes only), where the targets'
+/// fit is checked before training.
+/// </summary>
+/// <example><code>new FunctionLoss("my_mse", (yTrue, yPred) => Ops.Mean((yPred - yTrue) * (yPred - yTrue), [-1]))</code></example>
+public sealed record FunctionLoss : Loss
+{
+    /// <summary>A loss named <paramref name="name"/> (the logs' and the error messages' name) computing <paramref name="function"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty or blank.</exception>
+    public FunctionLoss(string name, Func<Var, Var, Var> function)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+        Function = function ?? throw new ArgumentNullException(nameof(function));
+    }
+
+    /// <inheritdoc/>
+    public override string Name { get; }
+
+    /// <summary>The computation: <c>(yTrue, yPred) → per-sample losses</c>.</summary>
+    public Func<Var, Var, Var> Function { get; }
+
+    /// <summary>Runs the function on shapes alone: targets it cannot take are refused before training.</summary>
+    /// <exception cref="ShapeError">The function cannot take these shapes; the message names the output, the loss and both shapes.</exception>
+    public override void CheckShapes(Shape prediction, Shape target, string output)
+    {
+        var tape = new OpTape(TapeMode.Symbolic);
+        try
+        {
+            var result = Function(tape.Placeholder(Aligned(target, prediction)), tape.Placeholder(prediction));
+            if (result is null || !ReferenceEquals(result.Tape, tape))
+                throw new InvalidOperationException($"Loss {Name} returned {(result is null ? "null" : "a var of another tape")}: a loss function must compute its result with Ops from the two vars it is given.");
+        }
+        catch (Exception e) when (e is ShapeError or ArgumentException)
+        {
+            throw new ShapeError(output, $"Output \"{output}\" has shape {prediction} and its target shape {target}, which loss {Name} cannot take: {e.Message}");
+        }
+    }
+
+    /// <inheritdoc/>
+    public override double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        var p = Tensor.FromArray(prediction.ToArray(), prediction.Shape.ToArray());
+        var t = Tensor.FromArray(target.ToArray(), Aligned(target.Shape, prediction.Shape).ToArray());
+        return Run(p, t, gradient, scale);
+    }
+
+    /// <inheritdoc/>
+    protected override double Rows(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float gradScale)
+    {
+        // The span form knows rows of the last axis only: the function sees (rows, last).
+        int rows = prediction.Length / lastAxis;
+        var p = Tensor.FromArray(prediction.ToArray(), [rows, lastAxis]);
+        var t = Tensor.FromArray(target.ToArray(), target.Length == prediction.Length ? [rows, lastAxis] : [target.Length]);
+        // Compute divides the gradient scale by the rows and the sum by the rows: undo both around the mean taken here.
+        return Run(p, t, gradient, gradScale * rows) * rows;
+    }
+
+    private double Run(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    {
+        var tape = new OpTape(TapeMode.Record);
+        var yPred = tape.Constant(prediction);
+        var result = Function(tape.Constant(target), yPred);
+        if (result is null || !ReferenceEquals(result.Tape, tape))
+            throw new InvalidOperationException($"Loss {Name} returned {(result is null ? "null" : "a var of another tape")}: a loss function must compute its result with Ops from the two vars it is given.");
+        if (result.DType != DType.Float32)
+            throw new InvalidOperationException($"Loss {Name} returned a {result.DType.Name()} tensor; a loss is float32.");
+        var values = result.Value.Span;
+        if (values.Length == 0)
+        {
+            gradient[..prediction.Length].Clear();
+            return 0;
+        }
+        double sum = 0;
+        foreach (var v in values) sum += v;
+        var seed = Tensor.Filled(scale / values.Length, result.Shape.ToArray());
+        var grad = tape.Gradients([result], [seed], [yPred])[0]!;
+        grad.Span.CopyTo(gradient);
+        return sum / values.Length;
+    }
+
+    /// <summary>Targets of the prediction's shape but for a trailing 1 (Keras squeezes or expands it) take the prediction's shape.</summary>
+    private static Shape Aligned(Shape target, Shape prediction) =>
+        target != prediction && target.Rank != prediction.Rank && SameUpToTrailingOne(prediction, target) ? prediction : target;
 }

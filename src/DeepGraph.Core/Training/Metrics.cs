@@ -39,6 +39,18 @@ public abstract record Metric
         };
     }
 
+    /// <summary>
+    /// The batch's sum and count for <paramref name="prediction"/> against <paramref name="target"/> (a
+    /// batch of the output's shape). The trainer calls this form; a metric that needs the whole shape
+    /// (a metric written over ops) overrides it.
+    /// </summary>
+    public virtual (double Sum, long Count) Batch(Tensor prediction, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        return Batch(prediction.Span, target.Span, prediction.Shape[-1]!.Value);
+    }
+
     /// <summary>The batch's sum of the metric over positions (rows of <paramref name="lastAxis"/> predictions), and the number of positions.</summary>
     public abstract (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis);
 }
@@ -114,5 +126,51 @@ public sealed record MeanError(bool Squared) : Metric
             sum += Squared ? e * e : Math.Abs(e);
         }
         return (sum / lastAxis, rows);
+    }
+}
+
+/// <summary>
+/// A metric written as a function over <see cref="Ops"/> (Keras's custom metric function):
+/// <c>(yTrue, yPred) → per-sample values</c>, averaged over every value of the epoch (Keras's
+/// <c>MeanMetricWrapper</c>). The function must be a function of its two arguments only.
+/// </summary>
+/// <example><code>new FunctionMetric((yTrue, yPred) => Ops.Mean(yPred - yTrue, [-1])) { Name = "bias" }</code></example>
+public sealed record FunctionMetric : Metric
+{
+    /// <summary>A metric computing <paramref name="function"/>.</summary>
+    public FunctionMetric(Func<Var, Var, Var> function) => Function = function ?? throw new ArgumentNullException(nameof(function));
+
+    /// <summary>The computation: <c>(yTrue, yPred) → per-sample values</c>.</summary>
+    public Func<Var, Var, Var> Function { get; }
+
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(Tensor prediction, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        var p = Tensor.FromArray(prediction.ToArray(), prediction.Shape.ToArray());
+        bool aligned = target.Shape != prediction.Shape && target.Length == prediction.Length;
+        var t = Tensor.FromArray(target.ToArray(), (aligned ? prediction.Shape : target.Shape).ToArray());
+        return Run(p, t);
+    }
+
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis)
+    {
+        int rows = prediction.Length / lastAxis;
+        var p = Tensor.FromArray(prediction.ToArray(), [rows, lastAxis]);
+        var t = Tensor.FromArray(target.ToArray(), target.Length == prediction.Length ? [rows, lastAxis] : [target.Length]);
+        return Run(p, t);
+    }
+
+    private (double Sum, long Count) Run(Tensor prediction, Tensor target)
+    {
+        var tape = new OpTape(TapeMode.Evaluate);
+        var result = Function(tape.Constant(target), tape.Constant(prediction));
+        if (result is null || !ReferenceEquals(result.Tape, tape))
+            throw new InvalidOperationException($"Metric {Name} returned {(result is null ? "null" : "a var of another tape")}: a metric function must compute its result with Ops from the two vars it is given.");
+        double sum = 0;
+        foreach (var v in result.Value.Span) sum += v;
+        return (sum, result.Value.Length);
     }
 }

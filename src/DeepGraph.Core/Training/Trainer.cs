@@ -170,11 +170,10 @@ public static class Trainer
         for (int o = 0; o < outputs.Count; o++)
         {
             var p = outputs[o];
-            int last = p.Shape[-1]!.Value;
             grads[o] = pool.RentTensor(p.Shape);
-            perOutput[o] = config.Losses[o].Compute(p.Span, y[o].Span, last, grads[o].Data, (float)config.LossWeights[o]);
+            perOutput[o] = config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o]);
             total += config.LossWeights[o] * perOutput[o];
-            metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p.Span, y[o].Span, last))];
+            metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p, y[o]))];
         }
         return new StepLogs(total, perOutput, metrics, outputs[0].Shape[0]!.Value, Updated: true);
     }
