@@ -18,7 +18,17 @@ public readonly record struct TensorRef(int Scope, int Node, int Index)
 /// <param name="Layer">The layer called.</param>
 /// <param name="Inputs">The tensors it was called on, in order (empty for an input layer).</param>
 /// <param name="OutputShapes">The shapes of the tensors it produced.</param>
-public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Inputs, EquatableArray<Shape> OutputShapes);
+public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Inputs, EquatableArray<Shape> OutputShapes)
+{
+    /// <summary>
+    /// The training mode fixed for this call (Keras's <c>layer(x, training=False)</c>), or null to
+    /// follow the pass it runs in. A fixed mode holds in every pass, training or inference, and for
+    /// a nested model it holds for every layer inside (except calls there with a mode of their own):
+    /// with <c>false</c>, BatchNormalization normalises with its moving statistics and does not
+    /// update them, and Dropout passes its input through.
+    /// </summary>
+    public bool? Training { get; init; }
+}
 
 /// <summary>
 /// A persistent directed acyclic graph of layer calls. Layers are stored once by identity;
@@ -92,16 +102,20 @@ public sealed class Graph : IEquatable<Graph>
     /// built record replaces any earlier record of the same layer id, so it must still fit that
     /// layer's earlier calls.
     /// </summary>
+    /// <param name="layer">The layer called.</param>
+    /// <param name="inputs">The tensors it is called on.</param>
+    /// <param name="seed">The seed an unbuilt layer is built from.</param>
+    /// <param name="training">The call's fixed training mode (<see cref="Node.Training"/>); null follows the pass.</param>
     /// <exception cref="GraphError">An input belongs to another graph.</exception>
     /// <exception cref="ShapeError">The layer cannot take the inputs' shapes, or the record no longer fits an earlier call of the same layer.</exception>
-    public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed)
+    public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed, bool? training = null)
     {
         ArgumentNullException.ThrowIfNull(layer);
         var shapes = inputs.Select(ShapeOf).ToArray();
         var built = layer.Build(shapes, seed);
         var outputShapes = built.OutputShapes(shapes);
         if (Layers.ContainsKey(layer.Id)) CheckEarlierCalls(built, shapes);
-        var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes));
+        var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes)) { Training = training };
         var graph = new Graph(Scope, Nodes.Add(node), Layers.Remove(layer.Id).Add(layer.Id, built));
         return (graph, [.. Enumerable.Range(0, outputShapes.Count).Select(i => new TensorRef(Scope, node.Id, i))]);
     }

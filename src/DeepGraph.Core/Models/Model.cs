@@ -154,22 +154,21 @@ public sealed record Model : Layer
     {
         if (inputs.Count != Inputs.Count)
             throw Error($"Layer \"{Name}\" expects {Inputs.Count} input(s), but it received {inputs.Count} input tensors. Inputs received: [{string.Join(", ", inputs)}]");
-        var shapes = new Dictionary<TensorRef, Shape>();
+        var plan = ExecutionPlan.Of(this);
+        var shapes = new Shape[plan.SlotCount];
         for (int i = 0; i < inputs.Count; i++)
         {
             var expected = Graph.ShapeOf(Inputs[i]);
             var got = inputs[i];
             if (!expected.IsCompatibleWith(got))
                 throw Error($"Input {i} of layer \"{Name}\" is incompatible with the layer: expected shape={expected}, found shape={got}");
-            shapes[Inputs[i]] = got;
+            shapes[plan.InputSlots[i]] = got;
         }
-        foreach (var node in Graph.Nodes)
+        foreach (var step in plan.Steps)
         {
-            var layer = Graph.Layers[node.Layer];
-            if (layer is InputLayer) continue;
-            var outs = layer.OutputShapes([.. node.Inputs.Select(t => shapes[t])]);
-            for (int k = 0; k < outs.Count; k++) shapes[new TensorRef(ModelScope, node.Id, k)] = outs[k];
+            var outs = step.Layer.OutputShapes([.. step.Inputs.Select(s => shapes[s])]);
+            for (int k = 0; k < outs.Count; k++) shapes[step.Outputs[k]] = outs[k];
         }
-        return [.. Outputs.Select(t => shapes[t])];
+        return [.. plan.OutputSlots.Select(s => shapes[s])];
     }
 }
