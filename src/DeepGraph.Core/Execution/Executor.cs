@@ -17,7 +17,7 @@ public static class Executor
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
     public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
     {
-        CheckInputs(model, inputs);
+        ArgumentNullException.ThrowIfNull(model);
         return Run(ExecutionPlan.Of(model), inputs, context);
     }
 
@@ -76,6 +76,7 @@ public static class Executor
                     outs = new Tensor[shapes.Count];
                     for (int k = 0; k < outs.Length; k++)
                     {
+                        // Every buffer is float32 today; a slot's dtype is plan.SlotDTypes[step.Outputs[k]].
                         outs[k] = context.Pool.RentTensor(shapes[k]);
                         pooled.Add(outs[k].Data);
                     }

@@ -6,7 +6,8 @@ namespace DeepGraph.Core;
 /// never in a graph. Its weights are its parts' (in the order of <see cref="Parts"/>): the walkers
 /// give its <see cref="BackwardArgs.ParamGrads"/> as the gradient buffers of each part's weights in
 /// turn, kept under each part's <see cref="Layer.Id"/>, so training updates the layers of the graph.
-/// It reports its parts' times to <see cref="ForwardContext.Profiler"/> itself.
+/// It reports its parts' times to <see cref="ForwardContext.Profiler"/> itself. Its parts carry no
+/// state that training updates (<see cref="Layer.WithState"/>): a rule fuses only such calls.
 /// </summary>
 public abstract record FusedLayer : Layer
 {
