@@ -147,12 +147,12 @@ internal sealed class Session(int scope, int seed)
         lock (gate) return handles[id];
     }
 
-    /// <summary>Calls <paramref name="record"/> on <paramref name="inputs"/> in the session graph; on error the graph is unchanged.</summary>
-    public (Core.Layer Built, IReadOnlyList<TensorRef> Outputs) Call(Core.Layer record, IReadOnlyList<TensorRef> inputs)
+    /// <summary>Calls <paramref name="record"/> on <paramref name="inputs"/> in the session graph (with a fixed training mode, or null); on error the graph is unchanged.</summary>
+    public (Core.Layer Built, IReadOnlyList<TensorRef> Outputs) Call(Core.Layer record, IReadOnlyList<TensorRef> inputs, bool? training = null)
     {
         lock (gate)
         {
-            var (graph, outputs) = Graph.Call(record, inputs, Seeds.Derive(BaseSeed, seedCounter));
+            var (graph, outputs) = Graph.Call(record, inputs, Seeds.Derive(BaseSeed, seedCounter), training);
             seedCounter++;
             Graph = graph;
             return (graph.Layers[record.Id], outputs);

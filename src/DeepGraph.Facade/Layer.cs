@@ -133,41 +133,72 @@ public class Layer
     /// <summary>Calls the layer on one or more tensors and returns its single output.</summary>
     /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
     /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
-    /// <exception cref="InvalidOperationException">The layer gives several outputs (use <see cref="CallMany"/>).</exception>
-    public KerasTensor Call(params KerasTensor[] inputs)
+    /// <exception cref="InvalidOperationException">The layer gives several outputs (use <see cref="CallMany(KerasTensor[])"/>).</exception>
+    public KerasTensor Call(params KerasTensor[] inputs) => Call(inputs, training: null);
+
+    /// <summary>
+    /// Calls the layer on one tensor and returns its single output; <paramref name="training"/> fixes
+    /// the call's mode (Keras's <c>layer(x, training=False)</c>): with <c>false</c> the call always runs
+    /// as at inference, also in <c>Fit</c> — BatchNormalization normalises with its moving statistics
+    /// and does not update them, Dropout passes its input through, and a model called so runs every
+    /// layer inside so. Null (the default) follows the pass.
+    /// </summary>
+    /// <example><code>
+    /// baseModel.Trainable = false;
+    /// var x = baseModel.Call(inputs, training: false);   // BatchNormalization stays in inference mode while fine-tuning
+    /// </code></example>
+    /// <exception cref="ShapeError">The layer cannot take the tensor's shape; nothing is changed.</exception>
+    /// <exception cref="GraphError">The tensor comes from another graph or from a cleared session.</exception>
+    /// <exception cref="InvalidOperationException">The layer gives several outputs (use <see cref="CallMany(IEnumerable{KerasTensor}, bool?)"/>).</exception>
+    public KerasTensor Call(KerasTensor input, bool? training = null) => Call([input], training);
+
+    /// <summary>
+    /// Calls the layer on a list of tensors (Keras's <c>layer([a, b])</c>) and returns its single output;
+    /// <paramref name="training"/> as in <see cref="Call(KerasTensor, bool?)"/>.
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
+    /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
+    /// <exception cref="InvalidOperationException">The layer gives several outputs (use <see cref="CallMany(IEnumerable{KerasTensor}, bool?)"/>).</exception>
+    public KerasTensor Call(IEnumerable<KerasTensor> inputs, bool? training = null)
     {
-        var outputs = CallMany(inputs);
+        var outputs = CallMany(inputs, training);
         if (outputs.Count != 1)
             throw new InvalidOperationException($"Layer \"{Name}\" gives {outputs.Count} outputs; use CallMany to get them all.");
         return outputs[0];
     }
 
-    /// <summary>Calls the layer on a list of tensors (Keras's <c>layer([a, b])</c>) and returns its single output.</summary>
-    public KerasTensor Call(IEnumerable<KerasTensor> inputs) => Call([.. inputs]);
-
     /// <summary>Calls the layer on one or more tensors and returns all of its outputs (a model with several outputs gives several).</summary>
     /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
     /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
-    public KerasTensorList CallMany(params KerasTensor[] inputs)
+    public KerasTensorList CallMany(params KerasTensor[] inputs) => CallMany(inputs, training: null);
+
+    /// <summary>
+    /// Calls the layer on tensors and returns all of its outputs; <paramref name="training"/> as in
+    /// <see cref="Call(KerasTensor, bool?)"/>.
+    /// </summary>
+    /// <exception cref="ShapeError">The layer cannot take the tensors' shapes; nothing is changed.</exception>
+    /// <exception cref="GraphError">The tensors come from different graphs or from a cleared session.</exception>
+    public KerasTensorList CallMany(IEnumerable<KerasTensor> inputs, bool? training)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Length == 0)
+        var tensors = inputs.ToArray();
+        if (tensors.Length == 0)
             throw new ArgumentException($"Layer \"{Name}\" must be called on at least one tensor.", nameof(inputs));
-        var session = inputs[0].Session;
-        foreach (var t in inputs)
+        var session = tensors[0].Session;
+        foreach (var t in tensors)
         {
             ArgumentNullException.ThrowIfNull(t, nameof(inputs));
             if (t.Session != session)
-                throw new GraphError($"Layer \"{Name}\" was called on tensors of different graphs: {inputs[0]} and {t}.");
+                throw new GraphError($"Layer \"{Name}\" was called on tensors of different graphs: {tensors[0]} and {t}.");
         }
         if (session != Backend.Current)
-            throw new GraphError($"Layer \"{Name}\" was called on {inputs[0]}, a tensor of a session that Backend.ClearSession() has ended; make the model's Input again in the current session.");
-        BuildFor(inputs);
-        var (built, refs) = session.Call(Record, [.. inputs.Select(t => t.Reference)]);
+            throw new GraphError($"Layer \"{Name}\" was called on {tensors[0]}, a tensor of a session that Backend.ClearSession() has ended; make the model's Input again in the current session.");
+        BuildFor(tensors);
+        var (built, refs) = session.Call(Record, [.. tensors.Select(t => t.Reference)], training);
         Adopt(built);
         session.Register(this);
         var outputs = new KerasTensorList([.. refs.Select(r => new KerasTensor(session, r, session.Graph.ShapeOf(r), this, session.Graph.DTypeOf(r)))]);
-        nodes.Add((new KerasTensorList([.. inputs]), outputs));
+        nodes.Add((new KerasTensorList([.. tensors]), outputs));
         return outputs;
     }
 

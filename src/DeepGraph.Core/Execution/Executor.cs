@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace DeepGraph.Core;
 
 /// <summary>
-/// Runs a model forward on real tensors: walks the compact graph in creation order (a
-/// topological order), gives each layer call its inputs and preallocated outputs, and returns
-/// each intermediate buffer to the pool once its last consumer has run.
+/// Runs a model forward on real tensors: walks the model's <see cref="ExecutionPlan"/>, gives each
+/// step its inputs and preallocated outputs, and returns each intermediate buffer to the pool once
+/// its last reader has run.
 /// </summary>
 public static class Executor
 {
@@ -17,19 +17,28 @@ public static class Executor
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
     public static Tensor[] Run(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
     {
-        inputs = InputCheck.Conform(model, inputs);
-        var graph = model.Graph;
-        var nodes = graph.Nodes;
-        var values = new Tensor[nodes.Count][];
+        ArgumentNullException.ThrowIfNull(model);
+        return Run(ExecutionPlan.Of(model), inputs, context);
+    }
 
-        // How many pending reads each buffer has: consumers of every tensor over it, plus one per model output.
+    /// <summary>
+    /// <see cref="Run(Model, IReadOnlyList{Tensor}, ForwardContext)"/> on a given plan of the model
+    /// (<see cref="ExecutionPlan.Compile"/>, e.g. without fusion rules). A step whose context is in
+    /// training mode runs its layer's <see cref="Layer.ForwardTrain"/> and gives back what it saved.
+    /// </summary>
+    /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
+    public static Tensor[] Run(ExecutionPlan plan, IReadOnlyList<Tensor> inputs, ForwardContext context)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(context);
+        var model = plan.Model;
+        inputs = InputCheck.Conform(model, inputs);
+        var values = new Tensor[plan.SlotCount];
+        var reads = plan.Reads;
+
+        // How many pending reads each buffer has: the reads of every slot over it (views share buffers).
         var pending = new Dictionary<float[], int>(ReferenceEqualityComparer.Instance);
         var pooled = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
-        var reads = new int[nodes.Count][];
-        for (int i = 0; i < nodes.Count; i++) reads[i] = new int[nodes[i].OutputShapes.Count];
-        foreach (var n in nodes)
-            foreach (var t in n.Inputs) reads[t.Node][t.Index]++;
-        foreach (var t in model.Outputs) reads[t.Node][t.Index]++;
 
         void Hold(Tensor tensor, int count)
         {
@@ -42,79 +51,61 @@ public static class Executor
             if (--p == 0 && pooled.Remove(tensor.Data)) context.Pool.Return(tensor.Data);
         }
 
-        int inputIndex = 0;
-        var inputOf = model.Inputs.ToDictionary(t => t.Node, _ => inputIndex++);
-        // A convolution whose only reader is a max pooling runs inside it (Conv2D.ForwardThroughMaxPool).
-        var pooledConvolution = PooledConvolutions(model);
-        var fused = new bool[nodes.Count];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            values[plan.InputSlots[i]] = inputs[i];
+            Hold(inputs[i], reads[plan.InputSlots[i]]);
+        }
         try
         {
-            foreach (var node in nodes)
+            foreach (var step in plan.Steps)
             {
-                var layer = graph.Layers[node.Layer];
-                if (layer is InputLayer)
-                {
-                    values[node.Id] = [inputs[inputOf[node.Id]]];
-                    Hold(values[node.Id][0], reads[node.Id][0]);
-                    continue;
-                }
-                var args = new Tensor[node.Inputs.Count];
-                for (int k = 0; k < args.Length; k++) args[k] = values[node.Inputs[k].Node][node.Inputs[k].Index];
+                var layer = step.Layer;
+                var stepContext = step.ContextIn(context);
+                var args = new Tensor[step.Inputs.Length];
+                for (int k = 0; k < args.Length; k++) args[k] = values[step.Inputs[k]];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
                 // The tensors the layer computes on, each in its input's dtype (args stay the buffers held).
                 var callArgs = InputCheck.ForLayer(layer, args);
                 context.CheckOutputs(layer, shapes);
-                if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
-                {
-                    // Its input stays held until the pooling has run the two.
-                    values[node.Id] = [Tensor.Unwritten(shapes[0])];
-                    fused[node.Id] = true;
-                    continue;
-                }
                 Tensor[] outs;
-                if (layer is MaxPooling2D maxPool && fused[node.Inputs[0].Node])
-                {
-                    var below = nodes[node.Inputs[0].Node];
-                    outs = [context.Pool.RentTensor(shapes[0])];
-                    pooled.Add(outs[0].Data);
-                    var x = values[below.Inputs[0].Node][below.Inputs[0].Index];
-                    var convolution = (Conv2D)graph.Layers[below.Layer];
-                    convolution.ForwardThroughMaxPool(context, InputCheck.ForLayer(convolution, [x])[0], maxPool, outs[0], null);
-                    values[node.Id] = outs;
-                    Hold(outs[0], reads[node.Id][0]);
-                    if (pending[outs[0].Data] == 0 && pooled.Remove(outs[0].Data)) context.Pool.Return(outs[0].Data);
-                    Release(x);
-                    continue;
-                }
-                if (layer.ForwardIsView(context))
+                if (layer.ForwardIsView(stepContext))
                 {
                     // A view keeps its input's dtype; a layer that says otherwise (a linear Activation on int32) gets a converted copy.
                     outs = [args[0].View(shapes[0])];
-                    if (outs[0].DType != node.DTypeOf(0)) outs = [DTypeConversion.Convert(outs[0], node.DTypeOf(0), () => $"layer \"{layer.Name}\" ({layer.ClassName})")];
+                    if (outs[0].DType != plan.SlotDTypes[step.Outputs[0]]) outs = [DTypeConversion.Convert(outs[0], plan.SlotDTypes[step.Outputs[0]], () => $"layer \"{layer.Name}\" ({layer.ClassName})")];
                 }
                 else
                 {
                     outs = new Tensor[shapes.Count];
                     for (int k = 0; k < outs.Length; k++)
                     {
-                        outs[k] = context.Pool.RentTensor(shapes[k], node.DTypeOf(k));
+                        outs[k] = context.Pool.RentTensor(shapes[k], plan.SlotDTypes[step.Outputs[k]]);
                         pooled.Add(outs[k].Data);
                     }
                     // Outputs without values (a batch of 0 samples) need no computing, and kernels are never called with empty sizes.
-                    if (Array.Exists(outs, o => o.Length > 0)) layer.Forward(context, callArgs, outs);
+                    if (Array.Exists(outs, o => o.Length > 0))
+                    {
+                        if (stepContext.Training)
+                            foreach (var saved in layer.ForwardTrain(stepContext, callArgs, outs)) context.Pool.Return(saved.Data);
+                        else
+                            layer.Forward(stepContext, callArgs, outs);
+                    }
                 }
-                values[node.Id] = outs;
-                for (int k = 0; k < outs.Length; k++) Hold(outs[k], reads[node.Id][k]);
+                for (int k = 0; k < outs.Length; k++)
+                {
+                    values[step.Outputs[k]] = outs[k];
+                    Hold(outs[k], reads[step.Outputs[k]]);
+                }
                 foreach (var o in outs)
                     if (pending[o.Data] == 0 && pooled.Remove(o.Data)) context.Pool.Return(o.Data); // an output no one reads
                 foreach (var a in args) Release(a);
             }
 
-            var results = new Tensor[model.Outputs.Count];
+            var results = new Tensor[plan.OutputSlots.Length];
             for (int i = 0; i < results.Length; i++)
             {
-                var t = model.Outputs[i];
-                var value = values[t.Node][t.Index];
+                var value = values[plan.OutputSlots[i]];
                 ref int p = ref CollectionsMarshal.GetValueRefOrNullRef(pending, value.Data);
                 if (p == 1 && pooled.Remove(value.Data))
                 {
@@ -140,28 +131,7 @@ public static class Executor
     }
 
     /// <summary>
-    /// Per node, whether it is a Conv2D whose only reader is a MaxPooling2D and whose output is not
-    /// a model output: a call that may run inside that pooling (<see cref="Conv2D.ForwardThroughMaxPool"/>,
-    /// when <see cref="Conv2D.FusesWith"/> allows it for the batch at hand), its own output never written.
-    /// </summary>
-    internal static bool[] PooledConvolutions(Model model)
-    {
-        var nodes = model.Graph.Nodes;
-        var readers = new int[nodes.Count];
-        var reader = new int[nodes.Count];
-        foreach (var node in nodes)
-            foreach (var t in node.Inputs)
-            {
-                readers[t.Node]++;
-                reader[t.Node] = node.Id;
-            }
-        foreach (var t in model.Outputs) readers[t.Node] += 2;
-        return [.. nodes.Select(node => model.Graph.Layers[node.Layer] is Conv2D && readers[node.Id] == 1
-            && model.Graph.Layers[nodes[reader[node.Id]].Layer] is MaxPooling2D)];
-    }
-
-    /// <summary>
-    /// <see cref="Run"/> over slices of at most <paramref name="batchSize"/> samples, concatenated
+    /// <see cref="Run(Model, IReadOnlyList{Tensor}, ForwardContext)"/> over slices of at most <paramref name="batchSize"/> samples, concatenated
     /// again along the batch axis (Keras's <c>predict(batch_size=…)</c>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>

@@ -25,6 +25,15 @@ public sealed record Node(int Id, LayerId Layer, EquatableArray<TensorRef> Input
 
     /// <summary>The dtype of output <paramref name="index"/>.</summary>
     public DType DTypeOf(int index) => index < OutputDTypes.Count ? OutputDTypes[index] : DType.Float32;
+
+    /// <summary>
+    /// The training mode fixed for this call (Keras's <c>layer(x, training=False)</c>), or null to
+    /// follow the pass it runs in. A fixed mode holds in every pass, training or inference, and for
+    /// a nested model it holds for every layer inside (except calls there with a mode of their own):
+    /// with <c>false</c>, BatchNormalization normalises with its moving statistics and does not
+    /// update them, and Dropout passes its input through.
+    /// </summary>
+    public bool? Training { get; init; }
 }
 
 /// <summary>
@@ -102,9 +111,13 @@ public sealed class Graph : IEquatable<Graph>
     /// built record replaces any earlier record of the same layer id, so it must still fit that
     /// layer's earlier calls.
     /// </summary>
+    /// <param name="layer">The layer called.</param>
+    /// <param name="inputs">The tensors it is called on.</param>
+    /// <param name="seed">The seed an unbuilt layer is built from.</param>
+    /// <param name="training">The call's fixed training mode (<see cref="Node.Training"/>); null follows the pass.</param>
     /// <exception cref="GraphError">An input belongs to another graph.</exception>
     /// <exception cref="ShapeError">The layer cannot take the inputs' shapes, or the record no longer fits an earlier call of the same layer.</exception>
-    public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed)
+    public (Graph Graph, ImmutableArray<TensorRef> Outputs) Call(Layer layer, IReadOnlyList<TensorRef> inputs, int seed, bool? training = null)
     {
         ArgumentNullException.ThrowIfNull(layer);
         var shapes = inputs.Select(ShapeOf).ToArray();
@@ -113,6 +126,7 @@ public sealed class Graph : IEquatable<Graph>
         if (Layers.ContainsKey(layer.Id)) CheckEarlierCalls(built, shapes);
         var node = new Node(Nodes.Count, layer.Id, EquatableArray.Of(inputs), EquatableArray.Of(outputShapes))
         {
+            Training = training,
             OutputDTypes = DTypesOf(built, [.. inputs.Select(DTypeOf)], outputShapes.Count),
         };
         var graph = new Graph(Scope, Nodes.Add(node), Layers.Remove(layer.Id).Add(layer.Id, built));

@@ -306,6 +306,10 @@ public sealed record BatchNormalization : WeightedLayer
         return this with { Params = ParamsWith(("moving_mean", Tensor.Own(mean, MovingMean!.Shape)), ("moving_variance", Tensor.Own(variance, MovingVariance!.Shape))) };
     }
 
+    /// <summary>The update of the moving statistics, <see cref="WithMovingStatistics"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="saved"/> is not what <see cref="ForwardTrain"/> saves for this layer.</exception>
+    public override Layer WithState(IReadOnlyList<Tensor> saved) => WithMovingStatistics(saved);
+
     private static Tensor? ParamGrad(BackwardArgs args, int index) => index < args.ParamGrads.Count ? args.ParamGrads[index] : null;
 
     /// <summary>The input as (outer, features, inner): the values before the feature axis, along it, and after it.</summary>

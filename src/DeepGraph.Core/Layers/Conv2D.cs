@@ -247,14 +247,21 @@ public sealed record Conv2D : WeightedLayer
     /// workspace as the forward pass: dW += colsᵀ·dZ, and dX += col2im(dZ·Wᵀ); db += Σ rows of dZ.
     /// A pointwise convolution multiplies the input and its gradient directly.
     /// </summary>
-    public override void Backward(ForwardContext context, BackwardArgs args)
+    public override void Backward(ForwardContext context, BackwardArgs args) => Backward(context, args, activationApplied: false);
+
+    /// <summary>
+    /// <see cref="Backward(ForwardContext, BackwardArgs)"/>; with <paramref name="activationApplied"/>,
+    /// <see cref="BackwardArgs.OutputGrads"/> already have the activation's derivative applied (the
+    /// gradient of the pre-activation, as <see cref="Conv2DMaxPool"/> gives it) and the output is not read.
+    /// </summary>
+    internal void Backward(ForwardContext context, BackwardArgs args, bool activationApplied)
     {
         var input = args.Inputs[0];
         var g = Window2D.Of(input.Shape, KernelSize, Strides, DilationRate, Padding);
         var kernel = Kernel!.Span;
         var x = input.Span;
         int k = g.PatchSize;
-        var activation = args.ActivationApplied ? ActivationFunction.Linear : Activation;
+        var activation = activationApplied ? ActivationFunction.Linear : Activation;
         if (args.InputGrads[0] is null && args.ParamGrads[0] is { } dWOnly && (activation == ActivationFunction.Relu || activation == ActivationFunction.Linear) && SmallPatchWeightGrad.Applies(g, Filters))
         {
             // A first layer: its input needs no gradient, and its patch is small: one fused pass.

@@ -53,13 +53,6 @@ public sealed class BackwardArgs
     /// as a moving mean). Empty for a layer without weights.
     /// </summary>
     public required IReadOnlyList<Tensor?> ParamGrads { get; init; }
-
-    /// <summary>
-    /// True when <see cref="OutputGrads"/> already have the layer's activation derivative applied
-    /// (the gradient of the pre-activation): a max pooling that alone reads a convolution's output
-    /// applies it at each window's maximum, where the output's value is the pooled value.
-    /// </summary>
-    internal bool ActivationApplied { get; init; }
 }
 
 /// <summary>One weight of a built layer: its role (<c>kernel</c>, <c>bias</c>, <c>moving_mean</c> …), value and whether training changes it.</summary>
@@ -163,6 +156,15 @@ public abstract record Layer
     /// <remarks>The trainer saves zeroing a buffer when the layer can write its gradient instead (<see cref="WritesInputGradients"/>).</remarks>
     public virtual void Backward(ForwardContext context, BackwardArgs args) =>
         throw new NotSupportedException($"Layer \"{Name}\" ({ClassName}) has no backward pass, so a model containing it cannot be trained.");
+
+    /// <summary>
+    /// The record after a training pass's update of the layer's state, from what
+    /// <see cref="ForwardTrain"/> saved for one call (BatchNormalization moves its moving statistics
+    /// toward the batch's); this record itself when the call changes no state. The default changes none.
+    /// The trainer applies the calls' updates in call order, each to the record the previous one gave.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="saved"/> is not what <see cref="ForwardTrain"/> saves for this layer.</exception>
+    public virtual Layer WithState(IReadOnlyList<Tensor> saved) => this;
 
     /// <summary>
     /// True when <see cref="Backward"/> honours <see cref="BackwardArgs.InputGradsUnset"/>: given a

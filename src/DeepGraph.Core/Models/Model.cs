@@ -171,9 +171,8 @@ public sealed record Model : Layer
         }
         foreach (var node in Graph.Nodes)
         {
-            var layer = Graph.Layers[node.Layer];
-            if (layer is InputLayer) continue;
-            var outs = layer.OutputShapes([.. node.Inputs.Select(t => shapes[t])]);
+            if (node.Inputs.Count == 0) continue; // an input layer: its tensor is one of the inputs above
+            var outs = Graph.Layers[node.Layer].OutputShapes([.. node.Inputs.Select(t => shapes[t])]);
             for (int k = 0; k < outs.Count; k++) shapes[new TensorRef(ModelScope, node.Id, k)] = outs[k];
         }
         return [.. Outputs.Select(t => shapes[t])];

@@ -5,19 +5,19 @@ namespace DeepGraph.Core;
 public static partial class Ops
 {
     /// <summary>
-    /// Every name <see cref="Activation"/> accepts (canonical snake_case): those of <see cref="Activations.Names"/>
+    /// Every name <see cref="Activation"/> accepts (canonical snake_case): those of <see cref="ActivationFunction.All"/>
     /// and Keras 3's others.
     /// </summary>
     public static IReadOnlyList<string> ActivationNames { get; } =
     [
-        .. Activations.Names,
+        .. ActivationFunction.All.Select(a => a.KerasName),
         "mish", "hard_silu", "hard_swish", "log_sigmoid", "log_softmax", "celu", "glu", "hard_tanh", "hard_shrink",
         "soft_shrink", "tanh_shrink", "squareplus", "sparse_plus", "sparse_sigmoid",
     ];
 
     /// <summary>
     /// The Keras activation named <paramref name="kerasName"/> applied to <paramref name="x"/>, with Keras's
-    /// default arguments. Names as <see cref="Activations.Normalize"/> reads them (TensorFlow.js camelCase too) plus
+    /// default arguments. Names as <see cref="ActivationFunction.Parse"/> reads them (TensorFlow.js camelCase too) plus
     /// Keras 3's mish, hard_silu (alias hard_swish), log_sigmoid, log_softmax, celu, glu, hard_tanh, hard_shrink,
     /// soft_shrink, tanh_shrink, squareplus, sparse_plus, sparse_sigmoid; null or empty is linear (x itself).
     /// Where a name exists in <see cref="Activate"/> the values are that kernel's, bit for bit — so

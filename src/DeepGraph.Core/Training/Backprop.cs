@@ -4,43 +4,53 @@ using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
-/// The record of one training forward pass over a model: every call's outputs and what its
-/// layer saved, nested models' own tapes, and the buffers to give back. <see cref="Backprop.Backward"/>
-/// walks it in reverse. Disposing it returns every buffer to the pool.
+/// The record of one training forward pass over a model's <see cref="ExecutionPlan"/>: every slot's
+/// value, what each step's layer saved and the context it ran in, nested models' own tapes, and the
+/// buffers to give back. <see cref="Backprop.Backward"/> walks it in reverse. Disposing it returns
+/// every buffer to the pool.
 /// </summary>
 public sealed class Tape : IDisposable
 {
-    internal Tape(Model model, ForwardContext context)
+    internal Tape(ExecutionPlan plan, ForwardContext context)
     {
-        Model = model;
+        Plan = plan;
         Context = context;
-        Values = new Tensor[model.Graph.Nodes.Count][];
-        Saved = new IReadOnlyList<Tensor>[model.Graph.Nodes.Count];
-        Inner = new Tape?[model.Graph.Nodes.Count];
-        Fused = new bool[model.Graph.Nodes.Count];
+        Values = new Tensor[plan.SlotCount];
+        Saved = new IReadOnlyList<Tensor>[plan.Steps.Length];
+        Contexts = new ForwardContext[plan.Steps.Length];
+        Inner = new Tape?[plan.Steps.Length];
     }
 
     /// <summary>The model that ran.</summary>
-    public Model Model { get; }
+    public Model Model => Plan.Model;
+
+    /// <summary>The plan that ran.</summary>
+    public ExecutionPlan Plan { get; }
 
     /// <summary>The context it ran in (nested models run in one with <see cref="ForwardContext.Frozen"/> set when frozen).</summary>
     public ForwardContext Context { get; }
 
-    internal Tensor[][] Values { get; }
+    /// <summary>Per slot, its value (null for a slot hidden in a fusion group).</summary>
+    internal Tensor[] Values { get; }
+
+    /// <summary>Per step, what its layer's <see cref="Layer.ForwardTrain"/> returned.</summary>
     internal IReadOnlyList<Tensor>[] Saved { get; }
+
+    /// <summary>Per step, the context its layer ran in (its fixed training mode applied).</summary>
+    internal ForwardContext[] Contexts { get; }
+
+    /// <summary>Per step, a nested model's tape.</summary>
     internal Tape?[] Inner { get; }
 
-    /// <summary>Per node, true for a convolution that ran inside the max pooling reading it: its value is <see cref="Tensor.Unwritten"/>.</summary>
-    internal bool[] Fused { get; }
     internal HashSet<float[]> Rented { get; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The model's outputs, in output order (owned by the tape: copy what must outlive it).</summary>
-    public IReadOnlyList<Tensor> Outputs => [.. Model.Outputs.Select(t => Values[t.Node][t.Index])];
+    public IReadOnlyList<Tensor> Outputs => [.. Plan.OutputSlots.Select(s => Values[s])];
 
     /// <summary>
     /// Every stateful layer's record after this pass (BatchNormalization with its moving statistics
-    /// moved toward the batch's), nested models included, by layer id; calls in order, so a layer
-    /// called twice has seen both batches.
+    /// moved toward the batch's, through <see cref="Layer.WithState"/>), nested models included, by
+    /// layer id; calls in order, so a layer called twice has seen both batches.
     /// </summary>
     public IReadOnlyDictionary<LayerId, Layer> StateUpdates()
     {
@@ -51,19 +61,18 @@ public sealed class Tape : IDisposable
 
     private void Collect(Dictionary<LayerId, Layer> updates)
     {
-        foreach (var node in Model.Graph.Nodes)
+        for (int s = 0; s < Plan.Steps.Length; s++)
         {
-            if (Inner[node.Id] is { } inner)
+            if (Inner[s] is { } inner)
             {
                 inner.Collect(updates);
                 continue;
             }
-            if (Model.Graph.Layers[node.Layer] is BatchNormalization bn)
-            {
-                var current = updates.TryGetValue(bn.Id, out var seen) ? (BatchNormalization)seen : bn;
-                var next = current.WithMovingStatistics(Saved[node.Id]);
-                if (!ReferenceEquals(next, current)) updates[bn.Id] = next;
-            }
+            if (Saved[s] is not { } saved) continue;
+            var layer = Plan.Steps[s].Layer;
+            var current = updates.GetValueOrDefault(layer.Id) ?? layer;
+            var next = current.WithState(saved);
+            if (!ReferenceEquals(next, current)) updates[layer.Id] = next;
         }
     }
 
@@ -133,7 +142,7 @@ public sealed class Gradients : IDisposable
 
 /// <summary>
 /// Reverse-mode differentiation over a model's graph: a training forward pass that keeps what
-/// the backward pass needs (<see cref="Forward"/>), then each call's vector-Jacobian product in
+/// the backward pass needs (<see cref="Forward(Model, IReadOnlyList{Tensor}, ForwardContext)"/>), then each call's vector-Jacobian product in
 /// reverse creation order (<see cref="Backward"/>), summing the gradients of tensors read
 /// several times and of shared layers. Nested models are differentiated through their own graphs.
 /// </summary>
@@ -143,8 +152,21 @@ public static class Backprop
     /// <exception cref="ShapeError">Wrong number of inputs or a shape the model cannot take.</exception>
     public static Tape Forward(Model model, IReadOnlyList<Tensor> inputs, ForwardContext context)
     {
-        Executor.CheckInputs(model, inputs);
-        var tape = new Tape(model, context.Training ? context : context with { Training = true });
+        ArgumentNullException.ThrowIfNull(model);
+        return Forward(ExecutionPlan.Of(model), inputs, context);
+    }
+
+    /// <summary>
+    /// <see cref="Forward(Model, IReadOnlyList{Tensor}, ForwardContext)"/> on a given plan of the model
+    /// (<see cref="ExecutionPlan.Compile"/>, e.g. without fusion rules).
+    /// </summary>
+    /// <exception cref="ShapeError">Wrong number of inputs or a shape the model cannot take.</exception>
+    public static Tape Forward(ExecutionPlan plan, IReadOnlyList<Tensor> inputs, ForwardContext context)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(context);
+        Executor.CheckInputs(plan.Model, inputs);
+        var tape = new Tape(plan, context.Training ? context : context with { Training = true });
         try
         {
             Run(tape, inputs);
@@ -159,61 +181,34 @@ public static class Backprop
 
     private static void Run(Tape tape, IReadOnlyList<Tensor> inputs)
     {
-        var model = tape.Model;
+        var plan = tape.Plan;
         var context = tape.Context;
-        var graph = model.Graph;
-        var nodes = graph.Nodes;
-        for (int i = 0; i < model.Inputs.Count; i++) tape.Values[model.Inputs[i].Node] = [inputs[i]];
-        // The backward pass then always goes through ThroughMaxPool, whose conditions these include, so the unwritten output is never read.
-        var pooledConvolution = Executor.PooledConvolutions(model);
-        foreach (var node in graph.Nodes)
+        for (int i = 0; i < plan.InputSlots.Length; i++) tape.Values[plan.InputSlots[i]] = inputs[i];
+        for (int s = 0; s < plan.Steps.Length; s++)
         {
-            var layer = graph.Layers[node.Layer];
-            if (layer is InputLayer) continue;
-            var args = new Tensor[node.Inputs.Count];
-            for (int k = 0; k < args.Length; k++) args[k] = tape.Values[node.Inputs[k].Node][node.Inputs[k].Index];
+            var step = plan.Steps[s];
+            var layer = step.Layer;
+            var stepContext = tape.Contexts[s] = step.ContextIn(context);
+            var args = new Tensor[step.Inputs.Length];
+            for (int k = 0; k < args.Length; k++) args[k] = tape.Values[step.Inputs[k]];
             args = InputCheck.ForLayer(layer, args); // as the executor does: float ids into an Embedding, int32 values into a Dense
-            tape.Saved[node.Id] = [];
-            if (pooledConvolution[node.Id] && ((Conv2D)layer).FusesWith(args[0].Shape, context))
+            tape.Saved[s] = [];
+            if (step.Inner is { } innerPlan)
             {
-                // A convolution that runs inside the max pooling reading it: its output is never written.
-                var convShape = layer.OutputShapes([args[0].Shape])[0];
-                tape.Values[node.Id] = [Tensor.Unwritten(convShape)];
-                tape.Fused[node.Id] = true;
-                continue;
-            }
-            if (layer is MaxPooling2D maxPool && tape.Fused[node.Inputs[0].Node])
-            {
-                var below = nodes[node.Inputs[0].Node];
-                var conv = (Conv2D)graph.Layers[below.Layer];
-                var x = tape.Values[below.Inputs[0].Node][below.Inputs[0].Index];
-                var shape = maxPool.OutputShapes([args[0].Shape])[0];
-                var pooled = context.Pool.RentTensor(shape);
-                var argmax = context.Pool.RentTensor(shape);
-                tape.Rented.Add(pooled.Data);
-                tape.Rented.Add(argmax.Data);
-                long fusedStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                conv.ForwardThroughMaxPool(context, x, maxPool, pooled, argmax);
-                context.Profiler?.Record(conv, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(fusedStart).TotalSeconds);
-                tape.Values[node.Id] = [pooled];
-                tape.Saved[node.Id] = [argmax];
-                continue;
-            }
-            if (layer is Model inner)
-            {
-                var innerContext = inner.Trainable || context.Frozen ? context : context with { Frozen = true };
-                var innerTape = new Tape(inner, innerContext);
-                tape.Inner[node.Id] = innerTape;
-                Executor.CheckInputs(inner, args);
+                var innerContext = layer.Trainable || stepContext.Frozen ? stepContext : stepContext with { Frozen = true };
+                var innerTape = new Tape(innerPlan, innerContext);
+                tape.Inner[s] = innerTape;
+                Executor.CheckInputs(innerPlan.Model, args);
                 Run(innerTape, args);
-                tape.Values[node.Id] = [.. innerTape.Outputs];
+                var results = innerTape.Outputs;
+                for (int k = 0; k < step.Outputs.Length; k++) tape.Values[step.Outputs[k]] = results[k];
                 continue;
             }
             var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
             context.CheckOutputs(layer, shapes);
-            if (layer.ForwardIsView(context))
+            if (layer.ForwardIsView(stepContext))
             {
-                tape.Values[node.Id] = [args[0].View(shapes[0])];
+                tape.Values[step.Outputs[0]] = args[0].View(shapes[0]);
                 continue;
             }
             var outs = new Tensor[shapes.Count];
@@ -221,13 +216,14 @@ public static class Backprop
             {
                 outs[k] = context.Pool.RentTensor(shapes[k]);
                 tape.Rented.Add(outs[k].Data);
+                tape.Values[step.Outputs[k]] = outs[k];
             }
-            tape.Values[node.Id] = outs;
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var saved = layer.ForwardTrain(context, args, outs);
-            context.Profiler?.Record(layer, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            foreach (var s in saved) tape.Rented.Add(s.Data);
-            tape.Saved[node.Id] = saved;
+            var saved = layer.ForwardTrain(stepContext, args, outs);
+            // A fused layer reports its parts' times itself.
+            if (layer is not FusedLayer) context.Profiler?.Record(layer, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            foreach (var t in saved) tape.Rented.Add(t.Data);
+            tape.Saved[s] = saved;
         }
     }
 
@@ -240,97 +236,60 @@ public static class Backprop
     /// </summary>
     public static Tensor?[] Backward(Tape tape, IReadOnlyList<Tensor?> outputGrads, Gradients gradients, IReadOnlyList<bool>? inputsNeedGrad = null)
     {
-        var model = tape.Model;
-        var context = tape.Context;
-        var graph = model.Graph;
-        var nodes = graph.Nodes;
-        var pool = context.Pool;
-        if (outputGrads.Count != model.Outputs.Count)
-            throw new ArgumentException($"Model \"{model.Name}\" has {model.Outputs.Count} outputs but {outputGrads.Count} output gradients were given.", nameof(outputGrads));
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(outputGrads);
+        ArgumentNullException.ThrowIfNull(gradients);
+        var plan = tape.Plan;
+        var model = plan.Model;
+        var steps = plan.Steps;
+        var pool = tape.Context.Pool;
+        if (outputGrads.Count != plan.OutputSlots.Length)
+            throw new ArgumentException($"Model \"{model.Name}\" has {plan.OutputSlots.Length} outputs but {outputGrads.Count} output gradients were given.", nameof(outputGrads));
 
-        // Which tensors need a gradient: those on a path from a trainable weight or a model input that asks for one.
-        var needs = new bool[nodes.Count];
-        for (int i = 0; i < model.Inputs.Count; i++)
-            needs[model.Inputs[i].Node] |= inputsNeedGrad is not null && inputsNeedGrad[i];
-        foreach (var node in nodes)
+        // Which slots need a gradient: those on a path from a trainable weight or a model input that asks for one.
+        var needs = new bool[plan.SlotCount];
+        var stepNeeds = new bool[steps.Length];
+        for (int i = 0; i < plan.InputSlots.Length; i++)
+            needs[plan.InputSlots[i]] |= inputsNeedGrad is not null && inputsNeedGrad[i];
+        for (int s = 0; s < steps.Length; s++)
         {
-            var layer = graph.Layers[node.Layer];
-            if (layer is InputLayer) continue;
-            needs[node.Id] = HasTrainable(layer, context.Frozen) || node.Inputs.Any(t => needs[t.Node]);
+            var step = steps[s];
+            bool need = HasTrainable(step.Layer, tape.Context.Frozen);
+            foreach (var i in step.Inputs) need |= needs[i];
+            stepNeeds[s] = need;
+            foreach (var o in step.Outputs) needs[o] = need;
         }
 
-        var grads = new Tensor?[nodes.Count][];
+        var grads = new Tensor?[plan.SlotCount];
         var owned = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
-        // How many call inputs read each tensor: a tensor read once may take an unzeroed buffer its reader writes.
-        var readers = new Dictionary<TensorRef, int>();
-        foreach (var node in nodes)
-            foreach (var t in node.Inputs) readers[t] = readers.GetValueOrDefault(t) + 1;
-        for (int i = 0; i < nodes.Count; i++) grads[i] = new Tensor?[tape.Values[i]?.Length ?? 1];
-        // Calls whose output gradient already has their activation's derivative applied (see ThroughMaxPool).
-        var activationApplied = new bool[nodes.Count];
+        var readers = plan.Readers;
 
-        Tensor Accumulator(TensorRef t)
+        Tensor Accumulator(int slot)
         {
-            ref var slot = ref grads[t.Node][t.Index];
-            if (slot is null)
+            ref var g = ref grads[slot];
+            if (g is null)
             {
-                slot = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
-                slot.Data.AsSpan().Clear();
-                owned.Add(slot.Data);
+                g = pool.RentTensor(tape.Values[slot].Shape);
+                g.Data.AsSpan().Clear();
+                owned.Add(g.Data);
             }
-            return slot;
+            return g;
         }
 
-        void AddInto(TensorRef t, Tensor value)
+        void AddInto(int slot, Tensor value)
         {
-            ref var slot = ref grads[t.Node][t.Index];
-            if (slot is null)
+            ref var g = ref grads[slot];
+            if (g is null)
             {
                 // First gradient for this tensor: take a copy the accumulator owns.
-                slot = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
-                value.Span.CopyTo(slot.Data);
-                owned.Add(slot.Data);
+                g = pool.RentTensor(tape.Values[slot].Shape);
+                value.Span.CopyTo(g.Data);
+                owned.Add(g.Data);
             }
             else
             {
-                TensorPrimitives.Add(slot.Span, value.Span, slot.Data);
+                TensorPrimitives.Add(g.Span, value.Span, g.Data);
             }
-        }
-
-        // A max pooling (with its argmax saved) that alone reads a convolution's output takes over
-        // the convolution's activation derivative, which at each window's maximum is the derivative
-        // at the pooled value. For a first layer with a small patch it then computes the weight
-        // gradients itself, so the convolution's output gradient (the step's largest tensor) is never
-        // written; otherwise it writes that gradient already through the activation, and the
-        // convolution's backward pass does not read its output again.
-        bool ThroughMaxPool(Node node, Layer layer, Tensor pooledGrad)
-        {
-            if (layer is not MaxPooling2D maxPool || tape.Saved[node.Id].Count != 1) return false;
-            var t = node.Inputs[0];
-            if (graph.Layers[nodes[t.Node].Layer] is not Conv2D conv || tape.Inner[t.Node] is not null || readers[t] != 1
-                || grads[t.Node][t.Index] is not null || !needs[t.Node]
-                || conv.Activation == ActivationFunction.Softmax || ActivationGrad.NeedsInput(conv.Activation))
-                return false;
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var convOut = tape.Values[t.Node][t.Index];
-            var window = maxPool.WindowOf(convOut.Shape);
-            if (conv.Activation != ActivationFunction.Linear)
-                ActivationGrad.Backward(conv.Activation, default, tape.Values[node.Id][0].Span, pooledGrad.Span, pooledGrad.Data, conv.Filters);
-            var below = nodes[t.Node].Inputs[0];
-            if (!needs[below.Node] && HasTrainable(conv, context.Frozen)
-                && conv.WeightGradientsThroughMaxPool(context, tape.Values[below.Node][below.Index], window, pooledGrad, tape.Saved[node.Id][0], gradients.For(conv, context.Frozen)))
-            {
-                // The convolution's backward pass is done: its output gradient stays unset, so its node is skipped.
-                context.Profiler?.Record(conv, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-                return true;
-            }
-            var dz = pool.RentTensor(convOut.Shape);
-            owned.Add(dz.Data);
-            MaxPoolArgmax.Backward(pooledGrad.Data, tape.Saved[node.Id][0].Data, window, dz.Data, context.Threads, overwrite: true);
-            grads[t.Node][t.Index] = dz;
-            activationApplied[t.Node] = true;
-            context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return true;
         }
 
         try
@@ -338,81 +297,81 @@ public static class Backprop
             for (int i = 0; i < outputGrads.Count; i++)
             {
                 if (outputGrads[i] is not { } g) continue;
-                var expected = tape.Values[model.Outputs[i].Node][model.Outputs[i].Index].Shape;
+                var expected = tape.Values[plan.OutputSlots[i]].Shape;
                 if (g.Shape != expected)
                     throw new ArgumentException($"The gradient for output {i} of model \"{model.Name}\" has shape {g.Shape}, but the output has shape {expected}.", nameof(outputGrads));
-                AddInto(model.Outputs[i], g);
+                AddInto(plan.OutputSlots[i], g);
             }
 
-            for (int n = nodes.Count - 1; n >= 0; n--)
+            for (int s = steps.Length - 1; s >= 0; s--)
             {
-                var node = nodes[n];
-                var layer = graph.Layers[node.Layer];
-                if (layer is InputLayer || !needs[n] || Array.TrueForAll(grads[n], g => g is null)) continue;
+                var step = steps[s];
+                var layer = step.Layer;
+                var stepContext = tape.Contexts[s];
+                if (!stepNeeds[s] || step.Outputs.All(o => grads[o] is null)) continue;
 
-                var outGrads = new Tensor[grads[n].Length];
-                for (int k = 0; k < outGrads.Length; k++) outGrads[k] = grads[n][k] ?? Accumulator(new TensorRef(Model.ModelScope, n, k));
-                var inputs = InputCheck.ForLayer(layer, [.. node.Inputs.Select(t => tape.Values[t.Node][t.Index])]); // what the forward pass was given
+                var outGrads = new Tensor[step.Outputs.Length];
+                for (int k = 0; k < outGrads.Length; k++) outGrads[k] = grads[step.Outputs[k]] ?? Accumulator(step.Outputs[k]);
+                var inputs = new Tensor[step.Inputs.Length];
+                for (int k = 0; k < inputs.Length; k++) inputs[k] = tape.Values[step.Inputs[k]];
+                inputs = InputCheck.ForLayer(layer, inputs); // what the forward pass was given
 
-                if (tape.Inner[n] is { } inner)
+                if (tape.Inner[s] is { } inner)
                 {
-                    var innerGrads = Backward(inner, outGrads, gradients, [.. node.Inputs.Select(t => needs[t.Node])]);
+                    var innerGrads = Backward(inner, outGrads, gradients, [.. step.Inputs.Select(i => needs[i])]);
                     for (int k = 0; k < innerGrads.Length; k++)
                     {
                         if (innerGrads[k] is not { } g) continue;
-                        AddInto(node.Inputs[k], g);
+                        AddInto(step.Inputs[k], g);
                         pool.Return(g.Data);
                     }
                 }
-                else if (layer.ForwardIsView(context) && inputs.Length == 1 && grads[node.Inputs[0].Node][node.Inputs[0].Index] is null)
+                else if (layer.ForwardIsView(stepContext) && inputs.Length == 1 && grads[step.Inputs[0]] is null)
                 {
-                    // The output was a view of the input: so is the gradient. This node's gradient is
-                    // not read again (its consumers have all run), so the input may take the buffer.
-                    if (needs[node.Inputs[0].Node])
-                        grads[node.Inputs[0].Node][node.Inputs[0].Index] = outGrads[0].View(inputs[0].Shape);
+                    // The output was a view of the input: so is the gradient. This step's gradient is
+                    // not read again (its readers have all run), so the input may take the buffer.
+                    if (needs[step.Inputs[0]])
+                        grads[step.Inputs[0]] = outGrads[0].View(inputs[0].Shape);
                 }
-                else if (!ThroughMaxPool(node, layer, outGrads[0]))
+                else
                 {
-                    var inputGrads = new Tensor?[node.Inputs.Count];
-                    var unset = new bool[node.Inputs.Count];
+                    var inputGrads = new Tensor?[inputs.Length];
+                    var unset = new bool[inputs.Length];
                     for (int k = 0; k < inputGrads.Length; k++)
                     {
-                        var t = node.Inputs[k];
-                        if (!needs[t.Node]) continue;
-                        if (layer.WritesInputGradients && grads[t.Node][t.Index] is null && readers[t] == 1)
+                        int slot = step.Inputs[k];
+                        if (!needs[slot]) continue;
+                        if (layer.WritesInputGradients && grads[slot] is null && readers[slot] == 1)
                         {
-                            var fresh = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                            var fresh = pool.RentTensor(tape.Values[slot].Shape);
                             owned.Add(fresh.Data);
-                            grads[t.Node][t.Index] = inputGrads[k] = fresh;
+                            grads[slot] = inputGrads[k] = fresh;
                             unset[k] = true;
                         }
                         else
                         {
-                            inputGrads[k] = Accumulator(t);
+                            inputGrads[k] = Accumulator(slot);
                         }
                     }
-                    if (tape.Fused[n] && !activationApplied[n])
-                        throw new InvalidOperationException($"Layer \"{layer.Name}\" ran fused into the max pooling after it, but that pooling's backward pass did not take it over.");
-                    var paramGrads = layer.Weights.Count > 0 ? gradients.For(layer, context.Frozen) : [];
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    layer.Backward(context, new BackwardArgs
+                    layer.Backward(stepContext, new BackwardArgs
                     {
                         Inputs = inputs,
-                        Outputs = tape.Values[n],
-                        Saved = tape.Saved[n],
+                        Outputs = [.. step.Outputs.Select(o => tape.Values[o])],
+                        Saved = tape.Saved[s],
                         OutputGrads = outGrads,
                         InputGrads = inputGrads,
                         InputGradsUnset = unset,
-                        ParamGrads = paramGrads,
-                        ActivationApplied = activationApplied[n],
+                        ParamGrads = ParamGrads(layer, gradients, tape.Context.Frozen),
                     });
-                    context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    // A fused layer reports its parts' times itself.
+                    if (layer is not FusedLayer) tape.Context.Profiler?.Record(layer, "backward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
-                // This node's output gradients are spent: give back those no view still shares.
-                for (int k = 0; k < grads[n].Length; k++)
+                // This step's output gradients are spent: give back those no view still shares.
+                foreach (var o in step.Outputs)
                 {
-                    var g = grads[n][k];
-                    grads[n][k] = null;
+                    var g = grads[o];
+                    grads[o] = null;
                     if (g is not null && owned.Contains(g.Data) && !IsShared(grads, g.Data))
                     {
                         owned.Remove(g.Data);
@@ -421,21 +380,21 @@ public static class Backprop
                 }
             }
 
-            var result = new Tensor?[model.Inputs.Count];
+            var result = new Tensor?[plan.InputSlots.Length];
             for (int i = 0; i < result.Length; i++)
             {
                 if (inputsNeedGrad is null || !inputsNeedGrad[i]) continue;
-                var t = model.Inputs[i];
-                var g = grads[t.Node][t.Index];
+                int slot = plan.InputSlots[i];
+                var g = grads[slot];
                 if (g is null)
                 {
-                    g = pool.RentTensor(tape.Values[t.Node][t.Index].Shape);
+                    g = pool.RentTensor(tape.Values[slot].Shape);
                     g.Data.AsSpan().Clear();
                 }
                 else
                 {
                     owned.Remove(g.Data);
-                    grads[t.Node][t.Index] = null;
+                    grads[slot] = null;
                 }
                 result[i] = g;
             }
@@ -449,11 +408,22 @@ public static class Backprop
         }
     }
 
-    private static bool IsShared(Tensor?[][] grads, float[] data)
+    /// <summary>
+    /// The buffers a call of <paramref name="layer"/> adds its weight gradients into, in the order of
+    /// its weights: those of each layer whose weights it has (<see cref="FusedLayer.WeightOwners"/>), kept by that layer's id.
+    /// </summary>
+    private static IReadOnlyList<Tensor?> ParamGrads(Layer layer, Gradients gradients, bool frozen)
     {
-        foreach (var row in grads)
-            foreach (var g in row)
-                if (g is not null && ReferenceEquals(g.Data, data)) return true;
+        var owners = FusedLayer.WeightOwners(layer);
+        if (owners.Count == 0) return [];
+        if (owners.Count == 1) return gradients.For(owners[0], frozen);
+        return [.. owners.SelectMany(o => gradients.For(o, frozen))];
+    }
+
+    private static bool IsShared(Tensor?[] grads, float[] data)
+    {
+        foreach (var g in grads)
+            if (g is not null && ReferenceEquals(g.Data, data)) return true;
         return false;
     }
 

@@ -71,6 +71,7 @@ public sealed class ConvPoolFusion
             var pool = new MaxPooling2D((t.Pool, t.Pool), (t.PoolStride, t.PoolStride), t.PoolSame ? "same" : "valid") { Id = new LayerId(3), Name = "pool" };
             var input = new InputLayer(Shape.Batched(t.H, t.W, t.C)) { Id = new LayerId(1), Name = "x" };
             var model = Model.Sequential(input, [conv, pool], "fusion", new LayerId(99), seed: 0);
+            if (ExecutionPlan.Of(model).Steps is not [{ Layer: Conv2DMaxPool }]) return false.Label("the plan did not fuse the pair");
             var x = RandomTensor(rng, [t.Batch, t.H, t.W, t.C]);
 
             // Apart: each layer's ForwardTrain and Backward, the pooling's input gradient handed to the convolution.
@@ -138,6 +139,7 @@ public sealed class ConvPoolFusion
             (graph, var side) = graph.Call(new Activation("sigmoid") { Id = new LayerId(5), Name = "side" }, [image], 0);
             (graph, var pooled) = graph.Call(pool, [convolved[0]], 0);
             var model = Model.Functional(graph, [image], [pooled[0], side[0]], "fusion", new LayerId(99));
+            if (ExecutionPlan.Of(model).Fusions.Length != 1) return false.Label("the plan did not fuse the pair");
             var x = RandomTensor(rng, [t.Batch, t.H, t.W, t.C]);
             var context = new ForwardContext(Managed, new TensorPool());
             var s = Tensor.Zeros(x.Shape.ToArray());
