@@ -1,4 +1,5 @@
-namespace DeepGraph.Core;
+using DeepGraph.Core;
+namespace DeepGraph;
 
 /// <summary>NumPy broadcasting of shapes, with unknown (null) dimensions on symbolic tapes.</summary>
 public static class Broadcast

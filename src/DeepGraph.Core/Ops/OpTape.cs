@@ -1,4 +1,5 @@
-namespace DeepGraph.Core;
+using DeepGraph.Core;
+namespace DeepGraph;
 
 /// <summary>
 /// The vector-Jacobian product of one op: given d(loss)/d(output), the gradient with respect to

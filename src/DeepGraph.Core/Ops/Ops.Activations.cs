@@ -1,6 +1,7 @@
+using DeepGraph.Core;
 using DeepGraph.Numerics;
 
-namespace DeepGraph.Core;
+namespace DeepGraph;
 
 public static partial class Ops
 {

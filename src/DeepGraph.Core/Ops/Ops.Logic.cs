@@ -1,4 +1,5 @@
-namespace DeepGraph.Core;
+using DeepGraph.Core;
+namespace DeepGraph;
 
 public static partial class Ops
 {

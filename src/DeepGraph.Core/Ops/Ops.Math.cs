@@ -1,6 +1,7 @@
+using DeepGraph.Core;
 using System.Numerics.Tensors;
 
-namespace DeepGraph.Core;
+namespace DeepGraph;
 
 public static partial class Ops
 {

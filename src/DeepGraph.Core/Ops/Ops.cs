@@ -1,6 +1,7 @@
+using DeepGraph.Core;
 using System.Numerics.Tensors;
 
-namespace DeepGraph.Core;
+namespace DeepGraph;
 
 /// <summary>
 /// Differentiable ops over <see cref="Var"/>s: each computes its result's shape (also on a

@@ -1,4 +1,5 @@
-namespace DeepGraph.Core;
+using DeepGraph.Core;
+namespace DeepGraph;
 
 /// <summary>
 /// A value in an op computation: its shape and dtype always, its tensor when the tape computes

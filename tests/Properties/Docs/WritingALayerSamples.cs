@@ -4,8 +4,6 @@ using System.Text.Json.Nodes;
 using DeepGraph;
 using DeepGraph.Keras;
 using static DeepGraph.Keras.Layers;
-using Ops = DeepGraph.Core.Ops;
-using Var = DeepGraph.Core.Var;
 
 namespace DeepGraph.Properties.Docs;
 

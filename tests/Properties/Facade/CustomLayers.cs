@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using DeepGraph.Keras;
-using Ops = DeepGraph.Core.Ops;
-using Var = DeepGraph.Core.Var;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

@@ -3,7 +3,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>Comparisons give bool tensors equal to the float64 comparison and no gradient; casts follow tf.cast.</summary>
 public class ComparisonsAndCasts

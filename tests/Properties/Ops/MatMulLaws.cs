@@ -5,7 +5,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>
 /// MatMul equals a float64 naive product for every transpose pair and broadcast batch, on the tape's

@@ -3,7 +3,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>
 /// Reductions and softmax: gradients against finite differences on random shapes and axes (max/min on

@@ -3,7 +3,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>
 /// Ops that move values (reshape, transpose, slice, concat, stack, expand/squeeze, gather, where):

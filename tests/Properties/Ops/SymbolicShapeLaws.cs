@@ -3,7 +3,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>
 /// The symbolic tape's shapes (inputs with some dimensions unknown) are compatible with the shapes the

@@ -3,7 +3,7 @@ using FsCheck.Xunit;
 
 namespace DeepGraph.Properties.OpLaws;
 
-using Ops = DeepGraph.Core.Ops;
+using Ops = DeepGraph.Ops;
 
 /// <summary>Laws of the tape itself: reuse sums, broadcasting is symmetric, sums of broadcasts count.</summary>
 public class TapeLaws
