@@ -45,12 +45,6 @@ public sealed record Lambda : OpLayer
     public override string ClassName => "Lambda";
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<(string Role, bool Trainable)> Roles => [];
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs) => [];
-
-    /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
         if (SingleInput) Single(inputs);

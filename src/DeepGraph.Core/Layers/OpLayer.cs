@@ -22,6 +22,12 @@ public abstract record OpLayer : WeightedLayer
     /// <inheritdoc/>
     public override bool IsBuilt => Params.Count > 0 || Roles.Count == 0;
 
+    /// <summary>The weights' roles; none unless the layer declares weights.</summary>
+    protected override IReadOnlyList<(string Role, bool Trainable)> Roles => [];
+
+    /// <summary>The weights a call needs; none unless the layer declares weights.</summary>
+    protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs) => [];
+
     /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {

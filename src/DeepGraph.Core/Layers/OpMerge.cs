@@ -7,12 +7,6 @@ namespace DeepGraph.Core;
 /// </summary>
 public abstract record OpMerge : OpLayer
 {
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(string Role, bool Trainable)> Roles => [];
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs) => [];
-
     /// <summary>Combines two values (the running result and the next input).</summary>
     protected abstract Var Combine(Var a, Var b);
 
