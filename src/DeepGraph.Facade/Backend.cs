@@ -29,6 +29,12 @@ public static class Backend
     private static string blasReport = "";
 
     /// <summary>
+    /// The memory one layer call's outputs may take in Predict, Fit and Evaluate
+    /// (<see cref="ForwardContext.MemoryBudget"/>): what the process has available now.
+    /// </summary>
+    internal static long MemoryBudget => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>
     /// The matrix multiply every model runs on. Chosen once, on first use: the environment
     /// variable <c>DEEPGRAPH_BLAS</c> (<c>mkl</c>, <c>openblas</c>, <c>blis</c> or <c>managed</c>) if set,
     /// else Intel MKL, OpenBLAS, BLIS, whichever loads first, else DeepGraph's managed kernel.

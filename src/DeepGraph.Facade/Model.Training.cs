@@ -242,7 +242,7 @@ public partial class Model
         int batch = Math.Min(batchSize, trainCount);
         int steps = trainCount / batch + (trainCount % batch == 0 ? 0 : 1);
         var work = Trainer.CopyWeights(core);
-        var context = new ForwardContext(Backend.Blas, pool, Training: true);
+        var context = new ForwardContext(Backend.Blas, pool, Training: true, MemoryBudget: Backend.MemoryBudget);
         var order = Enumerable.Range(0, trainCount).ToArray();
         var epochLogs = new Dictionary<string, double>();
         try
@@ -410,7 +410,7 @@ public partial class Model
 
     private Dictionary<string, double> EvaluateBatches(TrainingSetup setup, Core.Model core, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize)
     {
-        var context = new ForwardContext(Backend.Blas, pool);
+        var context = new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget);
         int total = x[0].Shape[0]!.Value;
         int batch = Math.Min(batchSize, total);
         var running = new Running(setup);
@@ -458,7 +458,7 @@ public partial class Model
             Trainer.CheckTargets(core, x, y, setup.Config);
             if (x[0].Shape[0] == 0)
                 throw new ArgumentException($"Model \"{Name}\": TrainOnBatch received a batch of 0 samples.", nameof(x));
-            var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps));
+            var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps), MemoryBudget: Backend.MemoryBudget);
             var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context);
             if (!logs.Updated)
                 throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
@@ -484,7 +484,7 @@ public partial class Model
         if (x[0].Shape[0] == 0)
             throw new ArgumentException($"Model \"{Name}\": TestOnBatch received a batch of 0 samples.", nameof(x));
         var running = new Running(setup);
-        running.Add(Trainer.Evaluate(core, x, y, setup.Config, new ForwardContext(Backend.Blas, pool)));
+        running.Add(Trainer.Evaluate(core, x, y, setup.Config, new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget)));
         return running.Logs();
     }
 }

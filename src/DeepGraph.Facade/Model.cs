@@ -208,7 +208,7 @@ public partial class Model : Layer
         BuildFrom(inputs);
         var core = CoreModel;
         CheckWeightsAreFinite(core);
-        return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool, MemoryBudget: GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
+        return Executor.Predict(core, inputs, batchSize, new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget));
     }
 
     private static void CheckWeightsAreFinite(Core.Model model)
