@@ -125,17 +125,10 @@ public sealed record Dense : WeightedLayer
     /// <summary>Keras's <c>Dense</c> config: <c>units</c>, <c>activation</c>, <c>use_bias</c> (initializers, regularizers and constraints are written as Keras's defaults).</summary>
     public static LayerKind Kind { get; } = LayerKind.Of<Dense>("Dense",
         (c, id, name) => new Dense(c.Int("units"), ActivationFunction.Parse(c.OptionalString("activation")), c.Bool("use_bias", true)) { Id = id, Name = name },
-        d => new JsonObject
+        d => LayerConfig.WithKernelAndBiasDefaults(new JsonObject
         {
             ["units"] = d.Units,
             ["activation"] = d.Activation.KerasName,
             ["use_bias"] = d.UseBias,
-            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
-            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
-            ["kernel_regularizer"] = null,
-            ["bias_regularizer"] = null,
-            ["activity_regularizer"] = null,
-            ["kernel_constraint"] = null,
-            ["bias_constraint"] = null,
-        });
+        }));
 }

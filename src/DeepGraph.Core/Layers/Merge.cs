@@ -7,21 +7,27 @@ namespace DeepGraph.Core;
 public abstract record ElementwiseMerge : Layer
 {
     /// <inheritdoc/>
-    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
+    public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Merged(inputs, Error)];
+
+    /// <summary>
+    /// Keras's <c>_Merge</c> shape rule: 2 or more inputs whose shapes agree after the batch; where one input
+    /// leaves a dimension unknown, another may know it.
+    /// </summary>
+    /// <exception cref="ShapeError">Fewer than 2 inputs, or shapes that differ (made by <paramref name="error"/>, which names the layer).</exception>
+    internal static Shape Merged(IReadOnlyList<Shape> inputs, Func<string, ShapeError> error)
     {
         if (inputs.Count < 2)
-            throw Error($"A merge layer should be called on a list of at least 2 inputs. Got {inputs.Count} inputs.");
+            throw error($"A merge layer should be called on a list of at least 2 inputs. Got {inputs.Count} inputs.");
         var first = inputs[0];
         foreach (var other in inputs.Skip(1))
         {
             if (!first.WithoutBatch.IsCompatibleWith(other.WithoutBatch))
-                throw Error($"Inputs have incompatible shapes. Received shapes {first} and {other}");
+                throw error($"Inputs have incompatible shapes. Received shapes {first} and {other}");
         }
-        // Where one input leaves a dimension unknown, another may know it.
         var dims = first.ToNullableArray();
         foreach (var other in inputs)
             for (int a = 0; a < dims.Length; a++) dims[a] ??= other[a];
-        return [Shape.Of(dims)];
+        return Shape.Of(dims);
     }
 }
 

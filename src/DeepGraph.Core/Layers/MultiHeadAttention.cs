@@ -258,7 +258,7 @@ public sealed record MultiHeadAttention : OpLayer
     public static LayerKind Kind { get; } = LayerKind.Of<MultiHeadAttention>("MultiHeadAttention",
         (c, id, name) => new MultiHeadAttention(c.Int("num_heads"), c.Int("key_dim"), c.OptionalInt("value_dim"), c.Double("dropout", 0),
             c.Bool("use_bias", true), IntOrList(c, "output_shape"), IntOrList(c, "attention_axes")) { Id = id, Name = name },
-        m => new JsonObject
+        m => LayerConfig.WithKernelAndBiasDefaults(new JsonObject
         {
             ["num_heads"] = m.NumHeads,
             ["key_dim"] = m.KeyDim,
@@ -267,14 +267,7 @@ public sealed record MultiHeadAttention : OpLayer
             ["use_bias"] = m.UseBias,
             ["output_shape"] = WriteIntOrList(m.OutputShape),
             ["attention_axes"] = WriteIntOrList(m.AttentionAxes),
-            ["kernel_initializer"] = LayerConfig.GlorotUniform(),
-            ["bias_initializer"] = LayerConfig.Initializer("Zeros"),
-            ["kernel_regularizer"] = null,
-            ["bias_regularizer"] = null,
-            ["activity_regularizer"] = null,
-            ["kernel_constraint"] = null,
-            ["bias_constraint"] = null,
-        });
+        }));
 
     private static int[]? IntOrList(LayerConfig c, string key)
     {

@@ -16,20 +16,11 @@ public abstract record OpMerge : OpLayer
     /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
-        if (inputs.Count < 2)
-            throw Error($"A merge layer should be called on a list of at least 2 inputs. Got {inputs.Count} inputs.");
-        var first = inputs[0];
-        foreach (var other in inputs.Skip(1))
-            if (!first.WithoutBatch.IsCompatibleWith(other.WithoutBatch))
-                throw Error($"Inputs have incompatible shapes. Received shapes {first} and {other}");
-        // Where one input leaves a dimension unknown, another may know it.
-        var dims = first.ToNullableArray();
-        foreach (var other in inputs)
-            for (int a = 0; a < dims.Length; a++) dims[a] ??= other[a];
-        if (inputs[0].Rank > 0 && inputs.Any(s => s[0] is { } b && dims[0] is { } d && b != d))
+        var merged = ElementwiseMerge.Merged(inputs, Error);
+        if (merged.Rank > 0 && merged[0] is { } batch && inputs.Any(s => s[0] is { } b && b != batch))
             throw Error($"Inputs have incompatible batch sizes: {string.Join(", ", inputs)}");
         base.InferShapes(inputs); // the ops' own shape checks
-        return [Shape.Of(dims)];
+        return [merged];
     }
 
     /// <summary>The fold of <see cref="Combine"/> over the inputs, then <see cref="Finish"/>.</summary>

@@ -213,6 +213,20 @@ public sealed class LayerConfig
     /// <summary>An initializer without arguments, <c>{"class_name": …, "config": {}}</c>.</summary>
     public static JsonObject Initializer(string className) => new() { ["class_name"] = className, ["config"] = new JsonObject() };
 
+    /// <summary>
+    /// <paramref name="config"/> with the keys a Dense-like layer writes after its own, in TF.js's order: Keras's
+    /// default initializers (Glorot-uniform kernel, zero bias) and no regularizers or constraints.
+    /// </summary>
+    public static JsonObject WithKernelAndBiasDefaults(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config["kernel_initializer"] = GlorotUniform();
+        config["bias_initializer"] = Initializer("Zeros");
+        foreach (var key in (string[])["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
+            config[key] = null;
+        return config;
+    }
+
     /// <summary>Keras's default kernel initializer, Glorot-uniform, as TF.js writes it (a VarianceScaling).</summary>
     public static JsonObject GlorotUniform() => new()
     {
