@@ -8,7 +8,7 @@ namespace DeepGraph.Properties.Layers;
 /// and compares by value — ignoring <see cref="Layer.Id"/>, never its name, configuration or
 /// weights. A new layer type is tested by adding one row to <see cref="Rows"/>.
 /// </summary>
-public class LayerContractTests
+public partial class LayerContractTests
 {
     /// <summary>One row of the contract.</summary>
     /// <param name="Make">The layer, unbuilt, with id 1 and name "layer".</param>
@@ -23,7 +23,18 @@ public class LayerContractTests
     private static readonly LayerId Id = new(1);
     private const string Name = "layer";
 
-    private static readonly Dictionary<string, Row> Rows = new()
+    /// <summary>Every row: the engine's layers below and each family's own file (LayerContractTests.&lt;Family&gt;.cs).</summary>
+    private static readonly Dictionary<string, Row> Rows = Union(CoreRows, RecurrentRows, SequenceRows, ConvolutionRows, ElementwiseRows, AttentionRows);
+
+    private static Dictionary<string, T> Union<T>(params Dictionary<string, T>[] parts)
+    {
+        var all = new Dictionary<string, T>();
+        foreach (var part in parts)
+            foreach (var (key, value) in part) all.Add(key, value);
+        return all;
+    }
+
+    private static Dictionary<string, Row> CoreRows => new()
     {
         ["InputLayer"] = new(() => new InputLayer(Shape.Batched(4)) { Id = Id, Name = Name },
             () => new InputLayer(Shape.Batched(5)) { Id = Id, Name = Name },

@@ -13,7 +13,7 @@ namespace DeepGraph.Properties.Layers.Registry;
 /// records), the default registry is every built-in layer, found without a hand-kept list, and a user's
 /// kind is read and written once registered, refused by name otherwise.
 /// </summary>
-public class LayerRegistryTests
+public partial class LayerRegistryTests
 {
     private static readonly LayerId Id = new(7);
 
@@ -31,7 +31,18 @@ public class LayerRegistryTests
     /// A generator of records per built-in class name, with the layer's name and trainable flag left to
     /// <see cref="Named"/>. A kind registered without a generator here fails <see cref="Every_default_kind_has_a_generator"/>.
     /// </summary>
-    private static readonly Dictionary<string, Gen<Layer>> Records = new()
+    private static readonly Dictionary<string, Gen<Layer>> Records = Union(CoreRecords, RecurrentRecords, SequenceRecords, ConvolutionRecords, ElementwiseRecords, AttentionRecords);
+
+    private static Dictionary<string, T> Union<T>(params Dictionary<string, T>[] parts)
+    {
+        var all = new Dictionary<string, T>();
+        foreach (var part in parts)
+            foreach (var (key, value) in part) all.Add(key, value);
+        return all;
+    }
+
+    /// <summary>The engine's layers; each family adds its own in LayerRegistryTests.&lt;Family&gt;.cs.</summary>
+    private static Dictionary<string, Gen<Layer>> CoreRecords => new()
     {
         ["InputLayer"] = from dims in Maybe(Gen.Choose(0, 9)).ArrayOf().Select(d => d.Take(4).ToArray())
                          select (Layer)new InputLayer(Shape.Of([null, .. dims])) { Id = Id, Name = "x" },

@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+using DeepGraph.Core;
+using DeepGraph.Properties.Serialization;
+using DeepGraph.Serialization;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace DeepGraph.Properties.Layers.Registry;
+
+public partial class LayerRegistryTests
+{
+    /// <summary>Record generators of the recurrent layers.</summary>
+    private static Dictionary<string, Gen<Layer>> RecurrentRecords => new()
+    {
+    };
+}
