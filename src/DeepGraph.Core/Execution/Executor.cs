@@ -72,7 +72,7 @@ public static class Executor
             foreach (var step in plan.Steps)
             {
                 var layer = step.Layer;
-                var stepContext = Masking.Into(step.ContextIn(context), step, masks);
+                var stepContext = MaskFlow.Into(step.ContextIn(context), step, masks);
                 var args = new Tensor[step.Inputs.Length];
                 for (int k = 0; k < args.Length; k++) args[k] = values[step.Inputs[k]];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
@@ -114,7 +114,7 @@ public static class Executor
                             layer.Forward(stepContext, callArgs, outs);
                     }
                 }
-                if (step.Inner is null) Masking.Out(layer, stepContext, callArgs, outs, step, masks);
+                if (step.Inner is null) MaskFlow.Out(layer, stepContext, callArgs, outs, step, masks);
                 for (int k = 0; k < outs.Length; k++)
                 {
                     values[step.Outputs[k]] = outs[k];

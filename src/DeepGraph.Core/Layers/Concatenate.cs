@@ -105,6 +105,69 @@ public sealed record Concatenate : Layer
             }
     }
 
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
+
+    /// <summary>
+    /// Keras 3's mask of a concatenation: each input's mask broadcast over its input's shape (all true for an input
+    /// without one), joined along the axis, then reduced with "any" over the last axis. Along the last axis that is
+    /// the <b>or</b> of the inputs' masks (all true as soon as one input has none); along an earlier axis, the masks
+    /// joined. None when no input carries a mask. (tf.keras 2 reduced with "all", an and.)
+    /// </summary>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (!inputs.Select((_, k) => context.MaskOf(k)).Any(m => m is not null)) return [];
+        var first = inputs[0].Shape;
+        int rank = first.Rank, axis = first.Axis(Axis);
+        // Each input's mask over its shape without the last axis: a mask of rank < rank is constant along the axes it
+        // lacks (so "any" over the last axis keeps it); a mask of full rank is reduced with "any" over the last axis.
+        var reduced = inputs.Select((x, k) => Reduced(context.MaskOf(k), x.Shape)).ToArray();
+        var shape = outputs[0].Shape.ToArray()[..^1];
+        var bits = new bool[shape.Aggregate(1, (p, d) => p * d)];
+        if (axis == rank - 1)
+        {
+            foreach (var r in reduced)
+                for (int i = 0; i < bits.Length; i++) bits[i] |= r[i];
+        }
+        else
+        {
+            int outer = shape[..axis].Aggregate(1, (p, d) => p * d), offset = 0;
+            for (int o = 0; o < outer; o++)
+                for (int k = 0; k < inputs.Count; k++)
+                {
+                    int block = reduced[k].Length / outer;
+                    Array.Copy(reduced[k], o * block, bits, offset, block);
+                    offset += block;
+                }
+        }
+        return [Tensor.FromBools(bits, shape)];
+    }
+
+    /// <summary>The mask of one input over its shape without the last axis: true everywhere without a mask.</summary>
+    private static bool[] Reduced(Tensor? mask, Shape input)
+    {
+        var dims = input.ToArray()[..^1];
+        var bits = new bool[dims.Aggregate(1, (p, d) => p * d)];
+        if (mask is null)
+        {
+            Array.Fill(bits, true);
+            return bits;
+        }
+        var m = mask.Ints;
+        if (mask.Shape.Rank == input.Rank)
+        {
+            int last = input[^1]!.Value;
+            for (int i = 0; i < bits.Length; i++)
+                for (int j = i * last; j < (i + 1) * last && !bits[i]; j++) bits[i] = m[j] != 0;
+            return bits;
+        }
+        int repeat = bits.Length / Math.Max(1, m.Length);
+        for (int i = 0; i < bits.Length; i++) bits[i] = m[i / repeat] != 0;
+        return bits;
+    }
+
     // ---- config codec (Keras / TF.js) ---------------------------------------------------------
 
     /// <summary>Keras's <c>Concatenate</c> config: <c>axis</c> (default −1).</summary>

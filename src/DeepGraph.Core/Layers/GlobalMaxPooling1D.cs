@@ -5,6 +5,7 @@ namespace DeepGraph.Core;
 /// Input (batch, steps, features) → output (batch, features), or (batch, 1, features) with <see cref="GlobalPooling1D.KeepDims"/>.
 /// Written over ops (a maximum over axis 1).
 /// </summary>
+/// <remarks>A mask on the input is dropped, masked steps included in the maximum: Keras 3's GlobalMaxPooling1D does not support masking.</remarks>
 /// <example><code>new GlobalMaxPooling1D() { Id = id, Name = "global_max_pooling1d" }   // (None, 10, 16) → (None, 16)</code></example>
 public sealed record GlobalMaxPooling1D : GlobalPooling1D
 {

@@ -200,7 +200,7 @@ public static class Backprop
         {
             var step = plan.Steps[s];
             var layer = step.Layer;
-            var stepContext = tape.Contexts[s] = Masking.Into(step.ContextIn(context), step, tape.Masks);
+            var stepContext = tape.Contexts[s] = MaskFlow.Into(step.ContextIn(context), step, tape.Masks);
             var args = new Tensor[step.Inputs.Length];
             for (int k = 0; k < args.Length; k++) args[k] = tape.Values[step.Inputs[k]];
             args = InputCheck.ForLayer(layer, args); // as the executor does: float ids into an Embedding, int32 values into a Dense
@@ -225,7 +225,7 @@ public static class Backprop
             if (layer.ForwardIsView(stepContext))
             {
                 tape.Values[step.Outputs[0]] = args[0].View(shapes[0]);
-                Masking.Out(layer, stepContext, args, [tape.Values[step.Outputs[0]]], step, tape.Masks);
+                MaskFlow.Out(layer, stepContext, args, [tape.Values[step.Outputs[0]]], step, tape.Masks);
                 continue;
             }
             var outs = new Tensor[shapes.Count];
@@ -241,7 +241,7 @@ public static class Backprop
             if (layer is not FusedLayer) context.Profiler?.Record(layer, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             foreach (var t in saved) tape.Rented.Add(t.Data);
             tape.Saved[s] = saved;
-            Masking.Out(layer, stepContext, args, outs, step, tape.Masks);
+            MaskFlow.Out(layer, stepContext, args, outs, step, tape.Masks);
         }
     }
 

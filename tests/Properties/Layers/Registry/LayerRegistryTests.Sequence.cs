@@ -13,5 +13,26 @@ public partial class LayerRegistryTests
     /// <summary>Record generators of the sequence layers.</summary>
     private static Dictionary<string, Gen<Layer>> SequenceRecords => new()
     {
+        ["Masking"] = Gen.Elements(0.0, -1.0, 0.5, 1e-3, -2.25).Select(v => (Layer)new Masking(v) { Id = Id, Name = "x" }),
+        ["TimeDistributed"] = from units in Gen.Choose(1, 64)
+                              from act in Activation
+                              from bias in ArbMap.Default.GeneratorFor<bool>()
+                              from inner in Gen.Elements<Layer>(new Dense(units, act, bias) { Id = Id, Name = "dense" },
+                                  new Flatten { Id = Id, Name = "flatten" }, new Dropout(0.25) { Id = Id, Name = "dropout" })
+                              select (Layer)new TimeDistributed(inner) { Id = Id, Name = "x" },
+        ["RepeatVector"] = Gen.Choose(0, 100).Select(n => (Layer)new RepeatVector(n) { Id = Id, Name = "x" }),
+        ["Permute"] = from rank in Gen.Choose(1, 4)
+                      from keys in Gen.ArrayOf(Gen.Choose(0, 1000), rank)
+                      select (Layer)new Permute([.. Enumerable.Range(1, rank).OrderBy(i => keys[i - 1]).ThenBy(i => i)]) { Id = Id, Name = "x" },
+        ["Cropping1D"] = PairOf(0, 5).Select(p => (Layer)new Cropping1D(p) { Id = Id, Name = "x" }),
+        ["Cropping2D"] = from a in PairOf(0, 4) from b in PairOf(0, 4) select (Layer)new Cropping2D((a, b)) { Id = Id, Name = "x" },
+        ["ZeroPadding1D"] = PairOf(0, 5).Select(p => (Layer)new ZeroPadding1D(p) { Id = Id, Name = "x" }),
+        ["UpSampling1D"] = Gen.Choose(1, 6).Select(s => (Layer)new UpSampling1D(s) { Id = Id, Name = "x" }),
+        ["UpSampling2D"] = from size in PairOf(1, 4) from interpolation in Gen.Elements("nearest", "bilinear")
+                           select (Layer)new UpSampling2D(size, interpolation) { Id = Id, Name = "x" },
+        ["MaxPooling1D"] = from pool in Gen.Choose(1, 5) from strides in Maybe(Gen.Choose(1, 5)) from padding in Padding
+                           select (Layer)new MaxPooling1D(pool, strides, padding) { Id = Id, Name = "x" },
+        ["AveragePooling1D"] = from pool in Gen.Choose(1, 5) from strides in Maybe(Gen.Choose(1, 5)) from padding in Padding
+                               select (Layer)new AveragePooling1D(pool, strides, padding) { Id = Id, Name = "x" },
     };
 }

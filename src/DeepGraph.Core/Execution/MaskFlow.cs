@@ -6,7 +6,7 @@ namespace DeepGraph.Core;
 /// (<see cref="ForwardContext.InputMasks"/>); after the step, its layer's <see cref="Layer.ComputeMask"/>
 /// gives its outputs' masks.
 /// </summary>
-internal static class Masking
+internal static class MaskFlow
 {
     /// <summary><paramref name="context"/> with the masks of <paramref name="step"/>'s inputs, or as it is when none carries one.</summary>
     public static ForwardContext Into(ForwardContext context, PlanStep step, Tensor?[] masks)
