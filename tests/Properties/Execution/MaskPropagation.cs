@@ -81,4 +81,63 @@ public sealed class MaskPropagation
         var model = new Keras.Model(ids, Dense(1).Call(encoder.Call(ids)));
         Assert.Equal(Expected, Bits(OutputMasks(model, Ids)[0]));
     }
+
+    // ---- the sequence layers (issue 13) --------------------------------------------------------
+
+    /// <summary>Two samples of four steps of two features; steps of zeros are padding.</summary>
+    private static readonly Tensor Padded = Tensor.FromArray([1, 2, 0, 0, 0, 0, 3, 0, /**/ 0, 0, 5, 6, 7, 8, 0, 0], [2, 4, 2]);
+    private static readonly bool[] PaddedKept = [true, false, false, true, false, true, true, false];
+
+    [Fact]
+    public void Masking_makes_a_mask_that_TimeDistributed_passes_on_and_reshaping_layers_drop()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4, 2]);
+        var masked = Masking().Call(x);
+        var distributed = TimeDistributed(Dense(3)).Call(masked);
+        var dropped = new[]
+        {
+            Flatten().Call(masked), Reshape([8]).Call(masked), Permute([2, 1]).Call(masked), UpSampling1D().Call(masked),
+            MaxPooling1D().Call(masked), AveragePooling1D().Call(masked), Cropping1D().Call(masked), ZeroPadding1D().Call(masked),
+            GlobalMaxPooling1D().Call(masked), GlobalAveragePooling1D().Call(masked), RepeatVector(2).Call(GlobalAveragePooling1D().Call(masked)),
+        };
+        var masks = OutputMasks(new Keras.Model(x, [masked, distributed, .. dropped]), Padded);
+        Assert.Equal(PaddedKept, Bits(masks[0]));
+        Assert.Equal(PaddedKept, Bits(masks[1]));
+        Assert.All(masks.Skip(2), Assert.Null);
+    }
+
+    [Fact]
+    public void GlobalAveragePooling1D_after_a_mask_averages_the_unmasked_steps_in_a_model()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4, 2]);
+        var model = new Keras.Model(x, GlobalAveragePooling1D().Call(Masking().Call(x)));
+        var y = model.Predict(Padded)[0];
+        // Sample 0 keeps steps 0 and 3: ((1, 2) + (3, 0)) / 2; sample 1 keeps steps 1 and 2: ((5, 6) + (7, 8)) / 2.
+        Assert.Equal([2f, 1f, 6f, 7f], y.ToArray());
+    }
+
+    [Fact]
+    public void Concatenate_joins_masks_along_steps_and_ors_them_along_features_as_Keras_3_does()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4, 2]);
+        var z = Input(shape: [4, 2]);
+        var a = Masking().Call(x);
+        var b = Masking().Call(z);
+        var steps = Concatenate(axis: 1).Call(a, z);
+        var features = Concatenate().Call(a, b);
+        var withUnmasked = Concatenate().Call(a, z);
+        var model = new Keras.Model([x, z], [steps, features, withUnmasked]);
+        var reversed = Tensor.FromArray([.. Padded.ToArray().Chunk(8).SelectMany(sample => sample.Chunk(2).Reverse().SelectMany(step => step))], [2, 4, 2]);
+        var context = new ForwardContext(Harness.Managed, new TensorPool());
+        var outputs = Executor.Run(ExecutionPlan.Of(model.CoreModel), [Padded, reversed], context, out var masks);
+        foreach (var t in outputs) t.Dispose();
+        bool[] reversedKept = [.. PaddedKept.Chunk(4).SelectMany(sample => sample.Reverse())];
+        // Along the steps: the first input's mask, then all true for the unmasked second input.
+        Assert.Equal<bool>([.. PaddedKept[..4], true, true, true, true, .. PaddedKept[4..], true, true, true, true], Bits(masks[0])!);
+        Assert.Equal(PaddedKept.Zip(reversedKept, (p, q) => p || q), Bits(masks[1])!);
+        Assert.Equal(Enumerable.Repeat(true, 8), Bits(masks[2]));
+    }
 }

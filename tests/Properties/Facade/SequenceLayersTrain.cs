@@ -1,0 +1,93 @@
+using DeepGraph.Keras;
+using static DeepGraph.Keras.Layers;
+
+namespace DeepGraph.Properties.Facade;
+
+/// <summary>
+/// Every sequence/reshaping layer of issue 13 trains inside a model through Fit (its backward pass joins the tape's),
+/// and TimeDistributed's weights are the wrapped layer's, named under the wrapper and changed by training.
+/// </summary>
+public sealed class SequenceLayersTrain
+{
+    private static Tensor Random(int seed, params int[] shape)
+    {
+        var rng = new Random(seed);
+        int n = shape.Aggregate(1, (p, d) => p * d);
+        return Tensor.FromArray([.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1))], shape);
+    }
+
+    /// <summary>A target the model can learn: a fixed mix of each sample's values.</summary>
+    private static Tensor Target(Tensor x)
+    {
+        int n = x.Shape[0]!.Value, per = x.Length / n;
+        var v = x.ToArray();
+        return Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => (float)Math.Tanh(Enumerable.Range(0, per).Sum(j => v[i * per + j] * ((j % 3) - 1) * 0.7)))], [n, 1]);
+    }
+
+    public static TheoryData<string> Cases => new(["Masking", "TimeDistributed", "RepeatVector", "Permute", "Cropping1D", "Cropping2D", "ZeroPadding1D",
+        "UpSampling1D", "UpSampling2D", "UpSampling2D bilinear", "MaxPooling1D", "AveragePooling1D"]);
+
+    private static (KerasTensor Input, KerasTensor Output, int[] Shape) Build(string name)
+    {
+        var sequence = Input(shape: [6, 3]);
+        var image = Input(shape: [4, 4, 2]);
+        KerasTensor Seq(Layer layer) => Dense(1).Call(Flatten().Call(layer.Call(Dense(4, activation: "tanh").Call(sequence))));
+        KerasTensor Img(Layer layer) => Dense(1).Call(Flatten().Call(layer.Call(Dense(3, activation: "tanh").Call(image))));
+        return name switch
+        {
+            "Masking" => (sequence, Dense(1).Call(GlobalAveragePooling1D().Call(Dense(4, activation: "tanh").Call(Masking().Call(sequence)))), [6, 3]),
+            "TimeDistributed" => (sequence, Seq(TimeDistributed(Dense(2, activation: "tanh"))), [6, 3]),
+            "RepeatVector" => (sequence, Dense(1).Call(Flatten().Call(TimeDistributed(Dense(2)).Call(RepeatVector(3).Call(Dense(4).Call(Flatten().Call(sequence)))))), [6, 3]),
+            "Permute" => (sequence, Seq(Permute([2, 1])), [6, 3]),
+            "Cropping1D" => (sequence, Seq(Cropping1D((1, 2))), [6, 3]),
+            "ZeroPadding1D" => (sequence, Seq(ZeroPadding1D((2, 1))), [6, 3]),
+            "UpSampling1D" => (sequence, Seq(UpSampling1D(2)), [6, 3]),
+            "MaxPooling1D" => (sequence, Seq(MaxPooling1D(3, 2, "same")), [6, 3]),
+            "AveragePooling1D" => (sequence, Seq(AveragePooling1D(3, 2, "same")), [6, 3]),
+            "Cropping2D" => (image, Img(Cropping2D(((1, 0), (0, 1)))), [4, 4, 2]),
+            "UpSampling2D" => (image, Img(UpSampling2D(2)), [4, 4, 2]),
+            "UpSampling2D bilinear" => (image, Img(UpSampling2D(2, "bilinear")), [4, 4, 2]),
+            _ => throw new ArgumentException(name),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_layer_trains_inside_a_model_and_the_loss_falls(string name)
+    {
+        Backend.ClearSession();
+        var (input, output, shape) = Build(name);
+        var model = new Model(input, output);
+        model.Compile(Optimizers.Adam(0.02), "mse");
+        var x = Random(11, [64, .. shape]);
+        if (name == "Masking")
+        {
+            // Pad the last two steps of every other sample.
+            var v = x.ToArray();
+            for (int i = 0; i < 64; i += 2) Array.Clear(v, i * 18 + 12, 6);
+            x = Tensor.FromArray(v, [64, .. shape]);
+        }
+        var history = model.Fit(x, Target(x), epochs: 40, verbose: 0);
+        var losses = history["loss"];
+        Assert.True(losses[^1] < losses[0] / 2, $"{name}: loss {losses[0]} → {losses[^1]}");
+    }
+
+    [Fact]
+    public void TimeDistributed_holds_the_wrapped_layer_s_weights_under_its_own_name_and_trains_them()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [5, 3]);
+        var td = TimeDistributed(Dense(2), name: "per_step");
+        var model = new Model(x, Dense(1).Call(Flatten().Call(td.Call(x))));
+        Assert.Equal(3 * 2 + 2, td.CountParams());
+        var before = td.GetWeights().Select(w => w.ToArray()).ToArray();
+        Assert.Equal([[3, 2], [2]], td.GetWeights().Select(w => w.Shape.ToArray()));
+        var (json, _) = DeepGraph.Serialization.TfjsModel.Write(model.CoreModel, "weights.bin");
+        Assert.Contains("\"per_step/kernel\"", json);
+        Assert.Contains("\"per_step/bias\"", json);
+        model.Compile(Optimizers.SGD(0.1), "mse");
+        var data = Random(3, 16, 5, 3);
+        model.Fit(data, Target(data), epochs: 2, verbose: 0);
+        Assert.NotEqual(before[0], td.GetWeights()[0].ToArray());
+    }
+}
