@@ -90,4 +90,31 @@ public sealed class SequenceLayersTrain
         model.Fit(data, Target(data), epochs: 2, verbose: 0);
         Assert.NotEqual(before[0], td.GetWeights()[0].ToArray());
     }
+
+    [Fact]
+    public void The_example_of_docs_layers_sequence_runs_with_the_shapes_it_states()
+    {
+        Backend.ClearSession();
+        var series = Input(shape: [null, 8]);
+        var h = Masking(maskValue: 0.0).Call(series);
+        h = TimeDistributed(Dense(16, activation: "relu")).Call(h);
+        Assert.Equal(Shape.Of(null, null, 16), h.Shape);
+        var pooled = GlobalAveragePooling1D().Call(h);
+        var classifier = new Model(series, Dense(3, activation: "softmax").Call(pooled));
+
+        var code = Input(shape: [32]);
+        var steps = RepeatVector(10).Call(code);
+        var sequence = TimeDistributed(Dense(4)).Call(steps);
+        var image = Input(shape: [7, 7, 16]);
+        var up = UpSampling2D(2, interpolation: "bilinear").Call(image);
+        Assert.Equal(Shape.Of(null, 14, 14, 16), up.Shape);
+        up = Cropping2D(((1, 0), (0, 1))).Call(up);
+        var decoder = new Model([code, image], [sequence, up]);
+        Assert.Equal([Shape.Of(null, 10, 4), Shape.Of(null, 13, 13, 16)], decoder.Outputs.Select(o => o.Shape));
+
+        // Padding steps change nothing: a sequence and the same sequence with zero steps appended classify alike.
+        var x = Random(5, 2, 3, 8);
+        var padded = Tensor.FromArray([.. x.ToArray().Chunk(24).SelectMany(sample => sample.Concat(new float[16]))], [2, 5, 8]);
+        Assert.Equal(classifier.Predict(x)[0].ToArray(), classifier.Predict(padded)[0].ToArray());
+    }
 }

@@ -1,0 +1,32 @@
+namespace DeepGraph.Core;
+
+/// <summary>
+/// Keras's <c>MaxPooling1D</c>: the maximum of each window of steps, per feature (see <see cref="Pooling1D"/>).
+/// </summary>
+/// <example><code>new MaxPooling1D(2) { Id = id, Name = "max_pooling1d" }   // (None, 10, 4) → (None, 5, 4)</code></example>
+public sealed record MaxPooling1D : Pooling1D
+{
+    /// <summary>A max pooling over windows of <paramref name="poolSize"/> steps.</summary>
+    /// <param name="poolSize">The window (Keras's default 2).</param>
+    /// <param name="strides">The step between windows; null for the pool size.</param>
+    /// <param name="padding"><see cref="Padding.Valid"/> (the default) or <see cref="Padding.Same"/>.</param>
+    /// <exception cref="ArgumentException">The size or stride is not positive.</exception>
+    public MaxPooling1D(int poolSize = 2, int? strides = null, Padding? padding = null) : base(poolSize, strides, padding)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string ClassName => "MaxPooling1D";
+
+    /// <inheritdoc/>
+    protected override Pooling2D Planar => new MaxPooling2D((1, PoolSize), (1, Strides), Padding) { Id = Id, Name = Name };
+
+    /// <summary>Keras's <c>MaxPooling1D</c> config (<see cref="Pooling1D.ReadWindow"/>).</summary>
+    public static LayerKind Kind { get; } = LayerKind.Of<MaxPooling1D>("MaxPooling1D",
+        (c, id, name) =>
+        {
+            var (poolSize, strides, padding) = ReadWindow(c);
+            return new MaxPooling1D(poolSize, strides, padding) { Id = id, Name = name };
+        },
+        p => p.WriteWindow());
+}
