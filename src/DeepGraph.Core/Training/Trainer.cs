@@ -53,7 +53,7 @@ public static class Trainer
         var outputGrads = new Tensor[model.Outputs.Count];
         try
         {
-            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads);
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, tape.OutputMasks);
             if (!double.IsFinite(logs.Loss)) return (model, state, logs with { Updated = false });
             using var gradients = new Gradients(context.Pool);
             Backprop.Backward(tape, outputGrads, gradients);
@@ -74,11 +74,11 @@ public static class Trainer
     {
         CheckTargets(model, x, y, config);
         y = InputCheck.FloatTargets(y);
-        var outputs = Executor.Run(model, x, context with { Training = false });
+        var outputs = Executor.Run(ExecutionPlan.Of(model), x, context with { Training = false }, out var masks);
         var grads = new Tensor[outputs.Length];
         try
         {
-            return Losses(model, outputs, y, config, context.Pool, grads);
+            return Losses(model, outputs, y, config, context.Pool, grads, masks);
         }
         finally
         {
@@ -100,7 +100,7 @@ public static class Trainer
         var outputGrads = new Tensor[model.Outputs.Count];
         try
         {
-            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads);
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, tape.OutputMasks);
             var gradients = new Gradients(context.Pool);
             Backprop.Backward(tape, outputGrads, gradients);
             return (gradients, logs);
@@ -162,7 +162,9 @@ public static class Trainer
         return names;
     }
 
-    private static StepLogs Losses(Model model, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> y, TrainingConfig config, TensorPool pool, Tensor[] grads)
+    /// <summary>The outputs' losses (a masked position of an output carrying a mask does not count: <see cref="LossMasks"/>) and metrics.</summary>
+    private static StepLogs Losses(Model model, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> y, TrainingConfig config, TensorPool pool, Tensor[] grads,
+        IReadOnlyList<Tensor?> masks)
     {
         double total = 0;
         var perOutput = new double[outputs.Count];
@@ -171,7 +173,9 @@ public static class Trainer
         {
             var p = outputs[o];
             grads[o] = pool.RentTensor(p.Shape);
-            perOutput[o] = config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o]);
+            perOutput[o] = LossMasks.RowWeights(o < masks.Count ? masks[o] : null, p) is { } weights && config.Losses[o] is not FunctionLoss
+                ? LossMasks.Weighted(config.Losses[o], p, y[o], grads[o].Data, (float)config.LossWeights[o], weights)
+                : config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o]);
             total += config.LossWeights[o] * perOutput[o];
             metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p, y[o]))];
         }
