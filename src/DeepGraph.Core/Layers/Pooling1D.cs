@@ -54,17 +54,7 @@ public abstract record Pooling1D : Layer
         Planar.ForwardTrain(context, [Planar4(inputs[0])], [Planar4(outputs[0])]);
 
     /// <summary>The 2-D pooling's backward pass on the same views.</summary>
-    public override void Backward(ForwardContext context, BackwardArgs args) =>
-        Planar.Backward(context, new BackwardArgs
-        {
-            Inputs = [Planar4(args.Inputs[0])],
-            Outputs = [Planar4(args.Outputs[0])],
-            Saved = args.Saved,
-            OutputGrads = [Planar4(args.OutputGrads[0])],
-            InputGrads = [args.InputGrads[0] is { } dx ? Planar4(dx) : null],
-            InputGradsUnset = args.InputGradsUnset,
-            ParamGrads = [],
-        });
+    public override void Backward(ForwardContext context, BackwardArgs args) => Planar.Backward(context, ViewedCall.Of(args, Planar4));
 
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;

@@ -99,17 +99,7 @@ public sealed record TimeDistributed : WeightedLayer
         Inner.ForwardTrain(Steps(context), [Merged(inputs[0])], [Merged(outputs[0])]);
 
     /// <summary>The inner layer's backward pass over every step at once; its weight gradients are the wrapper's.</summary>
-    public override void Backward(ForwardContext context, BackwardArgs args) =>
-        Inner.Backward(Steps(context), new BackwardArgs
-        {
-            Inputs = [Merged(args.Inputs[0])],
-            Outputs = [Merged(args.Outputs[0])],
-            Saved = args.Saved,
-            OutputGrads = [Merged(args.OutputGrads[0])],
-            InputGrads = [args.InputGrads[0] is { } dx ? Merged(dx) : null],
-            InputGradsUnset = args.InputGradsUnset,
-            ParamGrads = args.ParamGrads,
-        });
+    public override void Backward(ForwardContext context, BackwardArgs args) => Inner.Backward(Steps(context), ViewedCall.Of(args, Merged));
 
     /// <inheritdoc/>
     public override bool WritesInputGradients => Inner.WritesInputGradients;
