@@ -117,4 +117,24 @@ public sealed class SequenceLayersTrain
         var padded = Tensor.FromArray([.. x.ToArray().Chunk(24).SelectMany(sample => sample.Concat(new float[16]))], [2, 5, 8]);
         Assert.Equal(classifier.Predict(x)[0].ToArray(), classifier.Predict(padded)[0].ToArray());
     }
+
+    [Fact]
+    public void TimeDistributed_wraps_a_convolution_over_frames_and_a_batch_normalization_whose_moving_statistics_it_keeps()
+    {
+        Backend.ClearSession();
+        var video = Input(shape: [3, 5, 5, 2]);
+        var frames = TimeDistributed(Conv2D(3, 3, activation: "relu")).Call(video);                  // (None, 3, 3, 3, 3)
+        var norm = TimeDistributed(BatchNormalization(), name: "per_frame_norm");
+        var h = norm.Call(TimeDistributed(Flatten()).Call(frames));                                   // (None, 3, 27)
+        var model = new Model(video, Dense(1).Call(Flatten().Call(h)));
+        Assert.Equal(Shape.Of(null, 3, 3, 3, 3), frames.Shape);
+        Assert.Equal(4 * 27, norm.CountParams());
+        var movingMean = norm.GetWeights()[2].ToArray();
+        Assert.All(movingMean, v => Assert.Equal(0f, v));
+        model.Compile(Optimizers.Adam(0.02), "mse");
+        var x = Random(8, 64, 3, 5, 5, 2);
+        var history = model.Fit(x, Target(x), epochs: 30, verbose: 0);
+        Assert.True(history["loss"][^1] < history["loss"][0] / 2, $"loss {history["loss"][0]} → {history["loss"][^1]}");
+        Assert.Contains(norm.GetWeights()[2].ToArray(), v => v != 0);
+    }
 }
