@@ -87,6 +87,30 @@ public sealed record TimeDistributed : WeightedLayer
     private static ForwardContext Steps(ForwardContext context) =>
         context.MaskOf(0) is { } mask && mask.Shape.Rank >= 2 ? context with { InputMasks = [Merged(mask)] } : context with { InputMasks = [] };
 
+    /// <summary>
+    /// The mask the inner layer gives its steps, as (batch, steps, …); otherwise the input's mask over (batch, steps)
+    /// (a step kept when any of its entries is): Keras 3 passes the input's mask on, tf.keras 2 also took the inner
+    /// layer's (a wrapped Masking or Embedding(mask_zero) masks per step).
+    /// </summary>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var x = inputs[0].Shape;
+        int n = x[0]!.Value, t = x[1]!.Value;
+        if (Inner.ComputeMask(Steps(context), [Merged(inputs[0])], [Merged(outputs[0])]) is [{ } inner, ..] && inner.Shape.Rank >= 1)
+            return [inner.View(Shape.Known([n, t, .. inner.Shape.ToArray()[1..]]))];
+        if (context.MaskOf(0) is not { } mask) return [];
+        if (mask.Shape.Rank == 2) return [mask];
+        var bits = mask.Ints;
+        int per = n * t == 0 ? 0 : bits.Length / (n * t);
+        var kept = new bool[n * t];
+        for (int i = 0; i < kept.Length; i++)
+            for (int j = i * per; j < (i + 1) * per && !kept[i]; j++) kept[i] = bits[j] != 0;
+        return [Tensor.FromBools(kept, [n, t])];
+    }
+
     /// <inheritdoc/>
     public override bool ForwardIsView(ForwardContext context) => Inner.ForwardIsView(context);
 

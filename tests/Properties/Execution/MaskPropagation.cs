@@ -140,4 +140,27 @@ public sealed class MaskPropagation
         Assert.Equal(PaddedKept.Zip(reversedKept, (p, q) => p || q), Bits(masks[1])!);
         Assert.Equal(Enumerable.Repeat(true, 8), Bits(masks[2]));
     }
+
+    [Fact]
+    public void TimeDistributed_takes_its_inner_layer_s_mask_or_keeps_the_steps_with_any_kept_entry()
+    {
+        Backend.ClearSession();
+        // Two samples, two sentences each, three words of two features: zero words are padding; sentence 1 of sample 1 is all padding.
+        var words = Tensor.FromArray([1, 2, 0, 0, 3, 4, /**/ 0, 0, 5, 0, 0, 0, /**/ 2, 2, 2, 2, 0, 0, /**/ 0, 0, 0, 0, 0, 0], [2, 2, 3, 2]);
+        var x = Input(shape: [2, 3, 2]);
+        var masked = TimeDistributed(Masking()).Call(x);                       // mask (batch, 2, 3) from the inner Masking
+        var dense = TimeDistributed(Dense(4)).Call(masked);                     // the inner Dense passes it: (batch, 2, 3)
+        var pooled = TimeDistributed(GlobalAveragePooling1D()).Call(masked);   // inner drops it: sentences with any word kept
+        var model = new Keras.Model(x, [masked, dense, pooled]);
+        var masks = OutputMasks(model, words);
+        bool[] wordKept = [true, false, true, false, true, false, true, true, false, false, false, false];
+        Assert.Equal(Shape.Of(2, 2, 3), masks[0]!.Shape);
+        Assert.Equal(wordKept, Bits(masks[0]));
+        Assert.Equal(wordKept, Bits(masks[1]));
+        Assert.Equal([true, true, true, false], Bits(masks[2])!);
+        // Each sentence's average is over its kept words only (the all-padding sentence averages nothing: NaN, as in Keras).
+        var y = model.Predict(words)[2].ToArray();
+        Assert.Equal([2f, 3f, 5f, 0f, 2f, 2f], y[..6]);
+        Assert.All(y[6..], v => Assert.True(float.IsNaN(v)));
+    }
 }

@@ -137,4 +137,14 @@ public sealed class SequenceLayersTrain
         Assert.True(history["loss"][^1] < history["loss"][0] / 2, $"loss {history["loss"][0]} → {history["loss"][^1]}");
         Assert.Contains(norm.GetWeights()[2].ToArray(), v => v != 0);
     }
+
+    [Fact]
+    public void Unnamed_layers_get_Keras_s_names()
+    {
+        Backend.ClearSession();
+        Layer[] layers = [Masking(), TimeDistributed(Dense(1)), RepeatVector(2), Permute([1]), Cropping1D(), Cropping2D(), ZeroPadding1D(),
+            UpSampling1D(), UpSampling2D(), MaxPooling1D(), AveragePooling1D()];
+        Assert.Equal(["masking", "time_distributed", "repeat_vector", "permute", "cropping1d", "cropping2d", "zero_padding1d",
+            "up_sampling1d", "up_sampling2d", "max_pooling1d", "average_pooling1d"], layers.Select(l => l.Name));
+    }
 }
