@@ -10,7 +10,7 @@ namespace DeepGraph.Core;
 /// <example><code>new Activation("relu") { Id = id, Name = "activation" }</code></example>
 public sealed record Activation : Layer
 {
-    /// <summary>A layer applying <paramref name="activation"/> (a name converts: any name <see cref="ActivationFunction.Parse"/> accepts).</summary>
+    /// <summary>A layer applying <paramref name="activation"/> (a name converts: any name <see cref="ActivationFunction.Parse(string?)"/> accepts).</summary>
     /// <exception cref="ArgumentException">An activation given by name is unknown.</exception>
     public Activation(ActivationFunction activation)
     {
