@@ -187,6 +187,18 @@ public sealed class ElementwiseFacadeTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void The_docs_page_shows_this_files_model_verbatim()
+    {
+        static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()));
+        var root = Docs.DocsAreCompiled.RepoRoot();
+        var page = File.ReadAllText(Path.Combine(root, "docs", "layers-elementwise.md")).ReplaceLineEndings("\n");
+        int start = page.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        var block = page[start..page.IndexOf("```", start, StringComparison.Ordinal)];
+        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Facade", "ElementwiseFacadeTests.cs")));
+        Assert.Contains(Trimmed(block).Trim('\n'), source, StringComparison.Ordinal);
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;
