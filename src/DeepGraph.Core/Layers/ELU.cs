@@ -22,6 +22,9 @@ public sealed record ELU : OpLayer
     /// <summary>The scale of the negative part.</summary>
     public double Alpha { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "ELU";
 

@@ -22,6 +22,9 @@ public sealed record LeakyReLU : OpLayer
     /// <summary>The slope below 0 (Keras 2's <c>alpha</c>, Keras 3's <c>negative_slope</c>).</summary>
     public double Alpha { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "LeakyReLU";
 

@@ -17,6 +17,9 @@ public abstract record NoiseLayer : OpLayer
     /// <summary>Seed of the layer's random stream, if fixed (Keras's <c>seed</c>); else the layer's name picks it.</summary>
     public int? Seed { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <summary>True when the layer changes its input in training (for example a rate strictly between 0 and 1).</summary>
     protected abstract bool Active { get; }
 

@@ -27,6 +27,9 @@ public sealed record PReLU : OpLayer
     /// <summary>How the slopes start.</summary>
     public Initializer AlphaInitializer { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "PReLU";
 

@@ -39,6 +39,9 @@ public sealed record ReLU : OpLayer
     /// <summary>Where the unit starts to pass its input.</summary>
     public double Threshold { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "ReLU";
 

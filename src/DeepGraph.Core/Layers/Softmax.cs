@@ -24,6 +24,9 @@ public sealed record Softmax : OpLayer
     /// <summary>The axes normalised together, as given (negative counts from the end).</summary>
     public EquatableArray<int> Axis { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "Softmax";
 
@@ -37,10 +40,19 @@ public sealed record Softmax : OpLayer
         return [x];
     }
 
-    /// <summary>Softmax over the axis, or e^(x − logsumexp(x)) over several axes together.</summary>
+    /// <summary>
+    /// Softmax over the axis, or e^(x − logsumexp(x)) over several axes together. Where the input's mask is false the
+    /// logit is replaced by −1e9 first (Keras 3), so masked positions get no weight; a mask over the leading axes
+    /// (batch, steps) covers every value of a masked step.
+    /// </summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)
     {
         var x = inputs[0];
+        if (call.MaskOf(0) is { } mask)
+        {
+            while (mask.Rank < x.Rank) mask = Ops.ExpandDims(mask, mask.Rank);
+            x = Ops.Where(mask, x, call.Tape.Scalar(-1e9f));
+        }
         if (Axis.Count == 1) return [Ops.Softmax(x, Axis[0])];
         return [Ops.Exp(x - Ops.LogSumExp(x, [.. Axis], keepDims: true))];
     }

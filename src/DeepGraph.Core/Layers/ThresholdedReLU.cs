@@ -19,6 +19,9 @@ public sealed record ThresholdedReLU : OpLayer
     /// <summary>The threshold: values at or below it become 0.</summary>
     public double Theta { get; }
 
+    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override string ClassName => "ThresholdedReLU";
 

@@ -188,6 +188,37 @@ public sealed class ElementwiseFacadeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Softmax_gives_masked_steps_no_weight_and_the_elementwise_layers_pass_the_mask_on()
+    {
+        Backend.ClearSession();
+        var ids = Input(shape: [4], dtype: "int32");
+        var x = Embedding(6, 3, maskZero: true).Call(ids);
+        x = PReLU().Call(ReLU(maxValue: 6, negativeSlope: 0.1).Call(Dense(3).Call(x)));
+        x = GaussianNoise(0.1).Call(LeakyReLU().Call(ELU().Call(x)));
+        var weights = Softmax(axis: 1).Call(x); // over the steps, as attention pooling does
+        var model = new Model(ids, weights);
+        var tokens = Tensor.FromInts([3, 1, 0, 0, 2, 0, 5, 4], [2, 4]);
+        bool[] real = [true, true, false, false, true, false, true, true];
+
+        var context = new ForwardContext(Execution.Harness.Managed, new TensorPool());
+        var y = Executor.Run(ExecutionPlan.Of(model.CoreModel), [tokens], context, out var masks)[0].ToArray();
+        Assert.Equal(real, masks[0]!.Ints.ToArray().Select(b => b != 0));
+        for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 3; c++)
+            {
+                var column = Enumerable.Range(0, 4).Select(t => y[(n * 4 + t) * 3 + c]).ToArray();
+                Assert.Equal(1, column.Sum(), 5);
+                for (int t = 0; t < 4; t++)
+                    if (!real[n * 4 + t]) Assert.Equal(0f, column[t]);
+            }
+        // Without a mask the same layer weighs every step.
+        Backend.ClearSession();
+        var plainIds = Input(shape: [4], dtype: "int32");
+        var plain = new Model(plainIds, Softmax(axis: 1).Call(Embedding(6, 3).Call(plainIds))).Predict(tokens)[0].ToArray();
+        Assert.All(plain, v => Assert.True(v > 0));
+    }
+
+    [Fact]
     public void The_docs_page_shows_this_files_model_verbatim()
     {
         static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()));
