@@ -8,7 +8,7 @@ namespace DeepGraph.Core;
 /// this layer takes any, as Keras does.
 /// </summary>
 /// <example><code>new ELU(1.0) { Id = id, Name = "elu" }</code></example>
-public sealed record ELU : OpLayer
+public sealed record ELU : ActivationLayer
 {
     /// <summary>An exponential linear unit of scale <paramref name="alpha"/> below 0.</summary>
     /// <exception cref="ArgumentException">alpha is not finite.</exception>
@@ -22,14 +22,8 @@ public sealed record ELU : OpLayer
     /// <summary>The scale of the negative part.</summary>
     public double Alpha { get; }
 
-    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
-    public override bool SupportsMasking => true;
-
     /// <inheritdoc/>
     public override string ClassName => "ELU";
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
     /// <summary>The elu kernel for alpha 1; otherwise alpha times it where x ≤ 0 (the positive branch stays finite, so no NaN gradient).</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)

@@ -8,7 +8,7 @@ namespace DeepGraph.Core;
 /// <c>alpha</c>, Keras 3 <c>negative_slope</c>; the default is 0.3 in all three.
 /// </summary>
 /// <example><code>new LeakyReLU(0.1) { Id = id, Name = "leaky_re_lu" }</code></example>
-public sealed record LeakyReLU : OpLayer
+public sealed record LeakyReLU : ActivationLayer
 {
     /// <summary>A leaky ReLU of slope <paramref name="alpha"/> below 0.</summary>
     /// <exception cref="ArgumentException">The slope is negative or not finite.</exception>
@@ -22,14 +22,8 @@ public sealed record LeakyReLU : OpLayer
     /// <summary>The slope below 0 (Keras 2's <c>alpha</c>, Keras 3's <c>negative_slope</c>).</summary>
     public double Alpha { get; }
 
-    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
-    public override bool SupportsMasking => true;
-
     /// <inheritdoc/>
     public override string ClassName => "LeakyReLU";
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
     /// <summary>x where x ≥ 0, else alpha·x.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs) => [Ops.LeakyRelu(inputs[0], (float)Alpha)];

@@ -10,7 +10,7 @@ namespace DeepGraph.Core;
 /// writes and applies only <c>max_value</c>; this layer follows Keras.
 /// </summary>
 /// <example><code>new ReLU(maxValue: 6) { Id = id, Name = "re_lu" }</code></example>
-public sealed record ReLU : OpLayer
+public sealed record ReLU : ActivationLayer
 {
     /// <summary>A rectified linear unit.</summary>
     /// <param name="maxValue">The largest output (Keras's <c>max_value</c>); null for none.</param>
@@ -39,14 +39,8 @@ public sealed record ReLU : OpLayer
     /// <summary>Where the unit starts to pass its input.</summary>
     public double Threshold { get; }
 
-    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
-    public override bool SupportsMasking => true;
-
     /// <inheritdoc/>
     public override string ClassName => "ReLU";
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
     /// <summary>Keras's <c>relu(x, negative_slope, max_value, threshold)</c>, step by step.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)

@@ -5,7 +5,7 @@ namespace DeepGraph.Core;
 
 /// <summary>Keras 2's <c>ThresholdedReLU</c>: x where x &gt; <see cref="Theta"/>, else 0 (Keras 3 folds it into <c>ReLU(threshold=…)</c>).</summary>
 /// <example><code>new ThresholdedReLU(0.5) { Id = id, Name = "thresholded_re_lu" }</code></example>
-public sealed record ThresholdedReLU : OpLayer
+public sealed record ThresholdedReLU : ActivationLayer
 {
     /// <summary>A thresholded ReLU of threshold <paramref name="theta"/> (Keras's default 1).</summary>
     /// <exception cref="ArgumentException">theta is negative or not finite.</exception>
@@ -19,14 +19,8 @@ public sealed record ThresholdedReLU : OpLayer
     /// <summary>The threshold: values at or below it become 0.</summary>
     public double Theta { get; }
 
-    /// <summary>An elementwise layer passes its input's mask on (Keras's <c>supports_masking</c>).</summary>
-    public override bool SupportsMasking => true;
-
     /// <inheritdoc/>
     public override string ClassName => "ThresholdedReLU";
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
     /// <summary>x·[x &gt; theta]; the gradient passes where x &gt; theta.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)
