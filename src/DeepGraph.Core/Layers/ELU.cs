@@ -25,6 +25,9 @@ public sealed record ELU : ActivationLayer
     /// <inheritdoc/>
     public override string ClassName => "ELU";
 
+    /// <inheritdoc/>
+    protected override ActivationFunction? Kernel => Alpha == 1 ? ActivationFunction.Elu : null;
+
     /// <summary>The elu kernel for alpha 1; otherwise alpha times it where x ≤ 0 (the positive branch stays finite, so no NaN gradient).</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)
     {

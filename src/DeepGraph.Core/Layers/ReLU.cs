@@ -42,6 +42,13 @@ public sealed record ReLU : ActivationLayer
     /// <inheritdoc/>
     public override string ClassName => "ReLU";
 
+    /// <inheritdoc/>
+    protected override ActivationFunction? Kernel =>
+        NegativeSlope != 0 || Threshold != 0 ? null
+        : MaxValue is null ? ActivationFunction.Relu
+        : MaxValue == 6 ? ActivationFunction.Relu6
+        : null;
+
     /// <summary>Keras's <c>relu(x, negative_slope, max_value, threshold)</c>, step by step.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)
     {
