@@ -451,6 +451,45 @@ public sealed class ElementwiseLayerTests
     }
 
     [Fact]
+    public void AlphaDropout_draws_its_mask_over_the_noise_shape()
+    {
+        var x = StandardNormal(2000, 5); // (20, 100)
+        var y = Forward(new AlphaDropout(0.5, noiseShape: [null, 1]) { Id = Id, Name = "noise" }, [x], training: true, seed: 2)[0].ToArray();
+        double alphaP = -1.6732632423543772 * 1.0507009873554805, a = Math.Pow(0.5 * (1 + 0.5 * alphaP * alphaP), -0.5), b = -a * alphaP * 0.5;
+        var xs = x.ToArray();
+        for (int row = 0; row < 20; row++)
+        {
+            var values = Enumerable.Range(row * 100, 100).ToArray();
+            bool dropped = values.All(i => Math.Abs(y[i] - (a * alphaP + b)) < 1e-5);
+            bool kept = values.All(i => Math.Abs(y[i] - (a * xs[i] + b)) < 1e-5);
+            Assert.True(dropped ^ kept, $"row {row} is dropped or kept whole");
+        }
+        var e = Assert.Throws<ShapeError>(() => new AlphaDropout(0.5, noiseShape: [null, 3]) { Id = Id, Name = "ad" }.OutputShapes([Shape.Batched(4)]));
+        Assert.Contains("noise_shape=(None, 3)", e.Message);
+    }
+
+    [Fact]
+    public void Configs_of_Keras_3_and_TFjs_read_with_Keras_defaults()
+    {
+        Layer Read(string className, string json) =>
+            LayerRegistry.Default.Read(className, LayerConfig.Of(System.Text.Json.Nodes.JsonNode.Parse(json), "test"), Id, "x");
+        Assert.Equal(0.1, ((LeakyReLU)Read("LeakyReLU", """{"negative_slope": 0.1}""")).Alpha);
+        Assert.Equal(0.3, ((LeakyReLU)Read("LeakyReLU", "{}")).Alpha);
+        Assert.Equal([1, 2], ((Softmax)Read("Softmax", """{"axis": [1, 2]}""")).Axis);
+        Assert.Equal([-1], ((Softmax)Read("Softmax", "{}")).Axis);
+        Assert.Equal((-1, -1), ((Dot)Read("Dot", """{"axes": [-1, -1]}""")).Axes);
+        Assert.False(((Dot)Read("Dot", """{"axes": 2}""")).Normalize);
+        var relu = (ReLU)Read("ReLU", """{"max_value": null}""");
+        Assert.Equal((null, 0.0, 0.0), (relu.MaxValue, relu.NegativeSlope, relu.Threshold));
+        Assert.Equal([1, 2], ((PReLU)Read("PReLU", """{"shared_axes": [1, 2]}""")).SharedAxes!.Value);
+        Assert.True(((SpatialDropout2D)Read("SpatialDropout2D", """{"rate": 0.1, "data_format": "channels_first"}""")).ChannelsFirst);
+        Assert.Null(((GaussianNoise)Read("GaussianNoise", """{"stddev": 0.5}""")).Seed);
+        Assert.Equal(1.0, ((ELU)Read("ELU", "{}")).Alpha);
+        Assert.Equal(1.0, ((ThresholdedReLU)Read("ThresholdedReLU", "{}")).Theta);
+        Assert.Throws<ModelFormatError>(() => Read("Dot", """{"axes": [1, 2, 3]}"""));
+    }
+
+    [Fact]
     public void SpatialDropout_needs_its_rank_and_rates_are_checked_in_Keras_words()
     {
         var e = Assert.Throws<ShapeError>(() => new SpatialDropout2D(0.1) { Id = Id, Name = "sd" }.OutputShapes([Shape.Batched(4, 3)]));
