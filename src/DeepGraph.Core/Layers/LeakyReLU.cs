@@ -25,6 +25,9 @@ public sealed record LeakyReLU : ActivationLayer
     /// <inheritdoc/>
     public override string ClassName => "LeakyReLU";
 
+    /// <inheritdoc/>
+    protected override ActivationFunction? Kernel => Alpha == 0.2 ? ActivationFunction.LeakyRelu : null;
+
     /// <summary>x where x ≥ 0, else alpha·x.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs) => [Ops.LeakyRelu(inputs[0], (float)Alpha)];
 

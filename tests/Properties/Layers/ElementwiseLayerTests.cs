@@ -76,7 +76,7 @@ public sealed class ElementwiseLayerTests
     [Property(MaxTest = 40)]
     public Property LeakyReLU_ELU_and_ThresholdedReLU_follow_their_definitions() => Prop.ForAll(
         (from shape in ShapeOf(1, 3)
-         from alpha in Gen.Elements(0.01, 0.3, 1.0, 2.5)
+         from alpha in Gen.Elements(0.01, 0.2, 0.3, 1.0, 2.5)
          from theta in Gen.Elements(0.0, 0.5, 1.0)
          from seed in Seed
          select (shape, alpha, theta, seed)).ToArbitrary(), t =>
@@ -87,6 +87,18 @@ public sealed class ElementwiseLayerTests
                 .And(Agrees(new ELU(t.alpha) { Id = Id, Name = "elu" }, [x], (xs, _) => [.. xs[0].Select(v => v > 0 ? v : t.alpha * (Math.Exp(v) - 1))], rng, $"elu {t}"))
                 .And(Agrees(new ThresholdedReLU(t.theta) { Id = Id, Name = "thr" }, [x], (xs, _) => [.. xs[0].Select(v => v > t.theta ? v : 0)], rng, $"thresholded {t}"));
         });
+
+    [Fact]
+    public void The_op_of_an_activation_value_is_the_op_of_its_name()
+    {
+        var rng = new Random(4);
+        var x = Harness.RandomTensor(rng, [3, 7], -5, 5);
+        var tape = new OpTape(TapeMode.Evaluate);
+        var v = tape.Constant(x);
+        foreach (var f in ActivationFunction.All)
+            Assert.Equal(Ops.Activation(v, f.KerasName).Value.ToArray(), Ops.Activation(v, f).Value.ToArray());
+        Assert.Same(v, Ops.Activation(v, ActivationFunction.Linear));
+    }
 
     [Fact]
     public void ELU_of_large_inputs_has_finite_gradients_for_any_alpha()
