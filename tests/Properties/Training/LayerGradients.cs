@@ -599,7 +599,7 @@ public class LayerGradients
     // ---- Dense and Conv2D -----------------------------------------------------------------
 
     /// <summary>Activations whose derivative is continuous (finite differences need no kink); relu has its own test below.</summary>
-    private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax");
+    private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax", "mish", "log_sigmoid");
 
     /// <summary>One of <paramref name="gemms"/>, and the implicit-GEMM or im2col convolution.</summary>
     private static Gen<ForwardContext> ContextsOn(IReadOnlyList<IGemm> gemms) =>
