@@ -29,6 +29,21 @@ public abstract record NoiseLayer : OpLayer
     /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 
+    /// <summary>Outside a training step that perturbs (inference, a frozen layer, an inactive rate) the output is the input itself, shared.</summary>
+    public override bool ForwardIsView(ForwardContext context) => !(context.Training && !context.Frozen && Active);
+
+    /// <summary>Through a shared output the gradient passes unchanged; otherwise it comes from the recorded call.</summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        if (!ForwardIsView(context))
+        {
+            base.Backward(context, args);
+            return;
+        }
+        if (args.InputGrads[0] is { } dx)
+            System.Numerics.Tensors.TensorPrimitives.Add(dx.Span, args.OutputGrads[0].Span, dx.Data);
+    }
+
     /// <summary>In training and when <see cref="Active"/>, <see cref="Perturb"/>; otherwise the input unchanged.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs) =>
         [call.Training && Active ? Perturb(call, inputs[0]) : inputs[0]];

@@ -218,6 +218,41 @@ public sealed class ElementwiseFacadeTests(ITestOutputHelper output)
         Assert.All(plain, v => Assert.True(v > 0));
     }
 
+    [Theory]
+    [InlineData("GaussianNoise")]
+    [InlineData("GaussianDropout")]
+    [InlineData("AlphaDropout")]
+    public void An_inactive_noise_layer_trains_as_if_it_were_not_there(string kind)
+    {
+        // Rate or deviation 0: the layer shares its input in training too; its input has a second reader, so the
+        // gradient reaches it twice.
+        Model Build(bool withNoise)
+        {
+            Backend.ClearSession();
+            Backend.SetRandomSeed(9);
+            var x = Input(shape: [5]);
+            var a = Dense(4, activation: "tanh", name: "a").Call(x);
+            var n = !withNoise ? a : kind switch
+            {
+                "GaussianNoise" => GaussianNoise(0).Call(a),
+                "GaussianDropout" => GaussianDropout(0).Call(a),
+                _ => AlphaDropout(0).Call(a),
+            };
+            var model = new Model(x, Dense(2, name: "out").Call(Add(n, Dense(4, name: "b").Call(a))));
+            model.Compile(optimizer: "sgd", loss: "mse");
+            return model;
+        }
+        var rng = new Random(3);
+        var (xs, ys) = (Random(rng, 8, 5), Random(rng, 8, 2));
+        var plain = Build(withNoise: false);
+        var noisy = Build(withNoise: true);
+        noisy.SetWeights(plain.GetWeights());
+        plain.TrainOnBatch(xs, ys);
+        noisy.TrainOnBatch(xs, ys);
+        Assert.Equal(plain.GetWeights().Select(w => w.ToArray()), noisy.GetWeights().Select(w => w.ToArray()));
+        Assert.Equal(plain.Predict(xs)[0].ToArray(), noisy.Predict(xs)[0].ToArray());
+    }
+
     [Fact]
     public void The_docs_page_shows_this_files_model_verbatim()
     {
