@@ -32,14 +32,15 @@ public static partial class Layers
     /// Parametric ReLU: x where x &gt; 0, else alpha·x with a learned alpha per input value, shared along
     /// <paramref name="sharedAxes"/> (1-based; <c>[1, 2]</c> gives one slope per channel of an image).
     /// </summary>
-    /// <param name="alphaInitializer"><c>zeros</c> (Keras's default) or <c>ones</c>.</param>
+    /// <param name="alphaInitializer"><c>zeros</c> (Keras's default) or <c>ones</c> (Keras's class names <c>Zeros</c>, <c>Ones</c> too).</param>
     /// <param name="sharedAxes">Axes sharing one slope; null for none.</param>
     /// <param name="name">The layer's name.</param>
     /// <param name="inputShape">The input shape of a Sequential model's first layer (batch excluded).</param>
     /// <exception cref="ArgumentException">An unknown initializer, or an axis that is not positive.</exception>
     public static Layer PReLU(string alphaInitializer = "zeros", int[]? sharedAxes = null, string? name = null, int[]? inputShape = null)
     {
-        Initializer init = alphaInitializer switch
+        ArgumentNullException.ThrowIfNull(alphaInitializer);
+        Initializer init = Names.SnakeCase(alphaInitializer) switch
         {
             "zeros" => Constant.Zeros,
             "ones" => Constant.Ones,

@@ -143,6 +143,8 @@ public sealed class ElementwiseFacadeTests(ITestOutputHelper output)
         Assert.Equal(0.3, ((Core.LeakyReLU)model.Layers[2].Record).Alpha);
         Assert.Equal(0.2, ((Core.LeakyReLU)LeakyReLU(alpha: 0.2).Record).Alpha);
         Assert.Equal("spatial_dropout1d", SpatialDropout1D(0.1).Name);
+        Assert.Equal(Constant.Ones, ((Core.PReLU)PReLU("Ones").Record).AlphaInitializer);
+        Assert.Throws<ArgumentException>(() => PReLU("glorot_uniform"));
         Assert.Throws<ArgumentException>(() => SpatialDropout2D(0.1, dataFormat: "channels_middle"));
     }
 
