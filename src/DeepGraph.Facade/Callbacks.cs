@@ -24,6 +24,9 @@ public abstract class Callback
     /// <summary>The model being trained (Keras's <c>self.model</c>); <c>Fit</c> sets it before the first hook.</summary>
     public Model? Model { get; internal set; }
 
+    /// <summary>Keras's <c>callback.params</c>, which <c>Fit</c> sets before the first hook: <c>verbose</c>, <c>epochs</c> and <c>steps</c> (batches per epoch).</summary>
+    public IReadOnlyDictionary<string, int> Params { get; internal set; } = new Dictionary<string, int>();
+
     /// <summary>The model, or a clear error when the callback is used outside <c>Fit</c> without one.</summary>
     private protected Model AttachedModel =>
         Model ?? throw new InvalidOperationException($"{GetType().Name} is not attached to a model; Model.Fit sets Callback.Model before calling the hooks.");

@@ -13,36 +13,79 @@ public abstract record Metric
     /// The metric Keras means by <paramref name="name"/> for an output of shape
     /// <paramref name="prediction"/> trained with <paramref name="loss"/>: <c>accuracy</c>/<c>acc</c>
     /// becomes binary accuracy for a last axis of 1 (or binary crossentropy), sparse categorical
-    /// accuracy for sparse labels, categorical accuracy otherwise; <c>mae</c>, <c>mse</c> and the
-    /// explicit names are taken as they are.
+    /// accuracy for sparse labels, categorical accuracy otherwise; <c>precision</c>, <c>recall</c>,
+    /// <c>rmse</c>/<c>root_mean_squared_error</c>, <c>mae</c>, <c>mse</c>, the explicit accuracy names and
+    /// every loss name (<c>mape</c>, <c>msle</c>, <c>huber</c>, <c>log_cosh</c>, <c>kld</c>, <c>poisson</c>,
+    /// <c>hinge</c> …; <c>cosine_similarity</c> as the similarity, not its negative) are taken as they are.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown metric.</exception>
     public static Metric Get(string name, Shape prediction, Loss loss)
     {
         ArgumentNullException.ThrowIfNull(name);
-        string key = Names.SnakeCase(name).Replace("__", "_");
-        return key switch
+        string key = Loss.Key(name);
+        switch (key)
         {
-            "accuracy" or "acc" => loss switch
-            {
-                SparseCategoricalCrossentropy => new SparseCategoricalAccuracy { Name = name },
-                BinaryCrossentropy => new BinaryAccuracy { Name = name },
-                _ when prediction[-1] == 1 => new BinaryAccuracy { Name = name },
-                _ => new CategoricalAccuracy { Name = name },
-            },
-            "binary_accuracy" => new BinaryAccuracy { Name = name },
-            "categorical_accuracy" => new CategoricalAccuracy { Name = name },
-            "sparse_categorical_accuracy" => new SparseCategoricalAccuracy { Name = name },
-            "mae" or "mean_absolute_error" => new MeanError(Squared: false) { Name = name },
-            "mse" or "mean_squared_error" => new MeanError(Squared: true) { Name = name },
-            _ => throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mae, mse.", nameof(name)),
-        };
+            case "accuracy" or "acc":
+                return loss switch
+                {
+                    SparseCategoricalCrossentropy => new SparseCategoricalAccuracy { Name = name },
+                    BinaryCrossentropy => new BinaryAccuracy { Name = name },
+                    _ when prediction[-1] == 1 => new BinaryAccuracy { Name = name },
+                    _ => new CategoricalAccuracy { Name = name },
+                };
+            case "binaryaccuracy": return new BinaryAccuracy { Name = name };
+            case "categoricalaccuracy": return new CategoricalAccuracy { Name = name };
+            case "sparsecategoricalaccuracy": return new SparseCategoricalAccuracy { Name = name };
+            case "mae" or "meanabsoluteerror": return new MeanError(Squared: false) { Name = name };
+            case "mse" or "meansquarederror": return new MeanError(Squared: true) { Name = name };
+            case "rmse" or "rootmeansquarederror": return new RootMeanSquaredError { Name = name };
+            case "precision": return new Precision { Name = name };
+            case "recall": return new Recall { Name = name };
+            case "cosinesimilarity": return new LossMetric(new CosineSimilarity(), Sign: -1) { Name = name };
+        }
+        try
+        {
+            return new LossMetric(Loss.Get(name)) { Name = name };
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, mae, mse, rmse, cosine_similarity and every loss name (mape, msle, huber, log_cosh, kld, poisson, hinge, squared_hinge, categorical_hinge, binary_crossentropy …).", nameof(name));
+        }
     }
 
     /// <summary>
+    /// The batch's weighted sum and weight: each position (row of the last axis) r contributes
+    /// w_r × its sum and w_r × its count, <paramref name="rowWeights"/> one weight per position
+    /// (empty: all 1). The epoch's value is <see cref="Result"/> of the totals: Σ w·value / Σ w for
+    /// a mean metric, as Keras's weighted metrics.
+    /// </summary>
+    /// <exception cref="ArgumentException">Weights neither empty nor one per position.</exception>
+    public virtual (double Sum, double Count) Batch(Tensor prediction, Tensor target, ReadOnlySpan<float> rowWeights)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        if (rowWeights.IsEmpty) return Batch(prediction, target);
+        int last = prediction.Shape[-1]!.Value, rows = prediction.Length / last;
+        if (rowWeights.Length != rows)
+            throw new ArgumentException($"Metric {Name}: {rowWeights.Length} sample weights for {rows} positions; give one weight per sample (or per position).", nameof(rowWeights));
+        int t = rows == 0 ? 0 : target.Length / rows;
+        ReadOnlySpan<float> p = prediction.Span, y = target.Span;
+        double sum = 0, count = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var (s, c) = Batch(p.Slice(r * last, last), y.Slice(r * t, t), last);
+            sum += rowWeights[r] * s;
+            count += rowWeights[r] * c;
+        }
+        return (sum, count);
+    }
+
+    /// <summary>The metric's value from an epoch's totals: the weighted mean Σ sums / Σ counts (0 when nothing was counted, as Keras's <c>divide_no_nan</c>).</summary>
+    public virtual double Result(double sum, double count) => count == 0 ? 0 : sum / count;
+
+    /// <summary>
     /// The batch's sum and count for <paramref name="prediction"/> against <paramref name="target"/> (a
-    /// batch of the output's shape). The trainer calls this form; a metric that needs the whole shape
-    /// (a metric written over ops) overrides it.
+    /// batch of the output's shape). A metric that needs the whole shape (a metric written over ops) overrides it.
     /// </summary>
     public virtual (double Sum, long Count) Batch(Tensor prediction, Tensor target)
     {
@@ -55,16 +98,19 @@ public abstract record Metric
     public abstract (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis);
 }
 
-/// <summary>Fraction of predictions on the right side of 0.5 (Keras's <c>binary_accuracy</c>), per value.</summary>
+/// <summary>Fraction of predictions on the right side of the threshold (Keras's <c>binary_accuracy</c>), per value: ŷ &gt; threshold counts as 1.</summary>
 public sealed record BinaryAccuracy : Metric
 {
+    /// <summary>The threshold above which a prediction is 1 (Keras's default 0.5).</summary>
+    public float Threshold { get; init; } = 0.5f;
+
     /// <inheritdoc/>
     public override (double Sum, long Count) Batch(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int lastAxis)
     {
         // Per sample the mean over the last axis, then the mean over samples: with equal rows, the mean over values.
         long hits = 0;
         for (int i = 0; i < p.Length; i++)
-            if ((p[i] > 0.5f ? 1f : 0f) == y[i]) hits++;
+            if ((p[i] > Threshold ? 1f : 0f) == y[i]) hits++;
         return ((double)hits / lastAxis, p.Length / lastAxis);
     }
 }
@@ -172,5 +218,82 @@ public sealed record FunctionMetric : Metric
         double sum = 0;
         foreach (var v in result.Value.Span) sum += v;
         return (sum, result.Value.Length);
+    }
+}
+
+/// <summary>Root mean squared error (Keras's <c>RootMeanSquaredError</c>): √(Σ w·(ŷ − y)² / Σ w) over the epoch.</summary>
+public sealed record RootMeanSquaredError : Metric
+{
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis) =>
+        new MeanError(Squared: true) { Name = Name }.Batch(prediction, target, lastAxis);
+
+    /// <inheritdoc/>
+    public override double Result(double sum, double count) => Math.Sqrt(base.Result(sum, count));
+}
+
+/// <summary>
+/// What the confusion-matrix metrics count per value: a prediction above <see cref="Threshold"/> is
+/// positive, a target other than 0 is true (Keras casts it to bool).
+/// </summary>
+public abstract record ThresholdMetric : Metric
+{
+    /// <summary>The threshold above which a prediction is positive (Keras's default 0.5).</summary>
+    public float Threshold { get; init; } = 0.5f;
+
+    /// <summary>True positives, false positives and false negatives among the values.</summary>
+    private protected (long TruePositives, long FalsePositives, long FalseNegatives) Confusion(ReadOnlySpan<float> p, ReadOnlySpan<float> y)
+    {
+        if (y.Length != p.Length)
+            throw new ArgumentException($"Metric {Name} needs targets of the prediction's shape: {p.Length} predictions, {y.Length} targets.", nameof(y));
+        long tp = 0, fp = 0, fn = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            bool positive = p[i] > Threshold, truth = y[i] != 0;
+            if (positive && truth) tp++;
+            else if (positive) fp++;
+            else if (truth) fn++;
+        }
+        return (tp, fp, fn);
+    }
+}
+
+/// <summary>Precision (Keras's <c>Precision</c>): true positives / predicted positives over the epoch (0 when nothing was predicted positive).</summary>
+public sealed record Precision : ThresholdMetric
+{
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis)
+    {
+        var (tp, fp, _) = Confusion(prediction, target);
+        return (tp, tp + fp);
+    }
+}
+
+/// <summary>Recall (Keras's <c>Recall</c>): true positives / actual positives over the epoch (0 when there were none).</summary>
+public sealed record Recall : ThresholdMetric
+{
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis)
+    {
+        var (tp, _, fn) = Confusion(prediction, target);
+        return (tp, tp + fn);
+    }
+}
+
+/// <summary>
+/// A loss used as a metric (Keras's loss-named metrics, <c>metrics=["mape"]</c>): the loss of each
+/// position, averaged over the epoch (weighted by sample weights), times <paramref name="Sign"/>.
+/// </summary>
+/// <param name="Loss">The loss computed.</param>
+/// <param name="Sign">1, or −1 for a metric that is the negative of its loss (cosine similarity).</param>
+public sealed record LossMetric(Loss Loss, int Sign = 1) : Metric
+{
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis)
+    {
+        int rows = prediction.Length / lastAxis;
+        if (rows == 0) return (0, 0);
+        var scratch = new float[prediction.Length];
+        return (Sign * Loss.Compute(prediction, target, lastAxis, scratch, 0f) * rows, rows);
     }
 }
