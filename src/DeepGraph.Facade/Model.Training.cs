@@ -357,8 +357,9 @@ public partial class Model
                 epochLogs = running.Logs();
                 if (validation is { } val)
                     foreach (var (k, v) in EvaluateBatches(setup, CoreModel, val.X, val.Y, validationWeights, batchSize)) epochLogs["val_" + k] = v;
-                bar?.Update(steps, Display(epochLogs), finalize: true);
+                // Keras appends its progress bar after the user's callbacks: the epoch's line shows what they logged (learning_rate).
                 foreach (var c in all) c.OnEpochEnd(epoch, epochLogs);
+                bar?.Update(steps, Display(epochLogs), finalize: true);
             }
         }
         catch
@@ -434,7 +435,7 @@ public partial class Model
             for (int d = 1; d < shapes[o].Rank - 1; d++) positions *= shapes[o][d]!.Value;
             bool perSample = w.Length == samples && (w.Shape.Rank == 1 || w.Shape[-1] == 1);
             if (w.Shape.Rank == 0 || w.Shape[0] != samples || !(perSample || w.Length == samples * positions))
-                throw new ArgumentException($"Model \"{Name}\": sample weights for output \"{names[o]}\" have shape {w.Shape}, but there are {samples} samples and the output has shape {shapes[o]}: give one weight per sample (shape [{samples}]) or one per position of the loss ({positions} per sample).", nameof(sampleWeight));
+                throw new ArgumentException($"Model \"{Name}\": sample weights for output \"{names[o]}\" have shape {w.Shape}, but there are {samples} samples and the output has shape {shapes[o]}: give one weight per sample (shape ({samples},)) or one per position of the loss ({positions} per sample).", nameof(sampleWeight));
         }
         return ([.. sampleWeight], true);
     }

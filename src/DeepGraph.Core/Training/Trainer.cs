@@ -206,7 +206,7 @@ public static class Trainer
             for (int i = 0; i < rows; i++) expanded[i] = w[i / per];
             return expanded;
         }
-        throw new ShapeError(output, $"Sample weights for output \"{output}\" have shape {sampleWeight.Shape}, but the output has shape {prediction.Shape}: give one weight per sample (shape [{batch}]) or one per position of the loss ({rows} values: the output's shape without its last axis).");
+        throw new ShapeError(output, $"Sample weights for output \"{output}\" have shape {sampleWeight.Shape}, but the output has shape {prediction.Shape}: give one weight per sample (shape ({batch},)) or one per position of the loss ({rows} values: the output's shape without its last axis).");
     }
 
     /// <summary>
