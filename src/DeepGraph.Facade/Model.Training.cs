@@ -473,7 +473,7 @@ public partial class Model
         private double loss;
         private long samples;
         private readonly double[] outputLosses = new double[setup.OutputNames.Count];
-        private readonly (double Sum, double Count)[][] metrics = [.. setup.Config.Metrics.Select(m => new (double, double)[m.Count])];
+        private readonly double[][][] metrics = [.. setup.Config.Metrics.Select(ms => ms.Select(m => new double[m.StateSize]).ToArray())];
 
         public void Add(StepLogs logs)
         {
@@ -483,7 +483,7 @@ public partial class Model
             {
                 outputLosses[o] += logs.OutputLosses[o] * logs.BatchSize;
                 for (int m = 0; m < metrics[o].Length; m++)
-                    metrics[o][m] = (metrics[o][m].Sum + logs.Metrics[o][m].Sum, metrics[o][m].Count + logs.Metrics[o][m].Count);
+                    for (int k = 0; k < metrics[o][m].Length; k++) metrics[o][m][k] += logs.Metrics[o][m][k];
             }
         }
 
@@ -497,7 +497,7 @@ public partial class Model
                 for (int m = 0; m < metrics[o].Length; m++)
                 {
                     var metric = setup.Config.Metrics[o][m];
-                    logs[several ? $"{setup.OutputNames[o]}_{metric.Name}" : metric.Name] = metric.Result(metrics[o][m].Sum, metrics[o][m].Count);
+                    logs[several ? $"{setup.OutputNames[o]}_{metric.Name}" : metric.Name] = metric.Result((ReadOnlySpan<double>)metrics[o][m]);
                 }
             return logs;
         }

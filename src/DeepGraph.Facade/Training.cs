@@ -200,6 +200,33 @@ public static class Metrics
     /// <summary>True positives / actual positives over the epoch, a prediction above <paramref name="thresholds"/> being positive (logged as <c>recall</c>).</summary>
     public static Metric Recall(double thresholds = 0.5, string name = "recall") => new Core.Recall { Name = name, Threshold = (float)thresholds };
 
+    /// <summary>
+    /// Area under the ROC (<paramref name="curve"/> <c>"ROC"</c>) or precision–recall (<c>"PR"</c>) curve over the
+    /// epoch, from confusion counts at <paramref name="numThresholds"/> thresholds (logged as <c>auc</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A curve or summation method Keras does not know.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numThresholds"/> is 1 or less.</exception>
+    public static Metric AUC(int numThresholds = 200, string curve = "ROC", string summationMethod = "interpolation", bool fromLogits = false, string name = "auc") =>
+        new Auc
+        {
+            Name = name,
+            NumThresholds = numThresholds,
+            Curve = curve switch
+            {
+                "ROC" => AucCurve.Roc,
+                "PR" => AucCurve.PR,
+                _ => throw new ArgumentException($"Invalid AUC curve value: \"{curve}\". Expected values are [\"ROC\", \"PR\"].", nameof(curve)),
+            },
+            Summation = summationMethod switch
+            {
+                "interpolation" => AucSummation.Interpolation,
+                "minoring" => AucSummation.Minoring,
+                "majoring" => AucSummation.Majoring,
+                _ => throw new ArgumentException($"Invalid AUC summation method value: \"{summationMethod}\". Expected values are [\"interpolation\", \"majoring\", \"minoring\"].", nameof(summationMethod)),
+            },
+            FromLogits = fromLogits,
+        };
+
     /// <summary>Mean squared error over the epoch (logged as <c>mean_squared_error</c>).</summary>
     public static Metric MeanSquaredError(string name = "mean_squared_error") => new MeanError(Squared: true) { Name = name };
 

@@ -15,7 +15,7 @@ public abstract record Metric
     /// becomes binary accuracy for a last axis of 1 (or binary crossentropy), sparse categorical
     /// accuracy for sparse labels, categorical accuracy otherwise; <c>precision</c>, <c>recall</c>,
     /// <c>rmse</c>/<c>root_mean_squared_error</c>, <c>mae</c>, <c>mse</c>, the explicit accuracy names and
-    /// every loss name (<c>mape</c>, <c>msle</c>, <c>huber</c>, <c>log_cosh</c>, <c>kld</c>, <c>poisson</c>,
+    /// <c>auc</c>, every loss name (<c>mape</c>, <c>msle</c>, <c>huber</c>, <c>log_cosh</c>, <c>kld</c>, <c>poisson</c>,
     /// <c>hinge</c> …; <c>cosine_similarity</c> as the similarity, not its negative) are taken as they are.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown metric.</exception>
@@ -40,6 +40,7 @@ public abstract record Metric
             case "mse" or "meansquarederror": return new MeanError(Squared: true) { Name = name };
             case "rmse" or "rootmeansquarederror": return new RootMeanSquaredError { Name = name };
             case "precision": return new Precision { Name = name };
+            case "auc": return new Auc { Name = name };
             case "recall": return new Recall { Name = name };
             case "cosinesimilarity": return new LossMetric(new CosineSimilarity(), Sign: -1) { Name = name };
         }
@@ -49,14 +50,14 @@ public abstract record Metric
         }
         catch (ArgumentException)
         {
-            throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, mae, mse, rmse, cosine_similarity and every loss name (mape, msle, huber, log_cosh, kld, poisson, hinge, squared_hinge, categorical_hinge, binary_crossentropy …).", nameof(name));
+            throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, auc, mae, mse, rmse, cosine_similarity and every loss name (mape, msle, huber, log_cosh, kld, poisson, hinge, squared_hinge, categorical_hinge, binary_crossentropy …).", nameof(name));
         }
     }
 
     /// <summary>
     /// The batch's weighted sum and weight: each position (row of the last axis) r contributes
     /// w_r × its sum and w_r × its count, <paramref name="rowWeights"/> one weight per position
-    /// (empty: all 1). The epoch's value is <see cref="Result"/> of the totals: Σ w·value / Σ w for
+    /// (empty: all 1). The epoch's value is <see cref="Result(double, double)"/> of the totals: Σ w·value / Σ w for
     /// a mean metric, as Keras's weighted metrics.
     /// </summary>
     /// <exception cref="ArgumentException">Weights neither empty nor one per position.</exception>
@@ -82,6 +83,25 @@ public abstract record Metric
 
     /// <summary>The metric's value from an epoch's totals: the weighted mean Σ sums / Σ counts (0 when nothing was counted, as Keras's <c>divide_no_nan</c>).</summary>
     public virtual double Result(double sum, double count) => count == 0 ? 0 : sum / count;
+
+    /// <summary>
+    /// How many numbers the metric's epoch state holds (Keras's metric variables): 2 for a mean — the
+    /// weighted sum and the weight — more for a metric such as <see cref="Auc"/> that keeps a confusion
+    /// matrix per threshold. An epoch's state is the element-wise sum of its batches' states.
+    /// </summary>
+    public virtual int StateSize => 2;
+
+    /// <summary>Adds the batch's contribution to <paramref name="state"/> (of <see cref="StateSize"/> numbers); by default its weighted sum and count.</summary>
+    /// <exception cref="ArgumentException">Weights neither empty nor one per position.</exception>
+    public virtual void Accumulate(Tensor prediction, Tensor target, ReadOnlySpan<float> rowWeights, Span<double> state)
+    {
+        var (sum, count) = Batch(prediction, target, rowWeights);
+        state[0] += sum;
+        state[1] += count;
+    }
+
+    /// <summary>The metric's value from an epoch's state; by default <see cref="Result(double, double)"/> of the sum and count.</summary>
+    public virtual double Result(ReadOnlySpan<double> state) => Result(state[0], state[1]);
 
     /// <summary>
     /// The batch's sum and count for <paramref name="prediction"/> against <paramref name="target"/> (a
@@ -295,5 +315,140 @@ public sealed record LossMetric(Loss Loss, int Sign = 1) : Metric
         if (rows == 0) return (0, 0);
         var scratch = new float[prediction.Length];
         return (Sign * Loss.Compute(prediction, target, lastAxis, scratch, 0f) * rows, rows);
+    }
+}
+
+/// <summary>Which curve <see cref="Auc"/> integrates.</summary>
+public enum AucCurve
+{
+    /// <summary>The ROC curve: true-positive rate against false-positive rate.</summary>
+    Roc,
+
+    /// <summary>The precision–recall curve.</summary>
+    PR,
+}
+
+/// <summary>How <see cref="Auc"/> sums the areas between thresholds (Keras's <c>summation_method</c>).</summary>
+public enum AucSummation
+{
+    /// <summary>Trapezoids for ROC; for PR, Davis and Goadrich's interpolation of precision (Keras's default).</summary>
+    Interpolation,
+
+    /// <summary>Rectangles at the lower of the two heights.</summary>
+    Minoring,
+
+    /// <summary>Rectangles at the higher of the two heights.</summary>
+    Majoring,
+}
+
+/// <summary>
+/// Area under the ROC or precision–recall curve (Keras's <c>AUC</c>): over the epoch it counts, at
+/// <see cref="NumThresholds"/> thresholds — −ε, 1/(n − 1), 2/(n − 1) … (n − 2)/(n − 1), 1 + ε — the
+/// (weighted) true and false positives and negatives of every value (a prediction above the threshold
+/// is positive, a target other than 0 is true), then sums the area between consecutive thresholds.
+/// </summary>
+public sealed record Auc : Metric
+{
+    /// <summary>The number of thresholds (Keras's default 200); more than 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">1 or less.</exception>
+    public int NumThresholds
+    {
+        get;
+        init => field = value > 1 ? value : throw new ArgumentOutOfRangeException(nameof(NumThresholds), value, $"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={value}");
+    } = 200;
+
+    /// <summary>The curve (ROC by default).</summary>
+    public AucCurve Curve { get; init; }
+
+    /// <summary>How the areas are summed (interpolation by default).</summary>
+    public AucSummation Summation { get; init; }
+
+    /// <summary>Whether predictions are logits (a sigmoid is applied first).</summary>
+    public bool FromLogits { get; init; }
+
+    /// <summary>The thresholds, as Keras makes them (float32).</summary>
+    public float[] Thresholds()
+    {
+        int n = NumThresholds;
+        var t = new float[n];
+        t[0] = (float)(0.0 - Loss.Epsilon);
+        for (int i = 1; i < n - 1; i++) t[i] = (float)(i * 1.0 / (n - 1));
+        t[n - 1] = (float)(1.0 + Loss.Epsilon);
+        return t;
+    }
+
+    /// <summary>Four counts per threshold: true positives, false positives, true negatives, false negatives.</summary>
+    public override int StateSize => 4 * NumThresholds;
+
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis) =>
+        throw new NotSupportedException("AUC keeps a confusion matrix per threshold, not a sum and a count; use Accumulate and Result.");
+
+    /// <inheritdoc/>
+    public override void Accumulate(Tensor prediction, Tensor target, ReadOnlySpan<float> rowWeights, Span<double> state)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        ReadOnlySpan<float> p = prediction.Span, y = target.Span;
+        if (y.Length != p.Length)
+            throw new ArgumentException($"Metric {Name} needs targets of the prediction's shape: {p.Length} predictions, {y.Length} targets.", nameof(target));
+        int n = NumThresholds, last = prediction.Shape[-1]!.Value;
+        var thresholds = Thresholds();
+        var tp = state[..n];
+        var fp = state[n..(2 * n)];
+        var tn = state[(2 * n)..(3 * n)];
+        var fn = state[(3 * n)..];
+        for (int i = 0; i < p.Length; i++)
+        {
+            double w = rowWeights.IsEmpty ? 1 : rowWeights[i / last];
+            float v = FromLogits ? 1f / (1f + MathF.Exp(-p[i])) : p[i];
+            bool truth = y[i] != 0;
+            for (int k = 0; k < n; k++)
+            {
+                bool positive = v > thresholds[k];
+                if (positive) (truth ? ref tp[k] : ref fp[k]) += w;
+                else (truth ? ref fn[k] : ref tn[k]) += w;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override double Result(ReadOnlySpan<double> state)
+    {
+        int n = NumThresholds;
+        var tp = state[..n];
+        var fp = state[n..(2 * n)];
+        var tn = state[(2 * n)..(3 * n)];
+        var fn = state[(3 * n)..];
+        static double Div(double a, double b) => b == 0 ? 0 : a / b;
+        if (Curve == AucCurve.PR && Summation == AucSummation.Interpolation)
+        {
+            // Davis & Goadrich: precision interpolated linearly in the number of predicted positives.
+            double area = 0;
+            for (int i = 0; i < n - 1; i++)
+            {
+                double dtp = tp[i] - tp[i + 1], pi = tp[i] + fp[i], pn = tp[i + 1] + fp[i + 1];
+                double slope = Div(dtp, Math.Max(pi - pn, 0)), intercept = tp[i + 1] - slope * pn;
+                double ratio = pi > 0 && pn > 0 ? Div(pi, Math.Max(pn, 0)) : 1;
+                area += Div(slope * (dtp + intercept * Math.Log(ratio)), Math.Max(tp[i + 1] + fn[i + 1], 0));
+            }
+            return area;
+        }
+        double total = 0;
+        for (int i = 0; i < n - 1; i++)
+        {
+            double r0 = Div(tp[i], tp[i] + fn[i]), r1 = Div(tp[i + 1], tp[i + 1] + fn[i + 1]);
+            var (x0, x1, y0, y1) = Curve == AucCurve.Roc
+                ? (Div(fp[i], fp[i] + tn[i]), Div(fp[i + 1], fp[i + 1] + tn[i + 1]), r0, r1)
+                : (r0, r1, Div(tp[i], tp[i] + fp[i]), Div(tp[i + 1], tp[i + 1] + fp[i + 1]));
+            double height = Summation switch
+            {
+                AucSummation.Interpolation => (y0 + y1) / 2,
+                AucSummation.Minoring => Math.Min(y0, y1),
+                _ => Math.Max(y0, y1),
+            };
+            total += (x0 - x1) * height;
+        }
+        return total;
     }
 }

@@ -21,10 +21,10 @@ public sealed record TrainingConfig(Optimizer Optimizer, EquatableArray<Loss> Lo
 /// <summary>What one batch gave: the total loss, each output's (unweighted) loss, and each output's metric sums.</summary>
 /// <param name="Loss">The weighted total of the output losses.</param>
 /// <param name="OutputLosses">Each output's loss, in output order.</param>
-/// <param name="Metrics">Each output's metrics in configuration order: the batch's (weighted) sum and count (an epoch's value is <see cref="Metric.Result"/> of Σ sums and Σ counts).</param>
+/// <param name="Metrics">Each output's metrics in configuration order: the batch's state (<see cref="Metric.Accumulate"/>; for a mean, its weighted sum and count). An epoch's value is <see cref="Metric.Result(ReadOnlySpan{double})"/> of the element-wise sum of its batches' states.</param>
 /// <param name="BatchSize">Samples in the batch.</param>
 /// <param name="Updated">False when the loss or a gradient was not finite and the weights were left unchanged.</param>
-public sealed record StepLogs(double Loss, IReadOnlyList<double> OutputLosses, IReadOnlyList<IReadOnlyList<(double Sum, double Count)>> Metrics, int BatchSize, bool Updated);
+public sealed record StepLogs(double Loss, IReadOnlyList<double> OutputLosses, IReadOnlyList<IReadOnlyList<double[]>> Metrics, int BatchSize, bool Updated);
 
 /// <summary>
 /// Training as pure functions: a step maps (model, optimizer state, batch) to (model′, state′, logs).
@@ -172,7 +172,7 @@ public static class Trainer
             throw new ArgumentException($"Model \"{model.Name}\" has {outputs.Count} output(s) but {sampleWeights.Count} sample weight arrays were given; give one per output (null for none).", nameof(sampleWeights));
         double total = 0;
         var perOutput = new double[outputs.Count];
-        var metrics = new IReadOnlyList<(double, double)>[outputs.Count];
+        var metrics = new IReadOnlyList<double[]>[outputs.Count];
         var names = sampleWeights is null ? null : OutputNames(model);
         for (int o = 0; o < outputs.Count; o++)
         {
@@ -181,7 +181,13 @@ public static class Trainer
             grads[o] = pool.RentTensor(p.Shape);
             perOutput[o] = config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o], weights);
             total += config.LossWeights[o] * perOutput[o];
-            metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p, y[o], weights))];
+            var states = new double[config.Metrics[o].Count][];
+            for (int m = 0; m < states.Length; m++)
+            {
+                states[m] = new double[config.Metrics[o][m].StateSize];
+                config.Metrics[o][m].Accumulate(p, y[o], weights, states[m]);
+            }
+            metrics[o] = states;
         }
         return new StepLogs(total, perOutput, metrics, outputs[0].Shape[0]!.Value, Updated: true);
     }

@@ -261,4 +261,52 @@ public sealed class TrainingConveniences
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => Losses.BinaryCrossentropy(labelSmoothing: 1.5));
     }
+
+    [Fact]
+    public void AUC_is_the_Mann_Whitney_area_when_scores_fall_between_thresholds_and_weights_count()
+    {
+        // Scores on a grid coarser than the 200 thresholds: the trapezoid ROC area is exactly
+        // P(score of a positive > score of a negative) + ½ P(tie), weighted by both samples' weights.
+        var rng = new Random(11);
+        float[] grid = [0.1f, 0.3f, 0.55f, 0.8f, 0.95f];
+        int n = 40;
+        float[] p = [.. Enumerable.Range(0, n).Select(_ => grid[rng.Next(grid.Length)])];
+        float[] y = [.. p.Select(v => rng.NextDouble() < v ? 1f : 0f)];
+        float[] w = [.. Enumerable.Range(0, n).Select(_ => (float)rng.Next(1, 4))];
+        double pairs = 0, wins = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (y[i] == 1 && y[j] == 0)
+                {
+                    pairs += w[i] * w[j];
+                    wins += w[i] * w[j] * (p[i] > p[j] ? 1 : p[i] == p[j] ? 0.5 : 0);
+                }
+        var auc = (Auc)Metrics.AUC();
+        var state = new double[auc.StateSize];
+        // In two batches, as an epoch accumulates them.
+        auc.Accumulate(T(p[..25], 25, 1), T(y[..25], 25, 1), w[..25], state);
+        auc.Accumulate(T(p[25..], 15, 1), T(y[25..], 15, 1), w[25..], state);
+        Assert.Equal(wins / pairs, auc.Result((ReadOnlySpan<double>)state), 9);
+
+        // A perfect ranking: 1 under both curves.
+        var perfect = (Auc)Metrics.AUC(curve: "PR");
+        var s2 = new double[perfect.StateSize];
+        perfect.Accumulate(T([0.9f, 0.8f, 0.1f, 0.2f], 4, 1), T([1, 1, 0, 0], 4, 1), default, s2);
+        Assert.Equal(1.0, perfect.Result((ReadOnlySpan<double>)s2), 9);
+        Assert.Throws<ArgumentException>(() => Metrics.AUC(curve: "roc"));
+    }
+
+    [Fact]
+    public void AUC_by_name_and_object_is_logged_as_auc_in_Fit()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var model = new Model(input, Dense(1, activation: "sigmoid").Call(input));
+        model.Compile("adam", "binary_crossentropy", metrics: ["auc", Metrics.AUC(curve: "PR", name: "pr_auc")]);
+        var (x, _) = Data(20);
+        var y = T([.. Enumerable.Range(0, 20).Select(i => (float)(i % 2))], 20, 1);
+        var history = model.Fit(x, y, epochs: 2, batchSize: 8, verbose: 0, validationSplit: 0.25);
+        Assert.Equal(["loss", "auc", "pr_auc", "val_loss", "val_auc", "val_pr_auc"], history.HistoryData.Keys);
+        Assert.All(history["auc"].Concat(history["pr_auc"]), v => Assert.InRange(v, 0, 1));
+    }
 }
