@@ -227,6 +227,14 @@ public static class Metrics
             FromLogits = fromLogits,
         };
 
+    /// <summary>Fraction of rows whose one-hot target's class is among the <paramref name="k"/> largest predictions (logged as <c>top_k_categorical_accuracy</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    public static Metric TopKCategoricalAccuracy(int k = 5, string name = "top_k_categorical_accuracy") => new Core.TopKCategoricalAccuracy(Sparse: false) { Name = name, K = k };
+
+    /// <summary>Fraction of rows whose integer label is among the <paramref name="k"/> largest predictions (logged as <c>sparse_top_k_categorical_accuracy</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    public static Metric SparseTopKCategoricalAccuracy(int k = 5, string name = "sparse_top_k_categorical_accuracy") => new Core.TopKCategoricalAccuracy(Sparse: true) { Name = name, K = k };
+
     /// <summary>Mean squared error over the epoch (logged as <c>mean_squared_error</c>).</summary>
     public static Metric MeanSquaredError(string name = "mean_squared_error") => new MeanError(Squared: true) { Name = name };
 

@@ -15,7 +15,7 @@ public abstract record Metric
     /// becomes binary accuracy for a last axis of 1 (or binary crossentropy), sparse categorical
     /// accuracy for sparse labels, categorical accuracy otherwise; <c>precision</c>, <c>recall</c>,
     /// <c>rmse</c>/<c>root_mean_squared_error</c>, <c>mae</c>, <c>mse</c>, the explicit accuracy names and
-    /// <c>auc</c>, every loss name (<c>mape</c>, <c>msle</c>, <c>huber</c>, <c>log_cosh</c>, <c>kld</c>, <c>poisson</c>,
+    /// <c>auc</c>, <c>top_k_categorical_accuracy</c>, <c>sparse_top_k_categorical_accuracy</c> (k = 5), every loss name (<c>mape</c>, <c>msle</c>, <c>huber</c>, <c>log_cosh</c>, <c>kld</c>, <c>poisson</c>,
     /// <c>hinge</c> …; <c>cosine_similarity</c> as the similarity, not its negative) are taken as they are.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown metric.</exception>
@@ -41,6 +41,8 @@ public abstract record Metric
             case "rmse" or "rootmeansquarederror": return new RootMeanSquaredError { Name = name };
             case "precision": return new Precision { Name = name };
             case "auc": return new Auc { Name = name };
+            case "topkcategoricalaccuracy": return new TopKCategoricalAccuracy(Sparse: false) { Name = name };
+            case "sparsetopkcategoricalaccuracy": return new TopKCategoricalAccuracy(Sparse: true) { Name = name };
             case "recall": return new Recall { Name = name };
             case "cosinesimilarity": return new LossMetric(new CosineSimilarity(), Sign: -1) { Name = name };
         }
@@ -50,7 +52,7 @@ public abstract record Metric
         }
         catch (ArgumentException)
         {
-            throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, auc, mae, mse, rmse, cosine_similarity and every loss name (mape, msle, huber, log_cosh, kld, poisson, hinge, squared_hinge, categorical_hinge, binary_crossentropy …).", nameof(name));
+            throw new ArgumentException($"Unknown metric function: '{name}'. Known: accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, auc, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mae, mse, rmse, cosine_similarity and every loss name (mape, msle, huber, log_cosh, kld, poisson, hinge, squared_hinge, categorical_hinge, binary_crossentropy …).", nameof(name));
         }
     }
 
@@ -450,5 +452,36 @@ public sealed record Auc : Metric
             total += (x0 - x1) * height;
         }
         return total;
+    }
+}
+
+/// <summary>
+/// Fraction of rows whose target class is among the <see cref="K"/> largest predictions (Keras's
+/// <c>top_k_categorical_accuracy</c> against one-hot targets, <c>sparse_top_k_categorical_accuracy</c>
+/// against integer labels). Classes tied with the target's prediction do not push it out: it is in
+/// the top k when fewer than k predictions are strictly larger.
+/// </summary>
+/// <param name="Sparse">Whether targets are integer labels rather than one-hot rows.</param>
+public sealed record TopKCategoricalAccuracy(bool Sparse) : Metric
+{
+    /// <summary>How many of the largest predictions count (Keras's default 5); at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int K { get; init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(K), value, $"k must be 1 or more; received {value}."); } = 5;
+
+    /// <inheritdoc/>
+    public override (double Sum, long Count) Batch(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int lastAxis)
+    {
+        long hits = 0, rows = p.Length / lastAxis;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = p.Slice((int)r * lastAxis, lastAxis);
+            int target = Sparse ? (int)y[(int)r] : CategoricalAccuracy.ArgMax(y.Slice((int)r * lastAxis, lastAxis));
+            if ((uint)target >= (uint)lastAxis) continue;
+            int larger = 0;
+            foreach (var v in row)
+                if (v > row[target]) larger++;
+            if (larger < K) hits++;
+        }
+        return (hits, rows);
     }
 }

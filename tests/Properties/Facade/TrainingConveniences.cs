@@ -309,4 +309,17 @@ public sealed class TrainingConveniences
         Assert.Equal(["loss", "auc", "pr_auc", "val_loss", "val_auc", "val_pr_auc"], history.HistoryData.Keys);
         Assert.All(history["auc"].Concat(history["pr_auc"]), v => Assert.InRange(v, 0, 1));
     }
+
+    [Fact]
+    public void Top_k_accuracy_counts_rows_whose_target_has_fewer_than_k_larger_predictions()
+    {
+        var p = T([0.1f, 0.5f, 0.3f, 0.1f, /**/ 0.4f, 0.3f, 0.2f, 0.1f, /**/ 0.25f, 0.25f, 0.25f, 0.25f], 3, 4);
+        // Targets: class 2 (one larger: in the top 2), class 3 (three larger: out), class 0 (all tied: in).
+        var sparse = (Core.TopKCategoricalAccuracy)Metrics.SparseTopKCategoricalAccuracy(k: 2);
+        Assert.Equal((2.0, 3L), sparse.Batch(p, T([2, 3, 0], 3)));
+        var dense = (Core.TopKCategoricalAccuracy)Metrics.TopKCategoricalAccuracy(k: 2);
+        Assert.Equal((2.0, 3L), dense.Batch(p, Utils.ToCategorical([2, 3, 0], 4)));
+        Assert.Equal(3.0, ((Core.TopKCategoricalAccuracy)Metrics.SparseTopKCategoricalAccuracy(k: 4)).Batch(p, T([2, 3, 0], 3)).Sum);
+        Assert.IsType<Core.TopKCategoricalAccuracy>(Metric.Get("sparse_top_k_categorical_accuracy", Shape.Of(null, 4), new Core.SparseCategoricalCrossentropy()));
+    }
 }
