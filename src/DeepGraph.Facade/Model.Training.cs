@@ -106,7 +106,8 @@ public partial class Model
 
     /// <summary>
     /// The optimizer <c>Compile</c> set, or null before it (Keras's <c>model.optimizer</c>). Setting it
-    /// replaces the update rule and keeps the optimizer's state (its iterations and slots), as
+    /// replaces the update rule and keeps the optimizer's state (its iterations and slots; a rule of
+    /// another kind, or with other slots — momentum turned on — starts from a fresh state), as
     /// Keras's <c>model.optimizer.learning_rate = …</c> does for the rate:
     /// <c>model.Optimizer = model.Optimizer with { LearningRate = 0.01f }</c>. A callback may set it
     /// during <c>Fit</c>; the next batch uses it.
@@ -120,7 +121,13 @@ public partial class Model
             ArgumentNullException.ThrowIfNull(value);
             lock (trainingGate)
             {
-                if (training is { } setup) setup.Config = setup.Config with { Optimizer = value };
+                if (training is { } setup)
+                {
+                    // Another rule's slots mean something else: a different optimizer starts from a fresh state.
+                    var old = setup.Config.Optimizer;
+                    if (old.GetType() != value.GetType() || old.SlotCount != value.SlotCount) setup.State = OptimizerState.Initial;
+                    setup.Config = setup.Config with { Optimizer = value };
+                }
                 else if (pendingCompile is { } p) pendingCompile = p with { Optimizer = value };
                 else throw new InvalidOperationException($"Model \"{Name}\" has no optimizer to replace: call `Compile()` first.");
             }

@@ -322,4 +322,27 @@ public sealed class TrainingConveniences
         Assert.Equal(3.0, ((Core.TopKCategoricalAccuracy)Metrics.SparseTopKCategoricalAccuracy(k: 4)).Batch(p, T([2, 3, 0], 3)).Sum);
         Assert.IsType<Core.TopKCategoricalAccuracy>(Metric.Get("sparse_top_k_categorical_accuracy", Shape.Of(null, 4), new Core.SparseCategoricalCrossentropy()));
     }
+
+    [Fact]
+    public void Setting_the_optimizer_keeps_its_state_and_a_new_rate_trains_from_the_next_step()
+    {
+        // One sample, y = w·x: with SGD each step is w ← w − lr·2(w·x − t)·x, so the rate of each step shows.
+        Backend.ClearSession();
+        var input = Input(shape: [1]);
+        var model = new Model(input, Dense(1, useBias: false).Call(input));
+        model.Compile(Optimizers.SGD(learningRate: 0.1), "mse");
+        var x = T([1f], 1, 1);
+        var y = T([0f], 1, 1);
+        double w = model.GetWeights()[0].ToArray()[0];
+        model.TrainOnBatch(x, y);
+        w -= 0.1f * 2 * w;
+        model.Optimizer = model.Optimizer! with { LearningRate = 0.25f };
+        Assert.Equal(0.25f, (float)model.LearningRate);
+        model.TrainOnBatch(x, y);
+        w -= 0.25f * 2 * w;
+        Assert.Equal(w, model.GetWeights()[0].ToArray()[0], 6);
+
+        var uncompiled = Linear();
+        Assert.Throws<InvalidOperationException>(() => uncompiled.Optimizer = Optimizers.Adam());
+    }
 }
