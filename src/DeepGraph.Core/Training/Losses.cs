@@ -207,23 +207,16 @@ public sealed record MeanAbsoluteError : Loss
 
 /// <summary>Huber loss: ½e² where |e| ≤ δ, else δ(|e| − ½δ); mean over the last axis.</summary>
 /// <param name="Delta">Where the loss turns from quadratic to linear (Keras's default 1).</param>
-public sealed record Huber(double Delta = 1.0) : Loss
+public sealed record Huber(double Delta = 1.0) : ElementwiseLoss
 {
     /// <inheritdoc/>
     public override string Name => "huber_loss";
 
     /// <inheritdoc/>
-    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    protected override (double Value, double Slope) At(double p, double y)
     {
-        double sum = 0, d = Delta;
-        float g = scale / last;
-        for (int i = 0; i < p.Length; i++)
-        {
-            double e = (double)p[i] - y[i], a = Math.Abs(e);
-            sum += a <= d ? 0.5 * e * e : d * (a - 0.5 * d);
-            grad[i] = g * (float)(a <= d ? e : d * Math.Sign(e));
-        }
-        return sum / last;
+        double e = p - y, a = Math.Abs(e);
+        return a <= Delta ? (0.5 * e * e, e) : (Delta * (a - 0.5 * Delta), Delta * Math.Sign(e));
     }
 }
 
