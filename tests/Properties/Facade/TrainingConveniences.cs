@@ -345,4 +345,19 @@ public sealed class TrainingConveniences
         var uncompiled = Linear();
         Assert.Throws<InvalidOperationException>(() => uncompiled.Optimizer = Optimizers.Adam());
     }
+
+    [Fact]
+    public void The_epoch_line_shows_the_learning_rate_the_callbacks_logged_as_Keras_3_does()
+    {
+        Backend.ClearSession();
+        var model = Linear();
+        model.Compile(Optimizers.SGD(learningRate: 0.1), "mse");
+        var (x, y) = Data();
+        var output = new StringWriter();
+        model.Fit(x, y, epochs: 2, verbose: 2, output: output, callbacks: [new ReduceLROnPlateau(monitor: "loss")]);
+        var lines = output.ToString().Split('\n').Where(l => l.Contains("loss:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Contains(" - loss: ", l, StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.Contains(" - learning_rate: 0.1000", l, StringComparison.Ordinal));
+    }
 }
