@@ -401,6 +401,24 @@ public sealed class MetricSpec : IEnumerable<MetricItem>
     public static implicit operator MetricSpec(Dictionary<string, string[]> byName) =>
         new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[.. p.Value.Select(n => (MetricItem)n)]));
 
+    /// <summary>One list of metrics (names or objects) per output, in output order: <c>new[] { new MetricItem[] { Metrics.MeanAbsoluteError() }, ["accuracy"] }</c>.</summary>
+    public static implicit operator MetricSpec(MetricItem[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<MetricItem>)[.. m])], null);
+
+    /// <summary>One list of metric objects per output, in output order.</summary>
+    public static implicit operator MetricSpec(Metric[][] perOutput) => new(null, [.. perOutput.Select(m => (IReadOnlyList<MetricItem>)[.. m.Select(x => (MetricItem)x)])], null);
+
+    /// <summary>Metrics (names or objects) keyed by output name (Keras's <c>metrics={"score": [MeanAbsoluteError()], …}</c>).</summary>
+    public static implicit operator MetricSpec(Dictionary<string, MetricItem[]> byName) =>
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[.. p.Value]));
+
+    /// <summary>Metric objects keyed by output name.</summary>
+    public static implicit operator MetricSpec(Dictionary<string, Metric[]> byName) =>
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[.. p.Value.Select(m => (MetricItem)m)]));
+
+    /// <summary>One metric object per output name.</summary>
+    public static implicit operator MetricSpec(Dictionary<string, Metric> byName) =>
+        new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[(MetricItem)p.Value]));
+
     /// <summary>One metric name per output name.</summary>
     public static implicit operator MetricSpec(Dictionary<string, string> byName) =>
         new(null, null, byName.ToDictionary(p => p.Key, p => (IReadOnlyList<MetricItem>)[p.Value]));

@@ -360,4 +360,25 @@ public sealed class TrainingConveniences
         Assert.All(lines, l => Assert.Contains(" - loss: ", l, StringComparison.Ordinal));
         Assert.All(lines, l => Assert.Contains(" - learning_rate: 0.1000", l, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Metric_objects_are_given_per_output_by_name_or_by_position_as_the_Keras_guide_gives_them()
+    {
+        Backend.ClearSession();
+        var input = Input(shape: [2]);
+        var model = new Model(input, [Dense(1, name: "score").Call(input), Dense(3, activation: "softmax", name: "class").Call(input)]);
+        var (x, y) = Data(6);
+        var classes = Utils.ToCategorical([0, 1, 2, 0, 1, 2], 3);
+        model.Compile("adam", loss: [Losses.MeanSquaredError(), Losses.CategoricalCrossentropy()],
+            metrics: new Dictionary<string, Metric[]>
+            {
+                ["score"] = [Metrics.MeanAbsolutePercentageError(), Metrics.MeanAbsoluteError()],
+                ["class"] = [Metrics.CategoricalAccuracy()],
+            });
+        var logs = model.Evaluate([x], [y, classes]);
+        Assert.Equal(["loss", "score_loss", "class_loss", "score_mean_absolute_percentage_error", "score_mean_absolute_error", "class_categorical_accuracy"], logs.Keys);
+        model.Compile("adam", loss: ["mse", "categorical_crossentropy"],
+            metrics: new[] { new MetricItem[] { Metrics.MeanAbsoluteError(), "mse" }, [Metrics.CategoricalAccuracy()] });
+        Assert.Equal(["loss", "score_loss", "class_loss", "score_mean_absolute_error", "score_mse", "class_categorical_accuracy"], model.Evaluate([x], [y, classes]).Keys);
+    }
 }
