@@ -201,4 +201,28 @@ public sealed class KerasLossLaws
     [InlineData("huber", typeof(Huber))]
     [InlineData("meanSquaredError", typeof(Core.MeanSquaredError))]
     public void Losses_are_found_by_Keras_names(string name, Type type) => Assert.IsType(type, Loss.Get(name));
+
+    [Property(MaxTest = 200)]
+    public Property Weights_of_1_give_the_unweighted_loss_and_the_loss_is_linear_in_the_weights() =>
+        Prop.ForAll(Cases.ToArbitrary(), Gen.Choose(1, 40).ToArbitrary(), (c, tenths) =>
+        {
+            var loss = Make(c.Loss);
+            int rows = c.P.Length / c.Last;
+            float k = tenths / 10f;
+            float[] ones = [.. Enumerable.Repeat(1f, rows)];
+            float[] w = c.W.Length == 0 ? ones : c.W;
+            float[] scaled = [.. w.Select(v => v * k)];
+            var g0 = new float[c.P.Length];
+            var g1 = new float[c.P.Length];
+            var g2 = new float[c.P.Length];
+            var g3 = new float[c.P.Length];
+            double plain = loss.Compute(c.P, c.Y, c.Last, g0, 1f);
+            double unit = loss.Compute(c.P, c.Y, c.Last, g1, 1f, ones);
+            double weighted = loss.Compute(c.P, c.Y, c.Last, g2, 1f, w);
+            double times = loss.Compute(c.P, c.Y, c.Last, g3, 1f, scaled);
+            bool close(double a, double b) => Math.Abs(a - b) <= 1e-5 * Math.Max(1, Math.Abs(b));
+            return (close(unit, plain) && close(times, k * weighted)
+                && g0.Zip(g1).All(p => close(p.First, p.Second)) && g2.Zip(g3).All(p => close(p.Second, k * p.First)))
+                .Label($"{c} k={k}: plain {plain}, weights 1 {unit}, weighted {weighted}, ×k {times}");
+        });
 }

@@ -1,5 +1,8 @@
 using DeepGraph.Core;
 using DeepGraph.Keras;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using static DeepGraph.Keras.Layers;
 using Model = DeepGraph.Keras.Model;
 
@@ -200,4 +203,19 @@ public sealed class WeightsAndSchedules
         // 3 batches an epoch, 2 epochs: the next update is iteration 6.
         Assert.Equal((float)(0.1 * Math.Pow(0.5, 6)), model.LearningRate);
     }
+
+    [Property(MaxTest = 300)]
+    public Property Decays_stay_between_their_ends_never_rise_and_the_staircase_meets_the_curve_at_whole_periods() =>
+        Prop.ForAll(Gen.Choose(1, 50).ToArbitrary(), Gen.Choose(0, 400).ToArbitrary(), Gen.Choose(1, 99).ToArbitrary(), (steps, k, percent) =>
+        {
+            double rate = percent / 100.0;
+            var cosine = new Core.CosineDecay(0.5, steps, Alpha: rate);
+            var smooth = new Core.ExponentialDecay(0.5, steps, rate);
+            var stairs = new Core.ExponentialDecay(0.5, steps, rate, Staircase: true);
+            long whole = k / steps * steps;
+            return (cosine.At(k) <= 0.5 + 1e-12 && cosine.At(k) >= 0.5 * rate - 1e-12 && cosine.At(k + 1) <= cosine.At(k) + 1e-12
+                && smooth.At(k + 1) <= smooth.At(k) && stairs.At(k) >= smooth.At(k) - 1e-12
+                && Math.Abs(stairs.At(k) - smooth.At(whole)) <= 1e-12)
+                .Label($"steps={steps} k={k} rate={rate}");
+        });
 }
