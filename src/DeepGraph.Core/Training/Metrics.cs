@@ -2,7 +2,10 @@ namespace DeepGraph.Core;
 
 /// <summary>
 /// A metric, averaged over every sample seen in an epoch (Keras's stateful mean): each batch
-/// contributes its sum over positions and how many positions it had.
+/// contributes its sum over positions and how many positions it had. A metric with a state of its
+/// own (Keras's custom <c>Metric</c> subclass: <c>update_state</c>, <c>result</c>) overrides
+/// <see cref="StateSize"/>, <see cref="Accumulate"/> and <see cref="Result(ReadOnlySpan{double})"/>;
+/// the state starts at zeros each epoch (Keras's <c>reset_state</c>).
 /// </summary>
 public abstract record Metric
 {
@@ -116,8 +119,15 @@ public abstract record Metric
         return Batch(prediction.Span, target.Span, prediction.Shape[-1]!.Value);
     }
 
-    /// <summary>The batch's sum of the metric over positions (rows of <paramref name="lastAxis"/> predictions), and the number of positions.</summary>
-    public abstract (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis);
+    /// <summary>
+    /// The batch's sum of the metric over positions (rows of <paramref name="lastAxis"/> predictions), and
+    /// the number of positions. A metric with a state of its own (Keras's <c>update_state</c> and
+    /// <c>result</c>) overrides <see cref="StateSize"/>, <see cref="Accumulate"/> and
+    /// <see cref="Result(ReadOnlySpan{double})"/> instead, and need not override this.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The metric is not a sum and a count.</exception>
+    public virtual (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis) =>
+        throw new NotSupportedException($"Metric {Name} ({GetType().Name}) is not a sum and a count: it overrides Accumulate and Result.");
 }
 
 /// <summary>Fraction of predictions on the right side of the threshold (Keras's <c>binary_accuracy</c>), per value: ŷ &gt; threshold counts as 1.</summary>
@@ -381,10 +391,6 @@ public sealed record Auc : Metric
 
     /// <summary>Four counts per threshold: true positives, false positives, true negatives, false negatives.</summary>
     public override int StateSize => 4 * NumThresholds;
-
-    /// <inheritdoc/>
-    public override (double Sum, long Count) Batch(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis) =>
-        throw new NotSupportedException("AUC keeps a confusion matrix per threshold, not a sum and a count; use Accumulate and Result.");
 
     /// <inheritdoc/>
     public override void Accumulate(Tensor prediction, Tensor target, ReadOnlySpan<float> rowWeights, Span<double> state)

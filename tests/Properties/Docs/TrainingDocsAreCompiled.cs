@@ -30,7 +30,7 @@ public sealed class TrainingDocsAreCompiled
             blocks.Add(section[at..close]);
             at = close + 3;
         }
-        Assert.Equal(6, blocks.Count);
+        Assert.Equal(8, blocks.Count);
         foreach (var block in blocks)
             Assert.True(source.Contains(Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This C# block of docs/training.md is not in TrainingDocsSamples.cs:\n{block}");
     }
@@ -65,6 +65,14 @@ public sealed class TrainingDocsAreCompiled
 
         var two = TrainingDocs.TwoHeads(x, labels, Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => v[4 * i + 2])], [n, 1]));
         Assert.Equal(two["kind_loss"] + 0.2 * two["size_loss"], two["loss"], 5);
+
+        var counter = TrainingDocs.Classifier();
+        var counts = TrainingDocs.CustomMetric(counter, x, labels);
+        Assert.Equal(2, counts.Count);
+        Assert.All(counts, c => Assert.InRange(c, 0, n));
+        var scores2 = counter.Predict(x)[0].ToArray();
+        int right = Enumerable.Range(0, n).Count(i => Array.IndexOf(scores2, scores2.Skip(3 * i).Take(3).Max(), 3 * i, 3) - 3 * i == (int)classes[i]);
+        Assert.Equal(right, counter.Evaluate(x, labels)["categorical_true_positives"]);
 
         var (encoded, parameters, trainable) = TrainingDocs.Utilities(labels, x);
         Assert.Equal(Shape.Of(n, 3), encoded.Shape);

@@ -1,9 +1,31 @@
 // The C# code of docs/training.md's "Training conveniences" section: every ```csharp block of that
 // section appears in this file (TrainingDocsAreCompiled checks it), so the page shows code that compiles and runs.
+using System.Numerics.Tensors;
 using DeepGraph.Keras;
 using static DeepGraph.Keras.Layers;
+using Metric = DeepGraph.Core.Metric;
 
 namespace DeepGraph.Properties.Docs;
+
+/// <summary>Keras's guide's custom metric: how many samples were correctly classified as their class.</summary>
+public sealed record CategoricalTruePositives : Metric
+{
+    public override int StateSize => 1;                       // Keras's add_variable: one number
+
+    public override void Accumulate(Tensor prediction, Tensor target, ReadOnlySpan<float> weights, Span<double> state)
+    {
+        int classes = prediction.Shape[-1]!.Value;             // update_state
+        ReadOnlySpan<float> p = prediction.Span, y = target.Span;
+        for (int row = 0; row < p.Length / classes; row++)
+        {
+            var scores = p.Slice(row * classes, classes);
+            int predicted = scores.IndexOf(TensorPrimitives.Max(scores));
+            if (predicted == (int)y[row]) state[0] += weights.IsEmpty ? 1 : weights[row];
+        }
+    }
+
+    public override double Result(ReadOnlySpan<double> state) => state[0];   // result
+}
 
 public static class TrainingDocs
 {
@@ -81,5 +103,12 @@ public static class TrainingDocs
         History history = model.Fit(x, oneHot, batchSize: 32, epochs: 2, verbose: 0);
         var steps = history.Params["steps"];                          // Keras's history.params: verbose, epochs, steps
         return (oneHot, history.Params, trainable);
+    }
+
+    public static IReadOnlyList<double> CustomMetric(Model model, Tensor x, Tensor y)
+    {
+        model.Compile("adam", "sparse_categorical_crossentropy", metrics: [new CategoricalTruePositives { Name = "categorical_true_positives" }]);
+        var history = model.Fit(x, y, batchSize: 16, epochs: 2, verbose: 0);
+        return history["categorical_true_positives"];   // per epoch: the count over all batches
     }
 }
