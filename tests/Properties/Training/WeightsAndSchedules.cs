@@ -218,4 +218,26 @@ public sealed class WeightsAndSchedules
                 && Math.Abs(stairs.At(k) - smooth.At(whole)) <= 1e-12)
                 .Label($"steps={steps} k={k} rate={rate}");
         });
+
+    [Theory]
+    [InlineData("mse", 1)]
+    [InlineData("binary_crossentropy", 1)]
+    [InlineData("categorical_crossentropy", 3)]
+    [InlineData("huber", 2)]
+    public void Sample_weights_of_1_train_exactly_as_no_weights(string loss, int units)
+    {
+        var x = T([.. Enumerable.Range(0, 22).Select(i => (float)Math.Cos(i))], 11, 2);
+        var y = units == 3 ? Utils.ToCategorical([.. Enumerable.Range(0, 11).Select(i => i % 3)], 3)
+            : T([.. Enumerable.Range(0, 11 * units).Select(i => (float)(i % 2))], 11, units);
+        float[][] Train(Tensor? w)
+        {
+            Backend.ClearSession();
+            Backend.SetRandomSeed(3);
+            var model = Linear(2, units, units == 3 ? "softmax" : "sigmoid");
+            model.Compile("adam", loss);
+            model.Fit(x, y, batchSize: 4, epochs: 3, verbose: 0, sampleWeight: w);
+            return [.. model.GetWeights().Select(t => t.ToArray())];
+        }
+        Assert.Equal(Train(null), Train(T([.. Enumerable.Repeat(1f, 11)], 11)));
+    }
 }
