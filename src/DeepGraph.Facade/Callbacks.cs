@@ -11,6 +11,10 @@ namespace DeepGraph.Keras;
 /// Epoch logs hold <c>loss</c>, one <c>NAME_loss</c> per output of a multi-output model, the compiled
 /// metrics (<c>accuracy</c>, …) and, when there is validation data, the same keys prefixed with
 /// <c>val_</c>. Batch logs hold the running means of the training values over the epoch so far.
+/// <c>Fit</c> calls the callbacks given in order, then its <see cref="History"/> and the progress bar's
+/// epoch line, as Keras does: what a callback adds to the epoch's logs in <see cref="OnEpochEnd"/>
+/// (<see cref="LearningRateScheduler"/> and <see cref="ReduceLROnPlateau"/> add <c>learning_rate</c>) is
+/// recorded and shown. <see cref="Params"/> holds Keras's <c>verbose</c>, <c>epochs</c> and <c>steps</c>.
 /// </remarks>
 /// <example><code>
 /// sealed class PrintLoss : Callback
