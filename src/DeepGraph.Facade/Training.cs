@@ -341,6 +341,10 @@ public sealed class LossSpec : IEnumerable<LossItem>
     public static implicit operator LossSpec(Dictionary<string, Loss> byName) =>
         new(null, byName.ToDictionary(p => p.Key, p => (LossItem)p.Value));
 
+    /// <summary>Losses keyed by output name, names and objects mixed (<c>new Dictionary&lt;string, LossItem&gt; { ["priority"] = Losses.BinaryCrossentropy(fromLogits: true), ["department"] = "mse" }</c>).</summary>
+    public static implicit operator LossSpec(Dictionary<string, LossItem> byName) =>
+        new(null, new Dictionary<string, LossItem>(byName ?? throw new ArgumentNullException(nameof(byName))));
+
     /// <summary>The losses of a list (empty for the keyed form).</summary>
     public IEnumerator<LossItem> GetEnumerator() => (List ?? []).GetEnumerator();
 
