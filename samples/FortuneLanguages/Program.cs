@@ -8,7 +8,7 @@ using DeepGraph.Keras;
 using DeepGraph.Samples.FortuneLanguages;
 using static DeepGraph.Keras.Layers;
 
-int epochs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 6;
+int epochs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 int perLanguage = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
 var languages = FortuneData.Find(args.Length > 2 ? args[2] : FortuneData.DefaultRoot);
 if (languages is null)
@@ -33,7 +33,7 @@ var language = Dense(languages.Count, activation: "softmax", name: "language").C
 var model = new Model(chars, language, name: "fortune_languages");
 model.Summary();
 
-model.Compile(optimizer: Optimizers.Adam(learningRate: 3e-3), loss: "sparse_categorical_crossentropy", metrics: ["accuracy"]);
+model.Compile(optimizer: Optimizers.Adam(learningRate: 1e-2), loss: "sparse_categorical_crossentropy", metrics: ["accuracy"]);
 var xTrain = Tensor.FromInts(train.Ids, [train.Count, Length]);
 var yTrain = Tensor.FromArray(train.Labels, [train.Count, 1]);
 var xTest = Tensor.FromInts(test.Ids, [test.Count, Length]);
