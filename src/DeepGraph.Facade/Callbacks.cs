@@ -11,6 +11,10 @@ namespace DeepGraph.Keras;
 /// Epoch logs hold <c>loss</c>, one <c>NAME_loss</c> per output of a multi-output model, the compiled
 /// metrics (<c>accuracy</c>, …) and, when there is validation data, the same keys prefixed with
 /// <c>val_</c>. Batch logs hold the running means of the training values over the epoch so far.
+/// <c>Fit</c> calls the callbacks given in order, then its <see cref="History"/> and the progress bar's
+/// epoch line, as Keras does: what a callback adds to the epoch's logs in <see cref="OnEpochEnd"/>
+/// (<see cref="LearningRateScheduler"/> and <see cref="ReduceLROnPlateau"/> add <c>learning_rate</c>) is
+/// recorded and shown. <see cref="Params"/> holds Keras's <c>verbose</c>, <c>epochs</c> and <c>steps</c>.
 /// </remarks>
 /// <example><code>
 /// sealed class PrintLoss : Callback
@@ -23,6 +27,9 @@ public abstract class Callback
 {
     /// <summary>The model being trained (Keras's <c>self.model</c>); <c>Fit</c> sets it before the first hook.</summary>
     public Model? Model { get; internal set; }
+
+    /// <summary>Keras's <c>callback.params</c>, which <c>Fit</c> sets before the first hook: <c>verbose</c>, <c>epochs</c> and <c>steps</c> (batches per epoch).</summary>
+    public IReadOnlyDictionary<string, int> Params { get; internal set; } = new Dictionary<string, int>();
 
     /// <summary>The model, or a clear error when the callback is used outside <c>Fit</c> without one.</summary>
     private protected Model AttachedModel =>
@@ -405,5 +412,216 @@ public sealed class TerminateOnNaN(TextWriter? output = null) : Callback
             Resolve(output).Write(string.Create(CultureInfo.InvariantCulture, $"Batch {batch}: Invalid loss, terminating training\n"));
             AttachedModel.StopTraining = true;
         }
+    }
+}
+
+/// <summary>
+/// Sets the learning rate at the start of every epoch from a function of the epoch (0-based) and
+/// the current rate (Keras's <c>LearningRateScheduler</c>), and adds the rate to the epoch's logs as
+/// <c>learning_rate</c> (Keras 3's key), so that <see cref="History"/> records it.
+/// </summary>
+/// <example><code>
+/// var scheduler = new LearningRateScheduler((epoch, lr) => epoch &lt; 10 ? lr : lr * Math.Exp(-0.1));
+/// model.Fit(x, y, epochs: 15, callbacks: [scheduler]);
+/// </code></example>
+public sealed class LearningRateScheduler : Callback
+{
+    private readonly Func<int, double, double> schedule;
+    private readonly TextWriter? output;
+
+    /// <summary>A scheduler calling <paramref name="schedule"/>(epoch, current rate) before each epoch.</summary>
+    /// <param name="schedule">The new rate from the epoch (0-based) and the current rate.</param>
+    /// <param name="verbose">1 prints <c>Epoch N: LearningRateScheduler setting learning rate to R.</c> each epoch.</param>
+    /// <param name="output">Where messages go; the console by default.</param>
+    public LearningRateScheduler(Func<int, double, double> schedule, int verbose = 0, TextWriter? output = null)
+    {
+        this.schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
+        Verbose = verbose;
+        this.output = output;
+    }
+
+    /// <summary>A scheduler calling <paramref name="schedule"/>(epoch) before each epoch (Keras's one-argument form).</summary>
+    /// <inheritdoc cref="LearningRateScheduler(Func{int, double, double}, int, TextWriter?)"/>
+    public LearningRateScheduler(Func<int, double> schedule, int verbose = 0, TextWriter? output = null)
+        : this(Wrap(schedule), verbose, output) { }
+
+    private static Func<int, double, double> Wrap(Func<int, double> schedule)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        return (epoch, _) => schedule(epoch);
+    }
+
+    /// <summary>0 silent, 1 prints the rate set at each epoch.</summary>
+    public int Verbose { get; }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The model is not compiled, or its optimizer's rate follows a schedule (Keras: not settable).</exception>
+    /// <exception cref="ArgumentException">The function returned a rate that is negative, NaN or infinite.</exception>
+    public override void OnEpochBegin(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        var model = AttachedModel;
+        double rate = schedule(epoch, LearningRates.Current(model));
+        if (!(rate >= 0) || !double.IsFinite(rate) || !float.IsFinite((float)rate))
+            throw new ArgumentException($"The output of the `schedule` function should be a finite float, 0 or more; at epoch {epoch} it returned {rate.ToString("R", CultureInfo.InvariantCulture)}.");
+        LearningRates.Set(model, rate);
+        if (Verbose > 0)
+            Resolve(output).Write($"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {PyFormat.Repr(rate)}.\n");
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs) => LearningRates.Log(AttachedModel, logs);
+}
+
+/// <summary>
+/// Multiplies the learning rate by <c>factor</c> when a monitored value has stopped improving
+/// (Keras's <c>ReduceLROnPlateau</c>): after <c>patience</c> epochs without an improvement of more
+/// than <c>minDelta</c>, the rate becomes max(rate·factor, minLr), then <c>cooldown</c> epochs pass
+/// before epochs count again. Every epoch's logs get the rate as <c>learning_rate</c> (Keras 3's key).
+/// </summary>
+/// <example><code>
+/// var reduce = new ReduceLROnPlateau(monitor: "val_loss", factor: 0.2, patience: 5, minLr: 0.001);
+/// model.Fit(x, y, epochs: 50, validationSplit: 0.2, callbacks: [reduce]);
+/// </code></example>
+public sealed class ReduceLROnPlateau : Callback
+{
+    private readonly TextWriter? output;
+    private readonly bool greater;
+    private int cooldownCounter;
+
+    /// <summary>A callback that lowers the learning rate when <paramref name="monitor"/> stops improving.</summary>
+    /// <param name="monitor">The log key to watch.</param>
+    /// <param name="factor">The factor the rate is multiplied by; less than 1.</param>
+    /// <param name="patience">Epochs without improvement after which the rate is lowered.</param>
+    /// <param name="verbose">1 prints <c>Epoch N: ReduceLROnPlateau reducing learning rate to R.</c> when it does.</param>
+    /// <param name="mode">"min", "max" or "auto" ("max" when the monitor name contains <c>acc</c>, Keras's rule). An unknown mode is reported and treated as "auto".</param>
+    /// <param name="minDelta">The least change that counts as an improvement.</param>
+    /// <param name="cooldown">Epochs to wait after a reduction before counting epochs without improvement again.</param>
+    /// <param name="minLr">The lowest rate it sets.</param>
+    /// <param name="output">Where messages and warnings go; the console by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is 1 or more (Keras: "ReduceLROnPlateau does not support a factor &gt;= 1.0").</exception>
+    public ReduceLROnPlateau(string monitor = "val_loss", double factor = 0.1, int patience = 10, int verbose = 0, string mode = "auto",
+        double minDelta = 1e-4, int cooldown = 0, double minLr = 0, TextWriter? output = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(monitor);
+        if (!(factor < 1.0))
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, $"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={PyFormat.Repr(factor)}");
+        Monitor = monitor;
+        Factor = factor;
+        Patience = patience;
+        Verbose = verbose;
+        MinDelta = minDelta;
+        Cooldown = cooldown;
+        MinLr = minLr;
+        this.output = output;
+        var writer = Resolve(output);
+        if (mode is not ("auto" or "min" or "max"))
+        {
+            writer.Write($"WARNING: Learning rate reduction mode {mode} is unknown, fallback to auto mode.\n");
+            mode = "auto";
+        }
+        greater = IsMaxMode(mode, nameof(ReduceLROnPlateau), writer, () => monitor.Contains("acc", StringComparison.Ordinal));
+        Reset();
+    }
+
+    /// <summary>The log key watched.</summary>
+    public string Monitor { get; }
+
+    /// <summary>The factor the rate is multiplied by.</summary>
+    public double Factor { get; }
+
+    /// <summary>Epochs without improvement after which the rate is lowered.</summary>
+    public int Patience { get; }
+
+    /// <summary>0 silent, 1 prints each reduction.</summary>
+    public int Verbose { get; }
+
+    /// <summary>The least change that counts as an improvement.</summary>
+    public double MinDelta { get; }
+
+    /// <summary>Epochs after a reduction during which no epoch counts towards <see cref="Patience"/>.</summary>
+    public int Cooldown { get; }
+
+    /// <summary>The lowest rate set.</summary>
+    public double MinLr { get; }
+
+    /// <summary>The best monitored value so far (±infinity before any).</summary>
+    public double Best { get; private set; }
+
+    /// <summary>Epochs counted towards <see cref="Patience"/>.</summary>
+    public int Wait { get; private set; }
+
+    private void Reset()
+    {
+        Best = greater ? double.NegativeInfinity : double.PositiveInfinity;
+        cooldownCounter = 0;
+        Wait = 0;
+    }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(IReadOnlyDictionary<string, double> logs) => Reset();
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">A reduction is due and the optimizer's rate follows a schedule (Keras: not settable).</exception>
+    public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        ArgumentNullException.ThrowIfNull(logs);
+        var model = AttachedModel;
+        LearningRates.Log(model, logs);
+        if (!logs.TryGetValue(Monitor, out var current))
+        {
+            Resolve(output).Write($"WARNING: Learning rate reduction is conditioned on metric `{Monitor}` which is not available. Available metrics are: {string.Join(",", logs.Keys)}.\n");
+            return;
+        }
+        if (cooldownCounter > 0)
+        {
+            cooldownCounter--;
+            Wait = 0;
+        }
+        if (greater ? current > Best + MinDelta : current < Best - MinDelta)
+        {
+            Best = current;
+            Wait = 0;
+        }
+        else if (cooldownCounter <= 0)
+        {
+            Wait++;
+            if (Wait >= Patience)
+            {
+                double old = LearningRates.Current(model);
+                if (old > (float)MinLr)
+                {
+                    double rate = Math.Max(old * Factor, MinLr);
+                    LearningRates.Set(model, rate);
+                    if (Verbose > 0)
+                        Resolve(output).Write($"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {PyFormat.Repr(rate)}.\n");
+                    cooldownCounter = Cooldown;
+                    Wait = 0;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>How the learning-rate callbacks read, set and log a model's rate, as Keras 3 does.</summary>
+internal static class LearningRates
+{
+    /// <summary>The optimizer's rate as Keras reads it (<c>float(optimizer.learning_rate)</c>: the float32 value as a double).</summary>
+    /// <exception cref="InvalidOperationException">Not compiled.</exception>
+    public static double Current(Model model) => model.LearningRate;
+
+    /// <summary>Sets a constant rate, kept as the optimizer's float.</summary>
+    /// <exception cref="InvalidOperationException">Not compiled, or the rate follows a schedule.</exception>
+    public static void Set(Model model, double rate)
+    {
+        var optimizer = model.Optimizer ?? throw new InvalidOperationException($"Model \"{model.Name}\" has no optimizer: call `Compile()` first.");
+        if (optimizer.Schedule is not null)
+            throw new InvalidOperationException($"Model \"{model.Name}\": this optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, hence its learning rate is not settable. If you need the learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument.");
+        model.Optimizer = optimizer with { LearningRate = (float)rate };
+    }
+
+    /// <summary>Adds <c>learning_rate</c> to the epoch's logs (the dictionary <c>Fit</c> passes, which the callbacks after this one and <see cref="History"/> see).</summary>
+    public static void Log(Model model, IReadOnlyDictionary<string, double> logs)
+    {
+        if (logs is IDictionary<string, double> writable) writable["learning_rate"] = Current(model);
     }
 }

@@ -94,8 +94,18 @@ public class Layer
     /// <summary>True once the layer holds its weights.</summary>
     public bool Built => record is { IsBuilt: true };
 
-    /// <summary>The layer's weights (empty until built).</summary>
-    public IReadOnlyList<Weight> Weights => record?.Weights ?? [];
+    /// <summary>
+    /// The layer's weights (Keras's <c>layer.weights</c>; empty until built): for a model, every layer's
+    /// weights in layer order, named <c>layer/role</c>. A weight's <see cref="Weight.Trainable"/> is false
+    /// for a non-trainable weight (a moving mean) and for every weight of a frozen layer.
+    /// </summary>
+    public IReadOnlyList<Weight> Weights => record is null ? [] : Record.Weights;
+
+    /// <summary>Keras's <c>trainable_weights</c>: the weights training changes, in <see cref="Weights"/> order; none when the layer is frozen.</summary>
+    public IReadOnlyList<Weight> TrainableWeights => [.. Weights.Where(w => w.Trainable)];
+
+    /// <summary>Keras's <c>non_trainable_weights</c>: the other weights (moving statistics; all of them when the layer is frozen), in <see cref="Weights"/> order.</summary>
+    public IReadOnlyList<Weight> NonTrainableWeights => [.. Weights.Where(w => !w.Trainable)];
 
     /// <summary>Keras's <c>get_weights()</c>: the weight values in Keras's order.</summary>
     public virtual Tensor[] GetWeights() => [.. Weights.Select(w => w.Value)];

@@ -10,7 +10,8 @@ public partial class Model
     /// <summary>What <c>Compile</c> set: the Core configuration, the names the logs use, and the optimizer's state.</summary>
     private sealed class TrainingSetup(TrainingConfig config, IReadOnlyList<string> outputNames)
     {
-        public TrainingConfig Config { get; } = config;
+        /// <summary>The configuration; callbacks change its optimizer (a new learning rate) between batches.</summary>
+        public TrainingConfig Config { get; set; } = config;
         public IReadOnlyList<string> OutputNames { get; } = outputNames;
         public OptimizerState State { get; set; } = OptimizerState.Initial;
         public int Seed { get; set; }
@@ -27,11 +28,14 @@ public partial class Model
     private bool trainingRuns;
 
     /// <summary>A <c>Compile</c> of a Sequential model that is not built yet, resolved when data builds the model (Keras resolves losses and metrics at the first batch too).</summary>
-    private (Core.Optimizer Optimizer, LossSpec Loss, MetricSpec? Metrics, IReadOnlyList<double>? LossWeights, int Seed)? pendingCompile;
+    private (Core.Optimizer Optimizer, LossSpec Loss, MetricSpec? Metrics, LossWeights? LossWeights, int Seed)? pendingCompile;
+
+    /// <summary>The arguments of the last <c>Compile</c>, so that a model whose layers change (<see cref="Sequential.Pop"/>) is configured again for its new output.</summary>
+    private (LossSpec Loss, MetricSpec? Metrics, LossWeights? LossWeights)? compileArguments;
 
     /// <summary>Keras's <c>compile</c> with an optimizer by name (<c>"sgd"</c>, <c>"adam"</c>, <c>"rmsprop"</c>, <c>"adagrad"</c>, Keras's defaults).</summary>
-    /// <inheritdoc cref="Compile(Core.Optimizer, LossSpec, MetricSpec?, IReadOnlyList{double}?)"/>
-    public void Compile(string optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null) =>
+    /// <inheritdoc cref="Compile(Core.Optimizer, LossSpec, MetricSpec?, LossWeights?)"/>
+    public void Compile(string optimizer, LossSpec loss, MetricSpec? metrics = null, LossWeights? lossWeights = null) =>
         Compile(Core.Optimizer.Get(optimizer), loss, metrics, lossWeights);
 
     /// <summary>
@@ -39,7 +43,8 @@ public partial class Model
     /// (from <see cref="Optimizers"/>), one loss per output (<paramref name="loss"/>: one for all,
     /// a list, or keyed by output name) and metrics (<c>accuracy</c> — binary, categorical or
     /// sparse as Keras chooses — <c>mae</c>, <c>mse</c>; for every output, per output as a list of
-    /// lists, or keyed by output name) and each output loss's weight in the total. Output names are
+    /// lists, or keyed by output name) and each output loss's weight in the total (a list, or keyed by
+    /// output name with 1 for outputs without a key). Output names are
     /// Keras's <c>output_names</c>: the output layer's name, and for a second, third … output of the
     /// same layer that name with <c>_1</c>, <c>_2</c> … appended. Compiling again resets the optimizer's
     /// state. A Sequential model that is not built yet (layers added without an input shape) is
@@ -47,13 +52,14 @@ public partial class Model
     /// </summary>
     /// <exception cref="ArgumentException">An unknown optimizer, loss or metric; a loss list or weight list of the wrong length; a key that names no output.</exception>
     /// <exception cref="InvalidOperationException">Called from a callback of this model's running <c>Fit</c>.</exception>
-    public void Compile(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics = null, IReadOnlyList<double>? lossWeights = null)
+    public void Compile(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics = null, LossWeights? lossWeights = null)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
         lock (trainingGate)
         {
             ThrowIfTrainingRuns("Compile");
+            compileArguments = (loss, metrics, lossWeights);
             if (Snapshot is null && this is Sequential)
             {
                 (training, pendingCompile) = (null, (optimizer, loss, metrics, lossWeights, Backend.Current.DrawSeed()));
@@ -65,22 +71,82 @@ public partial class Model
         }
     }
 
-    private TrainingSetup Configure(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics, IReadOnlyList<double>? lossWeights)
+    private TrainingSetup Configure(Core.Optimizer optimizer, LossSpec loss, MetricSpec? metrics, LossWeights? lossWeights)
     {
         var core = CoreModel;
         var outputs = Trainer.OutputNames(core);
         var losses = loss.Resolve(outputs, Name);
-        if (lossWeights is not null && lossWeights.Count != outputs.Count)
-            throw new ArgumentException($"Model \"{Name}\" has {outputs.Count} output(s) but {lossWeights.Count} loss weights were given.", nameof(lossWeights));
+        var weights = lossWeights?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => 1.0)];
         var shapes = core.OutputShapesOfModel;
         var names = metrics?.Resolve(outputs, Name) ?? [.. outputs.Select(_ => (IReadOnlyList<MetricItem>)[])];
         var perOutput = outputs.Select((_, o) => EquatableArray.Of(names[o].Select(m => m.Resolve(shapes[o], losses[o])))).ToArray();
-        var config = new TrainingConfig(optimizer, EquatableArray.Of(losses), EquatableArray.Of(lossWeights ?? outputs.Select(_ => 1.0)), EquatableArray.Of(perOutput));
+        var config = new TrainingConfig(optimizer, EquatableArray.Of(losses), EquatableArray.Of(weights), EquatableArray.Of(perOutput));
         return new TrainingSetup(config, outputs);
     }
 
-    /// <summary>The optimizer <c>Compile</c> set, or null before it.</summary>
-    public Core.Optimizer? Optimizer => training?.Config.Optimizer ?? pendingCompile?.Optimizer;
+    /// <summary>
+    /// Configures the model again for its current outputs with the last <c>Compile</c>'s arguments,
+    /// keeping the optimizer, its state and the seed (after <see cref="Sequential.Pop"/> changed the output).
+    /// </summary>
+    private protected void Reconfigure()
+    {
+        lock (trainingGate)
+        {
+            if (training is not { } old || compileArguments is not { } args) return;
+            if (Snapshot is null)
+            {
+                (training, pendingCompile) = (null, (old.Config.Optimizer, args.Loss, args.Metrics, args.LossWeights, old.Seed));
+                return;
+            }
+            var setup = Configure(old.Config.Optimizer, args.Loss, args.Metrics, args.LossWeights);
+            (setup.Seed, setup.State, setup.Steps) = (old.Seed, old.State, old.Steps);
+            training = setup;
+        }
+    }
+
+    /// <summary>
+    /// The optimizer <c>Compile</c> set, or null before it (Keras's <c>model.optimizer</c>). Setting it
+    /// replaces the update rule and keeps the optimizer's state (its iterations and slots; a rule of
+    /// another kind, or with other slots — momentum turned on — starts from a fresh state), as
+    /// Keras's <c>model.optimizer.learning_rate = …</c> does for the rate:
+    /// <c>model.Optimizer = model.Optimizer with { LearningRate = 0.01f }</c>. A callback may set it
+    /// during <c>Fit</c>; the next batch uses it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set before <c>Compile</c>.</exception>
+    public Core.Optimizer? Optimizer
+    {
+        get => training?.Config.Optimizer ?? pendingCompile?.Optimizer;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (trainingGate)
+            {
+                if (training is { } setup)
+                {
+                    // Another rule's slots mean something else: a different optimizer starts from a fresh state.
+                    var old = setup.Config.Optimizer;
+                    if (old.GetType() != value.GetType() || old.SlotCount != value.SlotCount) setup.State = OptimizerState.Initial;
+                    setup.Config = setup.Config with { Optimizer = value };
+                }
+                else if (pendingCompile is { } p) pendingCompile = p with { Optimizer = value };
+                else throw new InvalidOperationException($"Model \"{Name}\" has no optimizer to replace: call `Compile()` first.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The learning rate the next update uses (Keras's <c>model.optimizer.learning_rate</c>): the
+    /// optimizer's rate, or its schedule's value at the optimizer's iterations so far.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not compiled.</exception>
+    public double LearningRate
+    {
+        get
+        {
+            var optimizer = Optimizer ?? throw new InvalidOperationException($"Model \"{Name}\" has no optimizer: call `Compile()` first.");
+            return optimizer.LearningRateAt(training?.State.Iterations ?? 0);
+        }
+    }
 
     private TrainingSetup Setup
     {
@@ -138,12 +204,13 @@ public partial class Model
     }
 
     /// <summary>Keras's <c>fit</c> for a model with one input and one output.</summary>
-    /// <inheritdoc cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, int, IReadOnlyList{Callback}?, double, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, int, TextWriter?, CancellationToken)"/>
+    /// <inheritdoc cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, int, IReadOnlyList{Callback}?, double, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, IReadOnlyDictionary{int, double}?, IReadOnlyList{Tensor}?, int, TextWriter?, CancellationToken)"/>
     public History Fit(Tensor x, Tensor y, int batchSize = 32, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
-        double validationSplit = 0, (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, int initialEpoch = 0,
+        double validationSplit = 0, (Tensor X, Tensor Y)? validationData = null, bool shuffle = true,
+        IReadOnlyDictionary<int, double>? classWeight = null, Tensor? sampleWeight = null, int initialEpoch = 0,
         TextWriter? output = null, CancellationToken cancellationToken = default) =>
         Fit([x], [y], batchSize, epochs, verbose, callbacks, validationSplit,
-            validationData is { } v ? ([v.X], [v.Y]) : null, shuffle, initialEpoch, output, cancellationToken);
+            validationData is { } v ? ([v.X], [v.Y]) : null, shuffle, classWeight, sampleWeight is null ? null : [sampleWeight], initialEpoch, output, cancellationToken);
 
     /// <summary>
     /// Keras's <c>fit</c>: trains for <paramref name="epochs"/> passes over (<paramref name="x"/>,
@@ -154,6 +221,16 @@ public partial class Model
     /// (before shuffling, as Keras); <paramref name="validationData"/> gives them instead. The trained
     /// weights go to the layers after every epoch, so models sharing these layers see them.
     /// </summary>
+    /// <para>
+    /// <paramref name="sampleWeight"/> (one tensor per output, null for none) weighs each sample's loss
+    /// — shape [samples], or one weight per position of the loss ([samples, steps] for an output
+    /// [samples, steps, units]) — and <paramref name="classWeight"/> (single output only; not with
+    /// sample weights) weighs each sample by its class (the integer label, or the one-hot target's
+    /// argmax; classes without a key weigh 1). Keras's reduction: a batch's loss is Σ w·loss / (the
+    /// batch's number of positions), metrics are weighted means Σ w·value / Σ w. With
+    /// <paramref name="validationSplit"/>, the held-out samples keep their sample weights; class weights
+    /// weigh training only.
+    /// </para>
     /// <returns>The <see cref="History"/>: per-epoch <c>loss</c>, <c>NAME_loss</c> per output when there are several, metrics and their <c>val_</c> versions.</returns>
     /// <remarks>
     /// The weights are published after every epoch in one swap, so <c>Predict</c> on another thread
@@ -164,11 +241,12 @@ public partial class Model
     /// </remarks>
     /// <exception cref="InvalidOperationException">Not compiled; the loss became NaN or infinite (the weights stay those of the last finite step; add <see cref="TerminateOnNaN"/> to stop quietly instead); called from a callback of this model's running Fit.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
-    /// <exception cref="ArgumentException">Invalid targets (labels out of range); no samples.</exception>
+    /// <exception cref="ArgumentException">Invalid targets (labels out of range); no samples; sample weights that do not fit the data, class weights with several outputs or with sample weights.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> ≤ 0, <paramref name="epochs"/> &lt; 0, <paramref name="initialEpoch"/> outside [0, epochs], <paramref name="verbose"/> not 0–2, <paramref name="validationSplit"/> outside [0, 1) or NaN.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the weights of the finished batches are kept.</exception>
     public History Fit(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
-        double validationSplit = 0, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData = null, bool shuffle = true, int initialEpoch = 0,
+        double validationSplit = 0, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData = null, bool shuffle = true,
+        IReadOnlyDictionary<int, double>? classWeight = null, IReadOnlyList<Tensor?>? sampleWeight = null, int initialEpoch = 0,
         TextWriter? output = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -191,7 +269,8 @@ public partial class Model
             trainingRuns = true;
             try
             {
-                return FitLocked(Setup, x, y, batchSize, epochs, verbose, callbacks, validationSplit, validationData, shuffle, initialEpoch, output, cancellationToken);
+                return FitLocked(Setup, x, y, batchSize, epochs, verbose, callbacks, validationSplit, validationData, shuffle,
+                    SampleWeights(CoreModel, x, y, classWeight, sampleWeight, "Fit"), initialEpoch, output, cancellationToken);
             }
             finally
             {
@@ -201,7 +280,7 @@ public partial class Model
     }
 
     private History FitLocked(TrainingSetup setup, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize, int epochs, int verbose, IReadOnlyList<Callback>? callbacks,
-        double validationSplit, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData, bool shuffle, int initialEpoch,
+        double validationSplit, (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData, bool shuffle, (Tensor?[]? Weights, bool FromSamples) weighting, int initialEpoch,
         TextWriter? output, CancellationToken cancellationToken)
     {
         var core = CoreModel;
@@ -214,6 +293,7 @@ public partial class Model
             throw new ArgumentException($"Model \"{Name}\": Fit received 0 samples; there is nothing to train on (Keras fails here with \"Unexpected result of train_function (Empty logs)\").", nameof(x));
         int trainCount = total;
         (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validation = validationData;
+        Tensor?[]? validationWeights = null, weights = weighting.Weights;
         if (validationData is { } vd)
         {
             ArgumentNullException.ThrowIfNull(vd.X, nameof(validationData));
@@ -229,18 +309,23 @@ public partial class Model
                 throw new ArgumentException($"validation_split={validationSplit.ToString(CultureInfo.InvariantCulture)} leaves {trainCount} of {total} samples for training; there must be samples on both sides.", nameof(validationSplit));
             var held = Enumerable.Range(trainCount, total - trainCount).ToArray();
             validation = ([.. x.Select(t => Trainer.Gather(t, held, pool))], [.. y.Select(t => Trainer.Gather(t, held, pool))]);
+            // Keras splits the sample weights with the data; class weights weigh training only.
+            if (weights is not null && weighting.FromSamples)
+                validationWeights = [.. weights.Select(w => w is null ? null : Trainer.Gather(w, held, pool))];
         }
-
-        var history = new History();
-        List<Callback> all = [history, .. callbacks ?? []];
-        foreach (var c in all) c.Model = this;
-        StopTraining = false;
-        var empty = new Dictionary<string, double>();
-        foreach (var c in all) c.OnTrainBegin(empty);
 
         // Keras clamps the batch to the data: a batch larger than the samples is all of them.
         int batch = Math.Min(batchSize, trainCount);
         int steps = trainCount / batch + (trainCount % batch == 0 ? 0 : 1);
+
+        // History comes last, as Keras appends it: it records what the other callbacks added to the logs (learning_rate).
+        var history = new History();
+        List<Callback> all = [.. callbacks ?? [], history];
+        var parameters = new Dictionary<string, int> { ["verbose"] = verbose, ["epochs"] = epochs, ["steps"] = steps };
+        foreach (var c in all) (c.Model, c.Params) = (this, parameters);
+        StopTraining = false;
+        var empty = new Dictionary<string, double>();
+        foreach (var c in all) c.OnTrainBegin(empty);
         var work = Trainer.CopyWeights(core);
         var context = new ForwardContext(Backend.Blas, pool, Training: true, MemoryBudget: Backend.MemoryBudget);
         var order = Enumerable.Range(0, trainCount).ToArray();
@@ -260,7 +345,7 @@ public partial class Model
                     foreach (var c in all) c.OnTrainBatchBegin(step, empty);
                     int start = step * batch;
                     var rows = order.AsSpan(start, Math.Min(batch, trainCount - start));
-                    var logs = TrainBatch(setup, ref work, x, y, rows, context);
+                    var logs = TrainBatch(setup, ref work, x, y, weights, rows, context);
                     running.Add(logs);
                     var batchLogs = running.Logs();
                     if (!logs.Updated)
@@ -278,9 +363,10 @@ public partial class Model
                 Publish(work);
                 epochLogs = running.Logs();
                 if (validation is { } val)
-                    foreach (var (k, v) in EvaluateBatches(setup, CoreModel, val.X, val.Y, batchSize)) epochLogs["val_" + k] = v;
-                bar?.Update(steps, Display(epochLogs), finalize: true);
+                    foreach (var (k, v) in EvaluateBatches(setup, CoreModel, val.X, val.Y, validationWeights, batchSize)) epochLogs["val_" + k] = v;
+                // Keras appends its progress bar after the user's callbacks: the epoch's line shows what they logged (learning_rate).
                 foreach (var c in all) c.OnEpochEnd(epoch, epochLogs);
+                bar?.Update(steps, Display(epochLogs), finalize: true);
             }
         }
         catch
@@ -291,29 +377,99 @@ public partial class Model
         finally
         {
             if (validationData is null && validation is { } owned)
-                foreach (var t in owned.X.Concat(owned.Y)) t.Dispose();
+                foreach (var t in owned.X.Concat(owned.Y).Concat(validationWeights?.OfType<Tensor>() ?? [])) t.Dispose();
         }
         foreach (var c in all) c.OnTrainEnd(epochLogs);
         return history;
     }
 
-    private StepLogs TrainBatch(TrainingSetup setup, ref Core.Model work, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, ReadOnlySpan<int> rows, ForwardContext context)
+    private StepLogs TrainBatch(TrainingSetup setup, ref Core.Model work, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, Tensor?[]? weights, ReadOnlySpan<int> rows, ForwardContext context)
     {
         Tensor[] xb = new Tensor[x.Count], yb = new Tensor[y.Count];
         for (int i = 0; i < xb.Length; i++) xb[i] = Trainer.Gather(x[i], rows, pool);
         for (int i = 0; i < yb.Length; i++) yb[i] = Trainer.Gather(y[i], rows, pool);
+        var wb = GatherWeights(weights, rows);
         try
         {
             var (next, state, logs) = Trainer.Step(work, setup.State, xb, yb, setup.Config,
-                context with { Seed = Seeds.Derive(setup.Seed, (int)setup.Steps) }, donate: true);
+                context with { Seed = Seeds.Derive(setup.Seed, (int)setup.Steps) }, donate: true, sampleWeights: wb);
             (work, setup.State) = (next, state);
             setup.Steps++;
             return logs;
         }
         finally
         {
-            foreach (var t in xb.Concat(yb)) t.Dispose();
+            foreach (var t in xb.Concat(yb).Concat(wb?.OfType<Tensor>() ?? [])) t.Dispose();
         }
+    }
+
+    private Tensor?[]? GatherWeights(Tensor?[]? weights, ReadOnlySpan<int> rows)
+    {
+        if (weights is null) return null;
+        var gathered = new Tensor?[weights.Length];
+        for (int i = 0; i < weights.Length; i++)
+            if (weights[i] is { } w) gathered[i] = Trainer.Gather(w, rows, pool);
+        return gathered;
+    }
+
+    /// <summary>
+    /// The per-output sample weights of a call: <paramref name="sampleWeight"/> checked against the
+    /// data, or <paramref name="classWeight"/> turned into one weight per sample as Keras turns it
+    /// (the integer label, or the argmax of a one-hot target, looked up; 1 for classes without a key).
+    /// Null when neither is given; <c>FromSamples</c> tells the caller's sample weights (which a validation split divides) from class weights.
+    /// </summary>
+    /// <exception cref="ArgumentException">Both given; class weights for several outputs or 3+ dimensional targets; weights that do not fit the data.</exception>
+    private (Tensor?[]? Weights, bool FromSamples) SampleWeights(Core.Model core, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor?>? sampleWeight, string what)
+    {
+        if (classWeight is not null)
+        {
+            if (sampleWeight is not null && sampleWeight.Any(w => w is not null))
+                throw new ArgumentException($"Model \"{Name}\": {what} received both classWeight and sampleWeight. You cannot `class_weight` and `sample_weight` at the same time.", nameof(classWeight));
+            if (y.Count != 1)
+                throw new ArgumentException($"Model \"{Name}\" has {y.Count} outputs: `class_weight` is only supported for Models with a single output. Give sampleWeight per output instead.", nameof(classWeight));
+            return ([ClassWeights(y[0], classWeight)], false);
+        }
+        if (sampleWeight is null || sampleWeight.All(w => w is null)) return (null, false);
+        var names = Trainer.OutputNames(core);
+        if (sampleWeight.Count != y.Count)
+            throw new ArgumentException($"Model \"{Name}\" has {y.Count} output(s) ({string.Join(", ", names)}) but {sampleWeight.Count} sample weight arrays were given; give one per output (null for none).", nameof(sampleWeight));
+        int samples = x[0].Shape[0]!.Value;
+        var shapes = core.OutputShapes([.. x.Select(t => t.Shape)]);
+        for (int o = 0; o < sampleWeight.Count; o++)
+        {
+            if (sampleWeight[o] is not { } w) continue;
+            int positions = 1;
+            for (int d = 1; d < shapes[o].Rank - 1; d++) positions *= shapes[o][d]!.Value;
+            bool perSample = w.Length == samples && (w.Shape.Rank == 1 || w.Shape[-1] == 1);
+            if (w.Shape.Rank == 0 || w.Shape[0] != samples || !(perSample || w.Length == samples * positions))
+                throw new ArgumentException($"Model \"{Name}\": sample weights for output \"{names[o]}\" have shape {w.Shape}, but there are {samples} samples and the output has shape {shapes[o]}: give one weight per sample (shape ({samples},)) or one per position of the loss ({positions} per sample).", nameof(sampleWeight));
+        }
+        return ([.. sampleWeight], true);
+    }
+
+    /// <summary>Keras's <c>class_weight</c> → <c>sample_weight</c>: each sample's weight from its class.</summary>
+    private static Tensor ClassWeights(Tensor y, IReadOnlyDictionary<int, double> classWeight)
+    {
+        if (y.Shape.Rank > 2)
+            throw new ArgumentException($"`class_weight` not supported for 3+ dimensional targets: the target has shape {y.Shape}.", nameof(classWeight));
+        int n = y.Shape[0]!.Value, width = n == 0 ? 1 : y.Length / n;
+        var values = y.ToArray();
+        var weights = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = values.AsSpan(i * width, width);
+            int label = width == 1 ? (int)Math.Round(row[0], MidpointRounding.ToEven) : ArgMax(row);
+            weights[i] = (float)classWeight.GetValueOrDefault(label, 1.0);
+        }
+        return Tensor.FromArray(weights, [n]);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+            if (row[i] > row[best]) best = i;
+        return best;
     }
 
     private static List<(string Name, double Value)> Display(Dictionary<string, double> logs) => [.. logs.Select(p => (p.Key, p.Value))];
@@ -324,7 +480,7 @@ public partial class Model
         private double loss;
         private long samples;
         private readonly double[] outputLosses = new double[setup.OutputNames.Count];
-        private readonly (double Sum, long Count)[][] metrics = [.. setup.Config.Metrics.Select(m => new (double, long)[m.Count])];
+        private readonly double[][][] metrics = [.. setup.Config.Metrics.Select(ms => ms.Select(m => new double[m.StateSize]).ToArray())];
 
         public void Add(StepLogs logs)
         {
@@ -334,7 +490,7 @@ public partial class Model
             {
                 outputLosses[o] += logs.OutputLosses[o] * logs.BatchSize;
                 for (int m = 0; m < metrics[o].Length; m++)
-                    metrics[o][m] = (metrics[o][m].Sum + logs.Metrics[o][m].Sum, metrics[o][m].Count + logs.Metrics[o][m].Count);
+                    for (int k = 0; k < metrics[o][m].Length; k++) metrics[o][m][k] += logs.Metrics[o][m][k];
             }
         }
 
@@ -347,8 +503,8 @@ public partial class Model
             for (int o = 0; o < outputLosses.Length; o++)
                 for (int m = 0; m < metrics[o].Length; m++)
                 {
-                    string name = setup.Config.Metrics[o][m].Name;
-                    logs[several ? $"{setup.OutputNames[o]}_{name}" : name] = metrics[o][m].Sum / Math.Max(1, metrics[o][m].Count);
+                    var metric = setup.Config.Metrics[o][m];
+                    logs[several ? $"{setup.OutputNames[o]}_{metric.Name}" : metric.Name] = metric.Result((ReadOnlySpan<double>)metrics[o][m]);
                 }
             return logs;
         }
@@ -382,18 +538,20 @@ public partial class Model
     }
 
     /// <summary>Keras's <c>evaluate</c> for a model with one input and one output.</summary>
-    /// <inheritdoc cref="Evaluate(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int)"/>
-    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32) => Evaluate([x], [y], batchSize);
+    /// <inheritdoc cref="Evaluate(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, IReadOnlyList{Tensor}?)"/>
+    public IReadOnlyDictionary<string, double> Evaluate(Tensor x, Tensor y, int batchSize = 32, Tensor? sampleWeight = null) =>
+        Evaluate([x], [y], batchSize, sampleWeight is null ? null : [sampleWeight]);
 
     /// <summary>
     /// Keras's <c>evaluate</c> (as with <c>return_dict=True</c>): the loss and metrics over all
     /// samples at inference (Dropout off, moving statistics), in batches of <paramref name="batchSize"/>
-    /// (clamped to the number of samples, as Keras does).
+    /// (clamped to the number of samples, as Keras does). <paramref name="sampleWeight"/> (one per output,
+    /// null for none) weighs the losses and metrics as in <c>Fit</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException">Not compiled.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
-    /// <exception cref="ArgumentException">No samples, or a batch size of 0 or less.</exception>
-    public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32)
+    /// <exception cref="ArgumentException">No samples, a batch size of 0 or less, or sample weights that do not fit the data.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize = 32, IReadOnlyList<Tensor?>? sampleWeight = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -405,10 +563,10 @@ public partial class Model
         Trainer.CheckTargets(core, x, y, setup.Config);
         if (x[0].Shape[0] == 0)
             throw new ArgumentException($"Model \"{Name}\": Evaluate received 0 samples; there is nothing to evaluate (Keras fails here with \"Unexpected result of test_function (Empty logs)\").", nameof(x));
-        return EvaluateBatches(setup, core, x, y, batchSize);
+        return EvaluateBatches(setup, core, x, y, SampleWeights(core, x, y, null, sampleWeight, "Evaluate").Weights, batchSize);
     }
 
-    private Dictionary<string, double> EvaluateBatches(TrainingSetup setup, Core.Model core, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int batchSize)
+    private Dictionary<string, double> EvaluateBatches(TrainingSetup setup, Core.Model core, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, Tensor?[]? weights, int batchSize)
     {
         var context = new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget);
         int total = x[0].Shape[0]!.Value;
@@ -421,13 +579,14 @@ public partial class Model
             Tensor[] xb = new Tensor[x.Count], yb = new Tensor[y.Count];
             for (int i = 0; i < xb.Length; i++) xb[i] = Trainer.Gather(x[i], rows, pool);
             for (int i = 0; i < yb.Length; i++) yb[i] = Trainer.Gather(y[i], rows, pool);
+            var wb = GatherWeights(weights, rows);
             try
             {
-                running.Add(Trainer.Evaluate(core, xb, yb, setup.Config, context));
+                running.Add(Trainer.Evaluate(core, xb, yb, setup.Config, context, wb));
             }
             finally
             {
-                foreach (var t in xb.Concat(yb)) t.Dispose();
+                foreach (var t in xb.Concat(yb).Concat(wb?.OfType<Tensor>() ?? [])) t.Dispose();
             }
             if (total - start <= batch) break;
         }
@@ -435,17 +594,19 @@ public partial class Model
     }
 
     /// <summary>Keras's <c>train_on_batch</c> for one input and one output: one step on this batch; returns the loss before the update.</summary>
-    /// <inheritdoc cref="TrainOnBatch(IReadOnlyList{Tensor}, IReadOnlyList{Tensor})"/>
-    public double TrainOnBatch(Tensor x, Tensor y) => TrainOnBatch([x], [y]);
+    /// <inheritdoc cref="TrainOnBatch(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, IReadOnlyList{Tensor}?, IReadOnlyDictionary{int, double}?)"/>
+    public double TrainOnBatch(Tensor x, Tensor y, Tensor? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null) =>
+        TrainOnBatch([x], [y], sampleWeight is null ? null : [sampleWeight], classWeight);
 
     /// <summary>
     /// Keras's <c>train_on_batch</c>: one optimizer step on this batch (the whole batch, no
     /// shuffling), for custom training loops. Returns the total loss computed before the update.
+    /// <paramref name="sampleWeight"/> and <paramref name="classWeight"/> weigh the loss as in <c>Fit</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException">Not compiled, or the loss is not finite (the weights are left unchanged).</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
     /// <exception cref="ArgumentException">The batch has no samples.</exception>
-    public double TrainOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
+    public double TrainOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, IReadOnlyList<Tensor?>? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -459,7 +620,8 @@ public partial class Model
             if (x[0].Shape[0] == 0)
                 throw new ArgumentException($"Model \"{Name}\": TrainOnBatch received a batch of 0 samples.", nameof(x));
             var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps), MemoryBudget: Backend.MemoryBudget);
-            var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context);
+            var weights = SampleWeights(core, x, y, classWeight, sampleWeight, "TrainOnBatch").Weights;
+            var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context, sampleWeights: weights);
             if (!logs.Updated)
                 throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
             setup.State = state;
@@ -469,11 +631,11 @@ public partial class Model
         }
     }
 
-    /// <summary>Keras's <c>test_on_batch</c>: the loss and metrics on one batch at inference.</summary>
+    /// <summary>Keras's <c>test_on_batch</c>: the loss and metrics on one batch at inference, weighted by <paramref name="sampleWeight"/> (one per output, null for none) as in <c>Evaluate</c>.</summary>
     /// <exception cref="InvalidOperationException">Not compiled.</exception>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or its losses.</exception>
     /// <exception cref="ArgumentException">The batch has no samples.</exception>
-    public IReadOnlyDictionary<string, double> TestOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
+    public IReadOnlyDictionary<string, double> TestOnBatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, IReadOnlyList<Tensor?>? sampleWeight = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -484,7 +646,8 @@ public partial class Model
         if (x[0].Shape[0] == 0)
             throw new ArgumentException($"Model \"{Name}\": TestOnBatch received a batch of 0 samples.", nameof(x));
         var running = new Running(setup);
-        running.Add(Trainer.Evaluate(core, x, y, setup.Config, new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget)));
+        running.Add(Trainer.Evaluate(core, x, y, setup.Config, new ForwardContext(Backend.Blas, pool, MemoryBudget: Backend.MemoryBudget),
+            SampleWeights(core, x, y, null, sampleWeight, "TestOnBatch").Weights));
         return running.Logs();
     }
 }

@@ -166,6 +166,20 @@ public partial class Model : Layer
         }
     }
 
+    /// <summary>
+    /// The layer at <paramref name="index"/> in <see cref="Layers"/> (Keras's <c>get_layer(index=…)</c>; a
+    /// negative index counts from the end, as a Python list's).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No layer at that index; the message gives the number of layers.</exception>
+    public Layer GetLayer(int index)
+    {
+        var all = Layers;
+        int at = index < 0 ? all.Count + index : index;
+        if (at < 0 || at >= all.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Was asked to retrieve layer at index {index} but model \"{Name}\" only has {all.Count} layers.");
+        return all[at];
+    }
+
     /// <summary>The layer named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No layer has that name.</exception>
     public Layer GetLayer(string name) =>

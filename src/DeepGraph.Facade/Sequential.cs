@@ -88,6 +88,33 @@ public sealed class Sequential : Model
         names.Add(layer.Name);
     }
 
+    /// <summary>
+    /// Removes the last layer of the stack and returns it (Keras's <c>model.pop()</c>); the model's output
+    /// is then the previous layer's. A compiled model keeps its optimizer and state and is configured
+    /// again (losses and metrics) for its new output.
+    /// </summary>
+    /// <example><code>
+    /// var features = classifier.Pop();   // drop the softmax head
+    /// classifier.Add(Dense(1, activation: "sigmoid", name: "binary_head"));
+    /// </code></example>
+    /// <exception cref="InvalidOperationException">The model has no layers (Keras: "There are no layers in the model.").</exception>
+    public Layer Pop()
+    {
+        if (stack.Count == 0)
+            throw new InvalidOperationException($"There are no layers in the model: Sequential model \"{Name}\" is empty, there is no layer to pop.");
+        var layer = stack[^1];
+        stack.RemoveAt(stack.Count - 1);
+        names.Remove(layer.Name);
+        if (input is not null)
+        {
+            calls.RemoveAt(calls.Count - 1);
+            output = calls.Count > 0 ? calls[^1] : input;
+            Assemble();
+        }
+        Reconfigure();
+        return layer;
+    }
+
     /// <summary>Builds a model whose layers were added without an input shape, for inputs of shape <paramref name="inputShape"/> (batch excluded).</summary>
     /// <exception cref="InvalidOperationException">The model has an input already.</exception>
     public void Build(params int[] inputShape)

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using DeepGraph.Numerics;
-using System.Numerics.Tensors;
 namespace DeepGraph.Core;
 
 /// <summary>
@@ -10,7 +9,7 @@ namespace DeepGraph.Core;
 /// <example><code>new Activation("relu") { Id = id, Name = "activation" }</code></example>
 public sealed record Activation : Layer
 {
-    /// <summary>A layer applying <paramref name="activation"/> (a name converts: any name <see cref="ActivationFunction.Parse"/> accepts).</summary>
+    /// <summary>A layer applying <paramref name="activation"/> (a name converts: any name <see cref="ActivationFunction.Parse(string?)"/> accepts).</summary>
     /// <exception cref="ArgumentException">An activation given by name is unknown.</exception>
     public Activation(ActivationFunction activation)
     {
@@ -36,9 +35,7 @@ public sealed record Activation : Layer
     /// <summary>The activation of the input, elementwise (softmax over the last axis).</summary>
     public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
-        var y = outputs[0].Data.AsSpan();
-        inputs[0].Span.CopyTo(y);
-        Activate.InPlace(Function, y, inputs[0].Shape[-1]!.Value);
+        FusedActivation.Forward(Function, inputs[0], outputs[0]);
     }
 
     /// <summary>
@@ -46,27 +43,7 @@ public sealed record Activation : Layer
     /// from the input for the activations whose derivative needs it). Nothing is saved: the
     /// call's input and output are all it reads.
     /// </summary>
-    public override void Backward(ForwardContext context, BackwardArgs args)
-    {
-        if (args.InputGrads[0] is not { } dx) return;
-        var dy = args.OutputGrads[0].Span;
-        if (Function == ActivationFunction.Linear)
-        {
-            TensorPrimitives.Add(dx.Span, dy, dx.Data);
-            return;
-        }
-        var local = context.Pool.Rent(dy.Length);
-        try
-        {
-            var x = ActivationGrad.NeedsInput(Function) ? args.Inputs[0].Span : default;
-            ActivationGrad.Backward(Function, x, args.Outputs[0].Span, dy, local, args.Inputs[0].Shape[-1]!.Value);
-            TensorPrimitives.Add(dx.Span, local, dx.Data);
-        }
-        finally
-        {
-            context.Pool.Return(local);
-        }
-    }
+    public override void Backward(ForwardContext context, BackwardArgs args) => FusedActivation.AddGradient(Function, context, args);
 
     // ---- config codec (Keras / TF.js) ---------------------------------------------------------
 

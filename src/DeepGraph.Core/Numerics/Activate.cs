@@ -6,7 +6,8 @@ namespace DeepGraph.Numerics;
 /// <summary>
 /// Activation functions applied in place, vectorised through <see cref="TensorPrimitives"/>
 /// where it has the operation. Definitions follow Keras 2 / TensorFlow.js (hard_sigmoid is
-/// clip(0.2·x + 0.5, 0, 1); leaky_relu's slope is 0.2; gelu is the exact erf form).
+/// clip(0.2·x + 0.5, 0, 1), Keras 3's relu6(x + 3)/6 is hard_sigmoid_keras3; leaky_relu's slope is 0.2;
+/// gelu is the exact erf form).
 /// </summary>
 public static class Activate
 {
@@ -39,7 +40,7 @@ public static class Activate
                 foreach (ref float v in x) v = v / (1f + MathF.Abs(v));
                 return;
             case ActivationCode.Softplus:
-                foreach (ref float v in x) v = MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
+                foreach (ref float v in x) v = SoftplusOf(v);
                 return;
             case ActivationCode.Elu:
                 foreach (ref float v in x) if (v < 0f) v = MathF.Exp(v) - 1f;
@@ -53,10 +54,30 @@ public static class Activate
             case ActivationCode.Gelu:
                 foreach (ref float v in x) v = (float)(0.5 * v * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(v / Math.Sqrt(2.0))));
                 return;
+            case ActivationCode.HardSigmoidKeras3:
+                // Keras 3: relu6(x + 3) / 6.
+                TensorPrimitives.Add(x, 3f, x);
+                TensorPrimitives.Max(x, 0f, x);
+                TensorPrimitives.Min(x, 6f, x);
+                TensorPrimitives.Divide(x, 6f, x);
+                return;
+            case ActivationCode.HardSilu:
+                foreach (ref float v in x) v *= MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f;
+                return;
+            case ActivationCode.Mish:
+                foreach (ref float v in x) v *= MathF.Tanh(SoftplusOf(v));
+                return;
+            case ActivationCode.LogSigmoid:
+                // log(sigmoid(x)) = −softplus(−x) = min(x, 0) − log(1 + e^−|x|).
+                foreach (ref float v in x) v = MathF.Min(v, 0f) - MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
+                return;
             default:
                 throw new ArgumentException($"Unknown activation function: '{activation}'.", nameof(activation));
         }
     }
+
+    /// <summary>log(1 + eˣ), computed stably as max(x, 0) + log(1 + e^−|x|).</summary>
+    public static float SoftplusOf(float v) => MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
 
     /// <summary>Softmax over consecutive rows of <paramref name="row"/> values, stable for large logits (the row maximum is subtracted first).</summary>
     public static void Softmax(Span<float> x, int row)

@@ -8,7 +8,7 @@ namespace DeepGraph.Numerics;
 /// <summary>
 /// The backward pass of every activation of <see cref="Activate"/>: dx = dy ⊙ f′(x), computed
 /// from the output y = f(x) wherever the derivative can be written in y (so the pre-activation
-/// need not be kept), and from x for the few that cannot (swish/silu, gelu). At a kink the
+/// need not be kept), and from x for the few that cannot (swish/silu, gelu, mish, hard_silu). At a kink the
 /// derivative taken is the one-sided value the formulas in y give (relu: 0 at 0).
 /// </summary>
 public static class ActivationGrad
@@ -70,6 +70,30 @@ public static class ActivationGrad
                 return;
             case ActivationCode.Selu:
                 for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f ? dy[i] * SeluScale : dy[i] * (y[i] + SeluScale * SeluAlpha);
+                return;
+            case ActivationCode.HardSigmoidKeras3:
+                for (int i = 0; i < dx.Length; i++) dx[i] = y[i] > 0f && y[i] < 1f ? dy[i] / 6f : 0f;
+                return;
+            case ActivationCode.LogSigmoid:
+                // f′ = sigmoid(−x) = 1 − e^y, in double so that a y near 0 keeps its relative precision.
+                for (int i = 0; i < dx.Length; i++) dx[i] = (float)(dy[i] * (1.0 - Math.Exp((double)y[i])));
+                return;
+            case ActivationCode.HardSilu:
+                for (int i = 0; i < dx.Length; i++)
+                {
+                    float v = x[i];
+                    dx[i] = v <= -3f ? 0f : v >= 3f ? dy[i] : dy[i] * (2f * v + 3f) / 6f;
+                }
+                return;
+            case ActivationCode.Mish:
+                // tanh(sp) + x·(1 − tanh²(sp))·sigmoid(x), sp = softplus(x).
+                for (int i = 0; i < dx.Length; i++)
+                {
+                    double v = x[i];
+                    double sp = Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+                    double t = Math.Tanh(sp);
+                    dx[i] = (float)(dy[i] * (t + v * (1 - t * t) / (1 + Math.Exp(-v))));
+                }
                 return;
             case ActivationCode.Gelu:
                 // Φ(x) + x·φ(x), the exact erf form.

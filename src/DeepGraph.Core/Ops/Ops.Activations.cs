@@ -6,24 +6,24 @@ namespace DeepGraph;
 public static partial class Ops
 {
     /// <summary>
-    /// Every name <see cref="Activation"/> accepts (canonical snake_case): those of <see cref="ActivationFunction.All"/>
+    /// Every name <see cref="Activation(Var, string?)"/> accepts (canonical snake_case): those of <see cref="ActivationFunction.All"/>
     /// and Keras 3's others.
     /// </summary>
     public static IReadOnlyList<string> ActivationNames { get; } =
     [
         .. ActivationFunction.All.Select(a => a.KerasName),
-        "mish", "hard_silu", "hard_swish", "log_sigmoid", "log_softmax", "celu", "glu", "hard_tanh", "hard_shrink",
+        "hard_swish", "log_softmax", "celu", "glu", "hard_tanh", "hard_shrink",
         "soft_shrink", "tanh_shrink", "squareplus", "sparse_plus", "sparse_sigmoid",
     ];
 
     /// <summary>
     /// The Keras activation named <paramref name="kerasName"/> applied to <paramref name="x"/>, with Keras's
-    /// default arguments. Names as <see cref="ActivationFunction.Parse"/> reads them (TensorFlow.js camelCase too) plus
-    /// Keras 3's mish, hard_silu (alias hard_swish), log_sigmoid, log_softmax, celu, glu, hard_tanh, hard_shrink,
+    /// default arguments. Names as <see cref="ActivationFunction.Parse(string?)"/> reads them (TensorFlow.js camelCase too) plus
+    /// Keras 3's hard_swish (alias of hard_silu), log_softmax, celu, glu, hard_tanh, hard_shrink,
     /// soft_shrink, tanh_shrink, squareplus, sparse_plus, sparse_sigmoid; null or empty is linear (x itself).
     /// Where a name exists in <see cref="Activate"/> the values are that kernel's, bit for bit — so
     /// <c>hard_sigmoid</c> is the Keras 2 / TensorFlow.js clip(0.2·x + 0.5, 0, 1) the saved models use (Keras 3's
-    /// relu6(x + 3)/6 is <see cref="HardSigmoid"/> with keras2 false), <c>leaky_relu</c>'s slope is 0.2 (Keras 3's
+    /// relu6(x + 3)/6 is <c>hard_sigmoid_keras3</c>, or <see cref="HardSigmoid"/> with keras2 false), <c>leaky_relu</c>'s slope is 0.2 (Keras 3's
     /// default), <c>gelu</c> is the exact erf form and softmax and log_softmax run over the last axis.
     /// </summary>
     /// <exception cref="ArgumentException">The name is not an activation (the message lists the known ones).</exception>
@@ -40,7 +40,8 @@ public static partial class Ops
             "tanh" => Tanh(x),
             "softmax" => Softmax(x, -1),
             "exponential" => Exp(x),
-            "hard_sigmoid" => HardSigmoid(x, keras2: true),
+            "hard_sigmoid" or "hard_sigmoid_keras2" => HardSigmoid(x, keras2: true),
+            "hard_sigmoid_keras3" => HardSigmoid(x, keras2: false),
             "swish" or "silu" => Silu(x),
             "softsign" => Softsign(x),
             "softplus" => Softplus(x),
@@ -65,13 +66,24 @@ public static partial class Ops
         };
     }
 
+    /// <summary>
+    /// <paramref name="activation"/> applied to <paramref name="x"/> with the values and gradients of the
+    /// <see cref="Activate"/> kernels (softmax over the last axis): for layers that hold the closed type.
+    /// </summary>
+    public static Var Activation(Var x, ActivationFunction activation)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(activation);
+        return activation == ActivationFunction.Linear ? x : Kernel(x, activation);
+    }
+
     private static string Snake(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>An activation computed by <see cref="Activate.InPlace"/> with its gradient from <see cref="ActivationGrad.Backward"/>: the existing kernels' numerics.</summary>
-    private static Var Kernel(Var a, string name)
+    private static Var Kernel(Var a, ActivationFunction name)
     {
-        RequireFloat(a, name);
+        RequireFloat(a, name.KerasName);
         return a.Tape.Emit(a.Shape, DType.Float32, [a],
             () =>
             {
@@ -146,27 +158,18 @@ public static partial class Ops
     /// </summary>
     public static Var HardSigmoid(Var x, bool keras2)
     {
-        if (keras2) return Kernel(x, "hard_sigmoid");
-        return Pointwise(x, "hard_sigmoid", v => MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f, (v, _) => v > -3f && v < 3f ? 1f / 6f : 0f);
+        ArgumentNullException.ThrowIfNull(x);
+        return Kernel(x, keras2 ? ActivationFunction.HardSigmoid : ActivationFunction.HardSigmoidKeras3);
     }
 
     /// <summary>Keras 3's hard silu (hard swish): x·relu6(x + 3)/6.</summary>
-    public static Var HardSilu(Var x) =>
-        Pointwise(x, "hard_silu", v => v * (MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f),
-            (v, _) => v <= -3f ? 0f : v >= 3f ? 1f : (2f * v + 3f) / 6f);
+    public static Var HardSilu(Var x) => Kernel(x, "hard_silu");
 
     /// <summary>x·tanh(softplus(x)).</summary>
-    public static Var Mish(Var x) =>
-        Pointwise(x, "mish", v => v * MathF.Tanh(SoftplusOf(v)),
-            (v, _) =>
-            {
-                float t = MathF.Tanh(SoftplusOf(v));
-                return t + v * (1f - t * t) / (1f + MathF.Exp(-v));
-            });
+    public static Var Mish(Var x) => Kernel(x, "mish");
 
     /// <summary>log(sigmoid(x)) = −softplus(−x), computed stably. Gradient sigmoid(−x).</summary>
-    public static Var LogSigmoid(Var x) =>
-        Pointwise(x, "log_sigmoid", v => -SoftplusOf(-v), (v, _) => 1f / (1f + MathF.Exp(v)));
+    public static Var LogSigmoid(Var x) => Kernel(x, "log_sigmoid");
 
     /// <summary>x − logsumexp(x) along <paramref name="axis"/> (default the last).</summary>
     /// <exception cref="ShapeError">The axis is out of range.</exception>
@@ -239,6 +242,4 @@ public static partial class Ops
     public static Var SparseSigmoid(Var x) =>
         Pointwise(x, "sparse_sigmoid", v => v <= -1f ? 0f : v >= 1f ? 1f : 0.5f * (v + 1f), (v, _) => v > -1f && v < 1f ? 0.5f : 0f);
 
-    /// <summary>log(1 + eˣ) as <see cref="Activate"/> computes it.</summary>
-    private static float SoftplusOf(float v) => MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
 }

@@ -17,7 +17,28 @@ public static class LossMasks
     /// A mask over fewer leading axes than the rows' counts for every row under each of its entries.
     /// </summary>
     /// <exception cref="ShapeError">The mask is not over leading axes of the output's rows.</exception>
-    public static float[]? RowWeights(Tensor? mask, Tensor prediction)
+    public static float[]? RowWeights(Tensor? mask, Tensor prediction) => RowWeights(mask, prediction, scaled: true);
+
+    /// <summary>
+    /// The weights of a loss and of the metrics of an output carrying <paramref name="mask"/>, the sample weights of its
+    /// positions (<paramref name="sampleRows"/>, null for 1s) times the mask's (<see cref="RowWeights(Tensor?, Tensor)"/> for the
+    /// loss, 0/1 for the metrics); the sample weights as they are without a mask.
+    /// </summary>
+    /// <exception cref="ShapeError">The mask is not over leading axes of the output's rows.</exception>
+    public static (float[]? Loss, float[]? Metrics) Apply(Tensor? mask, Tensor prediction, float[]? sampleRows)
+    {
+        if (RowWeights(mask, prediction, scaled: true) is not { } loss) return (sampleRows, sampleRows);
+        var metrics = RowWeights(mask, prediction, scaled: false)!;
+        if (sampleRows is not null)
+            for (int r = 0; r < loss.Length; r++)
+            {
+                loss[r] *= sampleRows[r];
+                metrics[r] *= sampleRows[r];
+            }
+        return (loss, metrics);
+    }
+
+    private static float[]? RowWeights(Tensor? mask, Tensor prediction, bool scaled)
     {
         ArgumentNullException.ThrowIfNull(prediction);
         if (mask is null) return null;
@@ -28,42 +49,10 @@ public static class LossMasks
         var bits = mask.Ints;
         int valid = 0;
         foreach (var b in bits) valid += b != 0 ? 1 : 0;
-        float kept = (float)(bits.Length / (valid + Epsilon));
+        float kept = scaled ? (float)(bits.Length / (valid + Epsilon)) : 1f;
         int repeat = bits.Length == 0 ? 1 : rows / bits.Length;
         var weights = new float[rows];
         for (int r = 0; r < rows; r++) weights[r] = bits[r / repeat] != 0 ? kept : 0;
         return weights;
-    }
-
-    /// <summary>
-    /// The loss of <paramref name="prediction"/> against <paramref name="target"/> with one weight per position,
-    /// Keras's <c>sum_over_batch_size</c>: Σ_r w_r·L_r / R over the R positions; writes <paramref name="scale"/> × its
-    /// gradient into <paramref name="gradient"/> (0 at a position of weight 0).
-    /// </summary>
-    /// <exception cref="ArgumentException">The weights are not one per position, or a target is invalid for the loss.</exception>
-    public static double Weighted(Loss loss, Tensor prediction, Tensor target, Span<float> gradient, float scale, ReadOnlySpan<float> weights)
-    {
-        ArgumentNullException.ThrowIfNull(loss);
-        ArgumentNullException.ThrowIfNull(prediction);
-        ArgumentNullException.ThrowIfNull(target);
-        int last = prediction.Shape.Rank == 0 ? 1 : prediction.Shape[^1]!.Value;
-        int rows = last == 0 ? 0 : prediction.Length / last;
-        if (weights.Length != rows)
-            throw new ArgumentException($"Loss {loss.Name}: {weights.Length} position weights for an output of shape {prediction.Shape} ({rows} positions).", nameof(weights));
-        int t = rows == 0 ? 0 : target.Length / rows;
-        double sum = 0;
-        var p = prediction.Span;
-        var y = target.Span;
-        for (int r = 0; r < rows; r++)
-        {
-            var g = gradient.Slice(r * last, last);
-            if (weights[r] == 0)
-            {
-                g.Clear();
-                continue;
-            }
-            sum += weights[r] * loss.Compute(p.Slice(r * last, last), y.Slice(r * t, t), last, g, scale * weights[r] / rows);
-        }
-        return rows == 0 ? 0 : sum / rows;
     }
 }

@@ -17,21 +17,36 @@ public abstract record Loss
     public abstract string Name { get; }
 
     /// <summary>
-    /// The loss by a Keras name or alias: <c>mse</c>/<c>mean_squared_error</c>, <c>mae</c>/<c>mean_absolute_error</c>,
-    /// <c>binary_crossentropy</c>, <c>categorical_crossentropy</c>, <c>sparse_categorical_crossentropy</c>, <c>huber</c>
-    /// (also TensorFlow.js's camelCase spellings).
+    /// The loss by a Keras name or alias (snake_case, TensorFlow.js's camelCase, or the class name):
+    /// <c>mse</c>/<c>mean_squared_error</c>, <c>mae</c>/<c>mean_absolute_error</c>,
+    /// <c>mape</c>/<c>mean_absolute_percentage_error</c>, <c>msle</c>/<c>mean_squared_logarithmic_error</c>,
+    /// <c>binary_crossentropy</c>, <c>categorical_crossentropy</c>, <c>sparse_categorical_crossentropy</c>,
+    /// <c>huber</c>, <c>log_cosh</c>, <c>kld</c>/<c>kl_divergence</c>, <c>hinge</c>, <c>squared_hinge</c>,
+    /// <c>categorical_hinge</c>, <c>poisson</c>, <c>cosine_similarity</c>.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
-    public static Loss Get(string name) => Names.SnakeCase(name ?? throw new ArgumentNullException(nameof(name))).Replace("__", "_") switch
+    public static Loss Get(string name) => Key(name ?? throw new ArgumentNullException(nameof(name))) switch
     {
-        "mse" or "mean_squared_error" => new MeanSquaredError(),
-        "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
-        "binary_crossentropy" or "bce" => new BinaryCrossentropy(),
-        "categorical_crossentropy" or "cce" => new CategoricalCrossentropy(),
-        "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(),
-        "huber" or "huber_loss" => new Huber(),
-        _ => throw new ArgumentException($"Unknown loss function: '{name}'. Known: mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber.", nameof(name)),
+        "mse" or "meansquarederror" => new MeanSquaredError(),
+        "mae" or "meanabsoluteerror" => new MeanAbsoluteError(),
+        "mape" or "meanabsolutepercentageerror" => new MeanAbsolutePercentageError(),
+        "msle" or "meansquaredlogarithmicerror" => new MeanSquaredLogarithmicError(),
+        "binarycrossentropy" or "bce" => new BinaryCrossentropy(),
+        "categoricalcrossentropy" or "cce" => new CategoricalCrossentropy(),
+        "sparsecategoricalcrossentropy" => new SparseCategoricalCrossentropy(),
+        "huber" or "huberloss" => new Huber(),
+        "logcosh" => new LogCosh(),
+        "kld" or "kldivergence" or "kullbackleiblerdivergence" => new KLDivergence(),
+        "hinge" => new Hinge(),
+        "squaredhinge" => new SquaredHinge(),
+        "categoricalhinge" => new CategoricalHinge(),
+        "poisson" => new Poisson(),
+        "cosinesimilarity" => new CosineSimilarity(),
+        _ => throw new ArgumentException($"Unknown loss function: '{name}'. Known: mse, mae, mape, msle, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber, log_cosh, kld, hinge, squared_hinge, categorical_hinge, poisson, cosine_similarity.", nameof(name)),
     };
+
+    /// <summary>A name with case and underscores ignored, so <c>log_cosh</c>, <c>logCosh</c> and <c>LogCosh</c> are one key.</summary>
+    internal static string Key(string name) => name.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
 
     /// <summary>
     /// Checks that targets of shape <paramref name="target"/> fit predictions of shape
@@ -74,26 +89,63 @@ public abstract record Loss
     /// <paramref name="scale"/> × its gradient with respect to each prediction into <paramref name="gradient"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A target is invalid for the loss (a label out of range).</exception>
-    public double Compute(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float scale)
+    public double Compute(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float scale) =>
+        Compute(prediction, target, lastAxis, gradient, scale, default);
+
+    /// <summary>
+    /// The weighted loss, Keras's <c>sum_over_batch_size</c> reduction: Σ_r w_r·L_r / R over the R
+    /// rows (positions) of <paramref name="prediction"/>, L_r the row's loss and w_r
+    /// <paramref name="rowWeights"/>[r] — a sum of weighted losses divided by the number of rows,
+    /// not by the sum of the weights. Empty weights are weights of 1 (the plain mean). Writes
+    /// <paramref name="scale"/> × its gradient with respect to each prediction into <paramref name="gradient"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target is invalid for the loss; weights neither empty nor one per row.</exception>
+    public double Compute(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, int lastAxis, Span<float> gradient, float scale, ReadOnlySpan<float> rowWeights)
     {
         int rows = prediction.Length / lastAxis;
-        double sum = Rows(prediction, target, lastAxis, gradient, scale / rows);
+        var converted = Targets(target);
+        if (converted is not null) target = converted;
+        if (rowWeights.IsEmpty)
+            return Rows(prediction, target, lastAxis, gradient, scale / rows) / rows;
+        if (rowWeights.Length != rows)
+            throw new ArgumentException($"Loss {Name}: {rowWeights.Length} sample weights for {rows} positions; give one weight per sample (or per position).", nameof(rowWeights));
+        int t = rows == 0 ? 0 : target.Length / rows;
+        double sum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            float w = rowWeights[r];
+            sum += w * Rows(prediction.Slice(r * lastAxis, lastAxis), target.Slice(r * t, t), lastAxis, gradient.Slice(r * lastAxis, lastAxis), scale * w / rows);
+        }
         return sum / rows;
     }
+
+    /// <summary>
+    /// The targets as the loss reads them, when they must be converted as a whole batch first
+    /// (hinge losses turn 0/1 labels into −1/1 when every label of the batch is 0 or 1); null to read them as they are.
+    /// </summary>
+    private protected virtual float[]? Targets(ReadOnlySpan<float> target) => null;
 
     /// <summary>
     /// The loss of <paramref name="prediction"/> against <paramref name="target"/> (a batch of the
     /// output's shape), averaged as <see cref="Compute(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{float}, float)"/>
     /// averages it; writes <paramref name="scale"/> × its gradient with respect to each prediction into
-    /// <paramref name="gradient"/>. The trainer calls this form; a loss that needs the whole shape
-    /// (a loss written over ops) overrides it.
+    /// <paramref name="gradient"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A target is invalid for the loss (a label out of range).</exception>
-    public virtual double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    public double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale) => Compute(prediction, target, gradient, scale, default);
+
+    /// <summary>
+    /// The weighted loss of <paramref name="prediction"/> against <paramref name="target"/> (a batch of
+    /// the output's shape), reduced as <see cref="Compute(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{float}, float, ReadOnlySpan{float})"/>
+    /// reduces it, <paramref name="rowWeights"/> one weight per position (empty: all 1). The trainer calls
+    /// this form; a loss that needs the whole shape (a loss written over ops) overrides it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A target is invalid for the loss (a label out of range).</exception>
+    public virtual double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale, ReadOnlySpan<float> rowWeights)
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        return Compute(prediction.Span, target.Span, prediction.Shape[-1]!.Value, gradient, scale);
+        return Compute(prediction.Span, target.Span, prediction.Shape[-1]!.Value, gradient, scale, rowWeights);
     }
 
     /// <summary>
@@ -155,23 +207,16 @@ public sealed record MeanAbsoluteError : Loss
 
 /// <summary>Huber loss: ½e² where |e| ≤ δ, else δ(|e| − ½δ); mean over the last axis.</summary>
 /// <param name="Delta">Where the loss turns from quadratic to linear (Keras's default 1).</param>
-public sealed record Huber(double Delta = 1.0) : Loss
+public sealed record Huber(double Delta = 1.0) : ElementwiseLoss
 {
     /// <inheritdoc/>
     public override string Name => "huber_loss";
 
     /// <inheritdoc/>
-    protected override double Rows(ReadOnlySpan<float> p, ReadOnlySpan<float> y, int last, Span<float> grad, float scale)
+    protected override (double Value, double Slope) At(double p, double y)
     {
-        double sum = 0, d = Delta;
-        float g = scale / last;
-        for (int i = 0; i < p.Length; i++)
-        {
-            double e = (double)p[i] - y[i], a = Math.Abs(e);
-            sum += a <= d ? 0.5 * e * e : d * (a - 0.5 * d);
-            grad[i] = g * (float)(a <= d ? e : d * Math.Sign(e));
-        }
-        return sum / last;
+        double e = p - y, a = Math.Abs(e);
+        return a <= Delta ? (0.5 * e * e, e) : (Delta * (a - 0.5 * Delta), Delta * Math.Sign(e));
     }
 }
 
@@ -180,7 +225,8 @@ public sealed record Huber(double Delta = 1.0) : Loss
 /// prediction clipped to [ε, 1 − ε]; with <see cref="FromLogits"/>, p = sigmoid(ŷ) computed stably.
 /// </summary>
 /// <param name="FromLogits">Whether predictions are logits rather than probabilities.</param>
-public sealed record BinaryCrossentropy(bool FromLogits = false) : Loss
+/// <param name="LabelSmoothing">Keras's <c>label_smoothing</c>: targets become y·(1 − s) + s/2.</param>
+public sealed record BinaryCrossentropy(bool FromLogits = false, double LabelSmoothing = 0) : Loss
 {
     /// <inheritdoc/>
     public override string Name => "binary_crossentropy";
@@ -192,7 +238,7 @@ public sealed record BinaryCrossentropy(bool FromLogits = false) : Loss
         float g = scale / last;
         for (int i = 0; i < p.Length; i++)
         {
-            double t = y[i];
+            double t = y[i] * (1 - LabelSmoothing) + 0.5 * LabelSmoothing;
             if (FromLogits)
             {
                 double z = p[i];
@@ -216,7 +262,8 @@ public sealed record BinaryCrossentropy(bool FromLogits = false) : Loss
 /// sum 1 and clipped to [ε, 1 − ε]; with <see cref="FromLogits"/>, log p = log-softmax(ŷ), stable at any logit.
 /// </summary>
 /// <param name="FromLogits">Whether predictions are logits rather than probabilities.</param>
-public record CategoricalCrossentropy(bool FromLogits = false) : Loss
+/// <param name="LabelSmoothing">Keras's <c>label_smoothing</c>: targets become y·(1 − s) + s/C over C classes (not for integer labels).</param>
+public record CategoricalCrossentropy(bool FromLogits = false, double LabelSmoothing = 0) : Loss
 {
     /// <inheritdoc/>
     public override string Name => "categorical_crossentropy";
@@ -234,7 +281,8 @@ public record CategoricalCrossentropy(bool FromLogits = false) : Loss
     private protected double Row(ReadOnlySpan<float> p, ReadOnlySpan<float> targets, int label, Span<float> grad, float scale)
     {
         int n = p.Length;
-        double loss = 0;
+        double loss = 0, keep = 1 - LabelSmoothing, spread = LabelSmoothing / n;
+        double T(int c, ReadOnlySpan<float> targets) => label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c] * keep + spread;
         if (FromLogits)
         {
             double max = double.NegativeInfinity;
@@ -244,11 +292,11 @@ public record CategoricalCrossentropy(bool FromLogits = false) : Loss
             double logZ = max + Math.Log(z), ySum = 0;
             for (int c = 0; c < n; c++)
             {
-                double t = (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]);
+                double t = T(c, targets);
                 ySum += t;
                 loss -= t * (p[c] - logZ);
             }
-            for (int c = 0; c < n; c++) grad[c] = scale * (float)(Math.Exp(p[c] - logZ) * ySum - (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]));
+            for (int c = 0; c < n; c++) grad[c] = scale * (float)(Math.Exp(p[c] - logZ) * ySum - T(c, targets));
             return loss;
         }
         double s = 0;
@@ -258,7 +306,7 @@ public record CategoricalCrossentropy(bool FromLogits = false) : Loss
         double dot = 0;
         for (int c = 0; c < n; c++)
         {
-            double q = p[c] / s, t = (label >= 0 ? (c == label ? 1.0 : 0.0) : targets[c]);
+            double q = p[c] / s, t = T(c, targets);
             var (log, slope) = ClippedLog(q);
             loss -= t * log;
             g[c] = -t * slope;
@@ -362,13 +410,14 @@ public sealed record FunctionLoss : Loss
     }
 
     /// <inheritdoc/>
-    public override double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    /// <remarks>With weights, the function's values are weighted one per position (values of shape [batch, …] without the last axis) or one per sample (values of shape [batch]).</remarks>
+    public override double Compute(Tensor prediction, Tensor target, Span<float> gradient, float scale, ReadOnlySpan<float> rowWeights)
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
         var p = Tensor.FromArray(prediction.ToArray(), prediction.Shape.ToArray());
         var t = Tensor.FromArray(target.ToArray(), Aligned(target.Shape, prediction.Shape).ToArray());
-        return Run(p, t, gradient, scale);
+        return Run(p, t, gradient, scale, rowWeights, prediction.Shape[0] ?? 1);
     }
 
     /// <inheritdoc/>
@@ -379,10 +428,10 @@ public sealed record FunctionLoss : Loss
         var p = Tensor.FromArray(prediction.ToArray(), [rows, lastAxis]);
         var t = Tensor.FromArray(target.ToArray(), target.Length == prediction.Length ? [rows, lastAxis] : [target.Length]);
         // Compute divides the gradient scale by the rows and the sum by the rows: undo both around the mean taken here.
-        return Run(p, t, gradient, gradScale * rows) * rows;
+        return Run(p, t, gradient, gradScale * rows, default, rows) * rows;
     }
 
-    private double Run(Tensor prediction, Tensor target, Span<float> gradient, float scale)
+    private double Run(Tensor prediction, Tensor target, Span<float> gradient, float scale, ReadOnlySpan<float> rowWeights, int batch)
     {
         var tape = new OpTape(TapeMode.Record);
         var yPred = tape.Constant(prediction);
@@ -398,8 +447,25 @@ public sealed record FunctionLoss : Loss
             return 0;
         }
         double sum = 0;
-        foreach (var v in values) sum += v;
         var seed = Tensor.Filled(scale / values.Length, result.Shape.ToArray());
+        if (rowWeights.IsEmpty)
+        {
+            foreach (var v in values) sum += v;
+        }
+        else
+        {
+            // One weight per value: per position when the function kept every position, per sample when it gave one value a sample.
+            int stride = values.Length == rowWeights.Length ? 1
+                : values.Length == batch && rowWeights.Length % batch == 0 ? rowWeights.Length / batch
+                : throw new ArgumentException($"Loss {Name} returned {values.Length} values for a batch of {batch} samples and {rowWeights.Length} positions; with sample weights a loss function must give one value per sample or per position.");
+            var s = seed.Data.AsSpan();
+            for (int i = 0; i < values.Length; i++)
+            {
+                float w = rowWeights[i * stride];
+                sum += w * values[i];
+                s[i] *= w;
+            }
+        }
         var grad = tape.Gradients([result], [seed], [yPred])[0]!;
         grad.Span.CopyTo(gradient);
         return sum / values.Length;

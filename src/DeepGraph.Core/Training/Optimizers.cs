@@ -17,6 +17,16 @@ public abstract record Optimizer
     public float LearningRate { get; init => field = Check(value, "learningRate", value >= 0 && float.IsFinite(value), "a finite number, 0 or more"); }
 
     /// <summary>
+    /// A schedule for the learning rate (Keras's <c>learning_rate=ExponentialDecay(…)</c>), or null for
+    /// the constant <see cref="LearningRate"/>. With a schedule, the update of optimizer iteration k
+    /// (0-based) uses <c>Schedule.At(k)</c>.
+    /// </summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>The learning rate of the update at optimizer iteration <paramref name="iterations"/> (0 for the first update): the schedule's value there, or <see cref="LearningRate"/>.</summary>
+    public float LearningRateAt(long iterations) => Schedule is null ? LearningRate : (float)Schedule.At(iterations);
+
+    /// <summary>
     /// <paramref name="value"/> when <paramref name="valid"/>; otherwise an exception naming the
     /// optimizer, the argument (as the <c>Optimizers</c> factories name it), the range and the value.
     /// </summary>

@@ -21,10 +21,10 @@ public sealed record TrainingConfig(Optimizer Optimizer, EquatableArray<Loss> Lo
 /// <summary>What one batch gave: the total loss, each output's (unweighted) loss, and each output's metric sums.</summary>
 /// <param name="Loss">The weighted total of the output losses.</param>
 /// <param name="OutputLosses">Each output's loss, in output order.</param>
-/// <param name="Metrics">Each output's metrics in configuration order: the batch's sum and count (an epoch's value is Σ sums / Σ counts).</param>
+/// <param name="Metrics">Each output's metrics in configuration order: the batch's state (<see cref="Metric.Accumulate"/>; for a mean, its weighted sum and count). An epoch's value is <see cref="Metric.Result(ReadOnlySpan{double})"/> of the element-wise sum of its batches' states.</param>
 /// <param name="BatchSize">Samples in the batch.</param>
 /// <param name="Updated">False when the loss or a gradient was not finite and the weights were left unchanged.</param>
-public sealed record StepLogs(double Loss, IReadOnlyList<double> OutputLosses, IReadOnlyList<IReadOnlyList<(double Sum, long Count)>> Metrics, int BatchSize, bool Updated);
+public sealed record StepLogs(double Loss, IReadOnlyList<double> OutputLosses, IReadOnlyList<IReadOnlyList<double[]>> Metrics, int BatchSize, bool Updated);
 
 /// <summary>
 /// Training as pure functions: a step maps (model, optimizer state, batch) to (model′, state′, logs).
@@ -41,11 +41,12 @@ public static class Trainer
     /// <param name="config">Optimizer, losses and metrics.</param>
     /// <param name="context">GEMM, pool and the step's seed (Dropout masks).</param>
     /// <param name="donate">Update the weights and slots of <paramref name="model"/> and <paramref name="state"/> in place.</param>
+    /// <param name="sampleWeights">Per output, the samples' weights (Keras's <c>sample_weight</c>: one per sample, or one per position of the loss), or null for weights of 1; see <see cref="Loss.Compute(Tensor, Tensor, Span{float}, float, ReadOnlySpan{float})"/> for the reduction.</param>
     /// <returns>The model and state after the step; when the loss or a gradient is not finite, the inputs unchanged and <see cref="StepLogs.Updated"/> false.</returns>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or the losses.</exception>
     /// <exception cref="ArgumentException">A target invalid for its loss (a label out of range).</exception>
     public static (Model Model, OptimizerState State, StepLogs Logs) Step(Model model, OptimizerState state, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y,
-        TrainingConfig config, ForwardContext context, bool donate = false)
+        TrainingConfig config, ForwardContext context, bool donate = false, IReadOnlyList<Tensor?>? sampleWeights = null)
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
@@ -53,7 +54,7 @@ public static class Trainer
         var outputGrads = new Tensor[model.Outputs.Count];
         try
         {
-            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, tape.OutputMasks);
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, sampleWeights, tape.OutputMasks);
             if (!double.IsFinite(logs.Loss)) return (model, state, logs with { Updated = false });
             using var gradients = new Gradients(context.Pool);
             Backprop.Backward(tape, outputGrads, gradients);
@@ -68,9 +69,10 @@ public static class Trainer
         }
     }
 
-    /// <summary>The losses and metrics of the model on a batch, at inference (Keras's <c>test_on_batch</c>).</summary>
+    /// <summary>The losses and metrics of the model on a batch, at inference (Keras's <c>test_on_batch</c>), with optional per-output sample weights.</summary>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or the losses.</exception>
-    public static StepLogs Evaluate(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
+    public static StepLogs Evaluate(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context,
+        IReadOnlyList<Tensor?>? sampleWeights = null)
     {
         CheckTargets(model, x, y, config);
         y = InputCheck.FloatTargets(y);
@@ -78,7 +80,7 @@ public static class Trainer
         var grads = new Tensor[outputs.Length];
         try
         {
-            return Losses(model, outputs, y, config, context.Pool, grads, masks);
+            return Losses(model, outputs, y, config, context.Pool, grads, sampleWeights, masks);
         }
         finally
         {
@@ -92,7 +94,8 @@ public static class Trainer
     /// The gradient of the total loss with respect to every trainable weight at the current
     /// weights (what <c>tf.variableGrads</c> gives), and the loss logs. The caller disposes the gradients.
     /// </summary>
-    public static (Gradients Gradients, StepLogs Logs) ComputeGradients(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context)
+    public static (Gradients Gradients, StepLogs Logs) ComputeGradients(Model model, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, TrainingConfig config, ForwardContext context,
+        IReadOnlyList<Tensor?>? sampleWeights = null)
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
@@ -100,7 +103,7 @@ public static class Trainer
         var outputGrads = new Tensor[model.Outputs.Count];
         try
         {
-            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, tape.OutputMasks);
+            var logs = Losses(model, tape.Outputs, y, config, context.Pool, outputGrads, sampleWeights, tape.OutputMasks);
             var gradients = new Gradients(context.Pool);
             Backprop.Backward(tape, outputGrads, gradients);
             return (gradients, logs);
@@ -162,24 +165,56 @@ public static class Trainer
         return names;
     }
 
-    /// <summary>The outputs' losses (a masked position of an output carrying a mask does not count: <see cref="LossMasks"/>) and metrics.</summary>
+    /// <summary>The outputs' losses and metrics, weighted by the sample weights and by the outputs' masks (<see cref="LossMasks"/>).</summary>
     private static StepLogs Losses(Model model, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> y, TrainingConfig config, TensorPool pool, Tensor[] grads,
-        IReadOnlyList<Tensor?> masks)
+        IReadOnlyList<Tensor?>? sampleWeights, IReadOnlyList<Tensor?> masks)
     {
+        if (sampleWeights is not null && sampleWeights.Count != outputs.Count)
+            throw new ArgumentException($"Model \"{model.Name}\" has {outputs.Count} output(s) but {sampleWeights.Count} sample weight arrays were given; give one per output (null for none).", nameof(sampleWeights));
         double total = 0;
         var perOutput = new double[outputs.Count];
-        var metrics = new IReadOnlyList<(double, long)>[outputs.Count];
+        var metrics = new IReadOnlyList<double[]>[outputs.Count];
+        var names = sampleWeights is null ? null : OutputNames(model);
         for (int o = 0; o < outputs.Count; o++)
         {
             var p = outputs[o];
+            var weights = sampleWeights?[o] is { } sw ? RowWeights(sw, p, names![o]) : default;
             grads[o] = pool.RentTensor(p.Shape);
-            perOutput[o] = LossMasks.RowWeights(o < masks.Count ? masks[o] : null, p) is { } weights && config.Losses[o] is not FunctionLoss
-                ? LossMasks.Weighted(config.Losses[o], p, y[o], grads[o].Data, (float)config.LossWeights[o], weights)
-                : config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o]);
+            var (lossWeights, metricWeights) = LossMasks.Apply(o < masks.Count ? masks[o] : null, p, weights);
+            perOutput[o] = config.Losses[o].Compute(p, y[o], grads[o].Data, (float)config.LossWeights[o], lossWeights);
             total += config.LossWeights[o] * perOutput[o];
-            metrics[o] = [.. config.Metrics[o].Select(m => m.Batch(p, y[o]))];
+            var states = new double[config.Metrics[o].Count][];
+            for (int m = 0; m < states.Length; m++)
+            {
+                states[m] = new double[config.Metrics[o][m].StateSize];
+                config.Metrics[o][m].Accumulate(p, y[o], metricWeights, states[m]);
+            }
+            metrics[o] = states;
         }
         return new StepLogs(total, perOutput, metrics, outputs[0].Shape[0]!.Value, Updated: true);
+    }
+
+    /// <summary>
+    /// One weight per position of <paramref name="prediction"/> (its rows of the last axis) from
+    /// <paramref name="sampleWeight"/>: one weight per sample, repeated over the sample's positions, or
+    /// one per position (Keras's temporal weights, shape [batch, steps] for an output [batch, steps, units]).
+    /// </summary>
+    /// <exception cref="ShapeError">The weights have neither shape.</exception>
+    public static float[] RowWeights(Tensor sampleWeight, Tensor prediction, string output)
+    {
+        ArgumentNullException.ThrowIfNull(sampleWeight);
+        ArgumentNullException.ThrowIfNull(prediction);
+        int batch = prediction.Shape[0]!.Value, rows = prediction.Length / prediction.Shape[-1]!.Value;
+        var w = sampleWeight.ToArray();
+        if (w.Length == rows) return w;
+        if (w.Length == batch && (sampleWeight.Shape.Rank == 1 || sampleWeight.Shape[-1] == 1))
+        {
+            int per = batch == 0 ? 0 : rows / batch;
+            var expanded = new float[rows];
+            for (int i = 0; i < rows; i++) expanded[i] = w[i / per];
+            return expanded;
+        }
+        throw new ShapeError(output, $"Sample weights for output \"{output}\" have shape {sampleWeight.Shape}, but the output has shape {prediction.Shape}: give one weight per sample (shape ({batch},)) or one per position of the loss ({rows} values: the output's shape without its last axis).");
     }
 
     /// <summary>
@@ -244,6 +279,8 @@ public static class Trainer
         Optimizer optimizer, bool donate)
     {
         var layers = AllLayers(model);
+        // A schedule's rate for this update: Keras evaluates it at the iterations done before it.
+        if (optimizer.Schedule is not null) optimizer = optimizer with { LearningRate = optimizer.LearningRateAt(state.Iterations) };
         var updated = new Dictionary<LayerId, Layer>(stateUpdates);
         var slots = state.Slots.ToBuilder();
         long step = state.Iterations + 1;

@@ -114,6 +114,10 @@ public static class Reference
         "leaky_relu" => v < 0 ? 0.2 * v : v,
         "hard_sigmoid" => Math.Clamp(0.2 * v + 0.5, 0, 1),
         "exponential" => Math.Exp(v),
+        "hard_sigmoid_keras3" => Math.Clamp(v + 3, 0, 6) / 6,
+        "hard_silu" => v * Math.Clamp(v + 3, 0, 6) / 6,
+        "mish" => v * Math.Tanh(Scalar("softplus", v)),
+        "log_sigmoid" => -Scalar("softplus", -v),
         _ => throw new ArgumentException($"no reference for activation {activation}"),
     };
 

@@ -96,6 +96,8 @@ public class ActivationOps
         ("sparse_sigmoid", v => v <= -1 ? 0 : v >= 1 ? 1 : (v + 1) / 2),
         ("leaky_relu", v => v < 0 ? 0.2 * v : v),
         ("hard_sigmoid", v => Math.Clamp(0.2 * v + 0.5, 0, 1)),
+        ("hard_sigmoid_keras3", v => Math.Clamp(v + 3, 0, 6) / 6),
+        ("hard_sigmoid_keras2", v => Math.Clamp(0.2 * v + 0.5, 0, 1)),
     ];
 
     [Property(MaxTest = 40)]
@@ -137,7 +139,7 @@ public class ActivationOps
     {
         var tape = new OpTape(TapeMode.Evaluate);
         var x = tape.Constant(Tensor.FromArray([-1f, 2f], [2]));
-        Assert.Same(x, Ops.Activation(x, null));
+        Assert.Same(x, Ops.Activation(x, (string?)null));
         Assert.Same(x, Ops.Activation(x, "linear"));
         Assert.Equal(Ops.Activation(x, "leaky_relu").Value, Ops.Activation(x, "leakyRelu").Value);
         Assert.Equal(Ops.Activation(x, "hard_silu").Value, Ops.Activation(x, "hardSwish").Value);

@@ -127,13 +127,14 @@ public class LayerGradients
         "relu" or "leaky_relu" or "elu" or "selu" => [0],
         "relu6" => [0, 6],
         "hard_sigmoid" => [-2.5, 2.5],
+        "hard_sigmoid_keras3" or "hard_silu" => [-3, 3],
         _ => [],
     };
 
     /// <summary>Uniform inputs at least 0.02 from every kink; relu6's range reaches past 6.</summary>
     private static Tensor ActivationInput(string activation, Random rng, int[] shape)
     {
-        var (lo, hi) = activation == "relu6" ? (-2.0, 8.0) : (-3.0, 3.0);
+        var (lo, hi) = activation == "relu6" ? (-2.0, 8.0) : activation is "hard_sigmoid_keras3" or "hard_silu" ? (-4.0, 4.0) : (-3.0, 3.0);
         var values = new float[Count(shape)];
         for (int i = 0; i < values.Length; i++)
         {
@@ -598,7 +599,7 @@ public class LayerGradients
     // ---- Dense and Conv2D -----------------------------------------------------------------
 
     /// <summary>Activations whose derivative is continuous (finite differences need no kink); relu has its own test below.</summary>
-    private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax");
+    private static readonly Gen<string> SmoothActivation = Gen.Elements("linear", "tanh", "sigmoid", "swish", "gelu", "elu", "softplus", "softsign", "softmax", "mish", "log_sigmoid");
 
     /// <summary>One of <paramref name="gemms"/>, and the implicit-GEMM or im2col convolution.</summary>
     private static Gen<ForwardContext> ContextsOn(IReadOnlyList<IGemm> gemms) =>

@@ -76,4 +76,19 @@ public sealed class MaskedLosses
         Assert.All(LossMasks.RowWeights(Tensor.FromBools([false, false], [1, 2]), Tensor.Zeros(1, 2, 3))!, v => Assert.Equal(0f, v));
         Assert.Throws<ShapeError>(() => LossMasks.RowWeights(Tensor.FromBools([true, false, true], [1, 3]), Tensor.Zeros(1, 2, 3)));
     }
+
+    [Fact]
+    public void Metrics_count_the_unmasked_steps_only()
+    {
+        var (model, _) = Tagger(new SparseCategoricalCrossentropy(), 4, "softmax");
+        model.Compile("sgd", "sparse_categorical_crossentropy", metrics: new[] { "accuracy" });
+        var p = model.Predict(X)[0].ToArray();
+        var predicted = Enumerable.Range(0, 12).Select(r => Enumerable.Range(0, 4).MaxBy(c => p[r * 4 + c])).ToArray();
+        // Labels right at every masked step and at half the kept ones: the accuracy over kept steps is what counts.
+        var keptSteps = Enumerable.Range(0, 12).Where(r => Kept[r]).ToArray();
+        var labels = Enumerable.Range(0, 12).Select(r => (float)(Kept[r] && Array.IndexOf(keptSteps, r) % 2 == 1 ? (predicted[r] + 1) % 4 : predicted[r])).ToArray();
+        double want = keptSteps.Count(r => labels[r] == predicted[r]) / (double)keptSteps.Length;
+        var logs = model.Evaluate(X, Tensor.FromArray(labels, [3, 4, 1]));
+        Assert.Equal(want, logs["accuracy"], 6);
+    }
 }

@@ -13,7 +13,7 @@ public class ClosedTypesTests
     [Fact]
     public void Every_activation_parses_back_from_its_Keras_name_and_from_camel_case()
     {
-        Assert.Equal(16, ActivationFunction.All.Count);
+        Assert.Equal(20, ActivationFunction.All.Count);
         Assert.Equal(ActivationFunction.All.Count, ActivationFunction.All.Select(f => f.KerasName).Distinct().Count());
         foreach (var f in ActivationFunction.All)
         {
