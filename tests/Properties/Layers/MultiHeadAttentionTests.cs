@@ -243,7 +243,7 @@ public sealed class MultiHeadAttentionTests
 
     public static TheoryData<int[][], string> BadShapes => new()
     {
-        { [[2, 3, 4]], "takes 2 to 4 inputs" },
+        { [[2, 3, 4]], "takes 2 to 7 inputs" },
         { [[2, 4], [2, 4]], "min_ndim=3" },
         { [[2, 3, 4], [2, 5, 4, 1]], "rank" },
         { [[2, 3, 4], [2, 5, 4], [2, 6, 4]], "same steps" },
