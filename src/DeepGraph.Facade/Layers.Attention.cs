@@ -100,7 +100,7 @@ public sealed class AttentionLayer : Layer
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(value);
-        var inputs = AttentionCalls.Inputs(query, value, (key, AttentionInputs.Key), (queryMask, AttentionInputs.QueryMask), (valueMask, AttentionInputs.ValueMask));
+        var inputs = AttentionCalls.Inputs(query, value, key, (queryMask, AttentionInputs.QueryMask), (valueMask, AttentionInputs.ValueMask));
         var record = (BaseDenseAttention)Record;
         return AttentionCalls.Call(this, record with { Inputs = inputs.Layout, UseCausalMask = causal, ReturnAttentionScores = scores }, inputs.Tensors);
     }
@@ -109,18 +109,25 @@ public sealed class AttentionLayer : Layer
 /// <summary>How the attention handles pass Keras's call arguments: as inputs and as the record's call options.</summary>
 internal static class AttentionCalls
 {
-    /// <summary>The inputs in order and their layout; a layout of only a key stays None (read from the count), so such calls can share a layer.</summary>
-    public static (KerasTensor[] Tensors, AttentionInputs Layout) Inputs(KerasTensor query, KerasTensor value, params (KerasTensor? Tensor, AttentionInputs Flag)[] optional)
+    /// <summary>
+    /// The inputs in order and their layout. Without query, value or key masks the layout stays None (read from the
+    /// count: a third input is the key, a fourth the attention mask, the key then being the value when not given), so
+    /// calls with and without a key or an attention mask can share a layer.
+    /// </summary>
+    public static (KerasTensor[] Tensors, AttentionInputs Layout) Inputs(KerasTensor query, KerasTensor value, KerasTensor? key, params (KerasTensor? Tensor, AttentionInputs Flag)[] masks)
     {
-        var layout = AttentionInputs.None;
+        var layout = key is null ? AttentionInputs.None : AttentionInputs.Key;
         var tensors = new List<KerasTensor> { query, value };
-        foreach (var (tensor, flag) in optional)
+        if (key is not null) tensors.Add(key);
+        foreach (var (tensor, flag) in masks)
             if (tensor is not null)
             {
                 tensors.Add(tensor);
                 layout |= flag;
             }
-        return ([.. tensors], layout == AttentionInputs.Key ? AttentionInputs.None : layout);
+        if ((layout & ~(AttentionInputs.Key | AttentionInputs.AttentionMask)) != 0) return ([.. tensors], layout);
+        if (layout.HasFlag(AttentionInputs.AttentionMask) && key is null) tensors.Insert(2, value);
+        return ([.. tensors], AttentionInputs.None);
     }
 
     /// <summary>

@@ -58,7 +58,7 @@ public sealed class MultiHeadAttentionLayer : Layer
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(value);
-        var inputs = AttentionCalls.Inputs(query, value, (key, AttentionInputs.Key), (queryMask, AttentionInputs.QueryMask), (valueMask, AttentionInputs.ValueMask),
+        var inputs = AttentionCalls.Inputs(query, value, key, (queryMask, AttentionInputs.QueryMask), (valueMask, AttentionInputs.ValueMask),
             (keyMask, AttentionInputs.KeyMask), (attentionMask, AttentionInputs.AttentionMask));
         var record = (Core.MultiHeadAttention)Record;
         return AttentionCalls.Call(this, record with { Inputs = inputs.Layout, UseCausalMask = causal, ReturnAttentionScores = scores }, inputs.Tensors);

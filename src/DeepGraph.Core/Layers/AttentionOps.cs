@@ -60,6 +60,8 @@ internal static class AttentionOps
             var kd = k.Value.Data;
             var dq = needed[0] ? new float[qd.Length] : null;
             var dk = needed[1] ? new float[kd.Length] : null;
+            var mask = keep?.Data;
+            int maskBatch = keep is null ? 0 : keep.Shape[0]!.Value;
             ForEachHead(batch, heads, gemm, (b, h, ge) =>
             {
                 int at = (b * heads + h) * tq * tk;
@@ -72,6 +74,13 @@ internal static class AttentionOps
                     var dr = ds.AsSpan(r * tk, tk);
                     TensorPrimitives.Subtract(gr, dot, dr);
                     TensorPrimitives.Multiply(dr, pr, dr);
+                }
+                if (mask is not null && !subtractMasked)
+                {
+                    // A replaced score does not depend on Q or K (it matters in a row masked everywhere, which is uniform).
+                    var m = mask.AsSpan((maskBatch == 1 ? 0 : b) * tq * tk, tq * tk);
+                    for (int i = 0; i < ds.Length; i++)
+                        if (m[i] == 0) ds[i] = 0;
                 }
                 if (dq is not null)
                     Multiply(ge, false, false, tq, d, tk, scale, ds, tk, kd.AsSpan((b * tk * heads + h) * d), heads * d, 0f, dq.AsSpan((b * tq * heads + h) * d), heads * d);
