@@ -285,7 +285,7 @@ internal static class TrainBench
     }
 
     /// <summary>Collects each layer's forward and backward times.</summary>
-    private sealed class LayerProfile : DeepGraph.Core.ILayerProfiler
+    internal sealed class LayerProfile : DeepGraph.Core.ILayerProfiler
     {
         private readonly Dictionary<string, (List<double> Forward, List<double> Backward)> times = [];
         private readonly List<string> order = [];
