@@ -23,6 +23,6 @@ switch (mode)
     case "fashion":
         return FashionBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick]");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile]");
         return 2;
 }

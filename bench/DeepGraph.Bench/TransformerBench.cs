@@ -17,10 +17,16 @@ internal static class TransformerBench
 
     public static int Run(string[] args)
     {
-        TorchPeer.Init();
         var x = SideBySide.Random(Batch * Steps * Width, 21);
         var target = SideBySide.Random(Batch * Steps * Width, 22);
         var dg = new DeepGraphBlock(x, target);
+        if (args.Contains("--profile"))
+        {
+            // DeepGraph's per-layer breakdown alone (no TorchSharp loaded), for tuning.
+            Breakdown(dg);
+            return 0;
+        }
+        TorchPeer.Init();
         var peer = new TorchBlock(x, target);
         float dgFirst = dg.Step(), peerFirst = peer.Step();
         var (ours, theirs) = SideBySide.Time(() => dg.Step(), () => peer.Step(), warmup: 10, rounds: args.Contains("--quick") ? 20 : 60);

@@ -91,6 +91,55 @@ internal static class AttentionOps
         });
     }
 
+    /// <summary>
+    /// A dense projection of the last axis: <paramref name="x"/> (…, in) times <paramref name="kernel"/> (in values by
+    /// out, in any shape of that many values) plus <paramref name="bias"/> (out values), laid out as
+    /// <paramref name="shape"/> (…, out as any trailing shape). One GEMM each way and no reshapes: the projections
+    /// of an attention layer read and write the heads' layout directly.
+    /// </summary>
+    public static Var Project(Var x, Var kernel, Var? bias, Shape shape)
+    {
+        int inputs = x.Shape[-1]!.Value;
+        int rows = (int)(x.Shape.Product()!.Value / Math.Max(1, inputs));
+        int outputs = (int)(kernel.Shape.Product()!.Value / Math.Max(1, inputs));
+        var gemm = x.Tape.Gemm;
+        Var[] operands = bias is null ? [x, kernel] : [x, kernel, bias];
+        return x.Tape.Emit(shape, DType.Float32, operands, () =>
+        {
+            var y = new float[rows * outputs];
+            if (bias is not null)
+            {
+                var b = bias.Value.Data;
+                for (int r = 0; r < rows; r++) b.AsSpan(0, outputs).CopyTo(y.AsSpan(r * outputs, outputs));
+            }
+            Multiply(gemm, false, false, rows, outputs, inputs, 1f, x.Value.Data, inputs, kernel.Value.Data, outputs, bias is null ? 0f : 1f, y, outputs);
+            return Tensor.Own(y, shape);
+        }, _ => (g, needed) =>
+        {
+            var gd = g.Data;
+            var grads = new Tensor?[operands.Length];
+            if (needed[0])
+            {
+                var dx = new float[rows * inputs];
+                Multiply(gemm, false, true, rows, inputs, outputs, 1f, gd, outputs, kernel.Value.Data, outputs, 0f, dx, inputs);
+                grads[0] = Tensor.Own(dx, x.Shape);
+            }
+            if (needed[1])
+            {
+                var dw = new float[inputs * outputs];
+                Multiply(gemm, true, false, inputs, outputs, rows, 1f, x.Value.Data, inputs, gd, outputs, 0f, dw, outputs);
+                grads[1] = Tensor.Own(dw, kernel.Shape);
+            }
+            if (bias is not null && needed[2])
+            {
+                var db = new float[outputs];
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, gd.AsSpan(r * outputs, outputs), db);
+                grads[2] = Tensor.Own(db, bias.Shape);
+            }
+            return grads;
+        });
+    }
+
     /// <summary>P·V per batch and head: (batch, heads, Tq, Tk) and (batch, Tk, heads, dv) → (batch, Tq, heads, dv).</summary>
     public static Var Context(Var p, Var v)
     {
@@ -127,11 +176,15 @@ internal static class AttentionOps
         });
     }
 
+    /// <summary>The managed GEMM on one thread, for the heads' products run in parallel.</summary>
+    private static readonly IGemm SerialManaged = new ManagedGemm(1);
+
     /// <summary>Runs <paramref name="body"/> for every (batch, head), in parallel when there is enough of them, each with a GEMM it may use alone.</summary>
     private static void ForEachHead(int batch, int heads, IGemm? gemm, Action<int, int, IGemm?> body)
     {
         int count = batch * heads;
-        var single = gemm?.SingleThreaded ?? gemm;
+        // A native BLAS cannot be asked for one thread per call: the heads' small products then run on the managed kernel.
+        var single = gemm is null ? null : gemm.SingleThreaded ?? SerialManaged;
         if (count < 2 || Environment.ProcessorCount < 2)
         {
             for (int i = 0; i < count; i++) body(i / heads, i % heads, gemm);

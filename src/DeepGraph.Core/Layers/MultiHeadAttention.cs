@@ -215,10 +215,11 @@ public sealed record MultiHeadAttention : OpLayer, IAttentionCall
         Var Project(Var x, int features, int size)
         {
             var steps = x.Shape.ToArray()[1..^1];
-            int count = steps.Aggregate(1, (p, s) => p * s);
-            var y = Ops.MatMul(Ops.Reshape(x, [batch * count, features]), Ops.Reshape(call.Weights[w++], [features, h * size]));
-            if (UseBias) y = y + Ops.Reshape(call.Weights[w++], [h * size]);
-            return ToAttended(y, steps, size);
+            var kernel = call.Weights[w++];
+            var bias = UseBias ? call.Weights[w++] : null;
+            if (d.Others.Length == 0)
+                return AttentionOps.Project(x, kernel, bias, Shape.Known(batch, steps.Aggregate(1, (p, s) => p * s), h, size));
+            return ToAttended(AttentionOps.Project(x, kernel, bias, Shape.Known([batch, .. steps, h, size])), steps, size);
         }
         var q = Project(query, d.Dq, KeyDim);
         var k = Project(key, d.Dk, KeyDim);
@@ -230,19 +231,16 @@ public sealed record MultiHeadAttention : OpLayer, IAttentionCall
             attended = attended * call.Tape.Constant(AttentionOps.DropoutMask(attended.Shape, Dropout, call.Seed, Seed, Name));
         var context = FromAttended(AttentionOps.Context(attended, v), query.Shape.ToArray()[1..^1]); // (batch, steps…, heads, value_dim)
 
-        int rows = (int)(query.Shape.Product()!.Value / d.Dq);
-        int outSize = d.Out.Aggregate(1, (p, o) => p * o);
-        var output = Ops.MatMul(Ops.Reshape(context, [rows, h * ValueDim]), Ops.Reshape(call.Weights[w++], [h * ValueDim, outSize]));
-        if (UseBias) output = output + Ops.Reshape(call.Weights[w++], [outSize]);
-        output = Ops.Reshape(output, outShape.ToArray());
+        // The heads' contexts (…, heads, value_dim) are the rows (…, heads × value_dim) the output kernel reads.
+        var outputKernel = call.Weights[w++];
+        var output = AttentionOps.Project(Ops.Reshape(context, [.. outShape.ToArray()[..(query.Rank - 1)], h * ValueDim]), outputKernel,
+            UseBias ? call.Weights[w] : null, Shape.Known(outShape.ToArray()));
         // Keras returns the scores before dropout.
         return ReturnAttentionScores ? [output, Ops.Reshape(probabilities, scoresShape.ToArray())] : [output];
 
-        // A projection (batch × steps, heads × size) to (batch', attended steps, heads, size): a view for the default axes, else a transpose.
-        Var ToAttended(Var y, int[] steps, int size)
+        // A projection (batch, steps…, heads, size) to (batch', attended steps, heads, size), the other axes moved into the batch.
+        Var ToAttended(Var full, int[] steps, int size)
         {
-            if (d.Others.Length == 0) return Ops.Reshape(y, [batch, steps.Aggregate(1, (p, s) => p * s), h, size]);
-            var full = Ops.Reshape(y, [batch, .. steps, h, size]);
             int r = steps.Length + 3;
             int[] perm = [0, .. d.Others, .. d.Axes, r - 2, r - 1];
             int outer = batch * d.Others.Aggregate(1, (p, a) => p * steps[a - 1]);
@@ -250,7 +248,7 @@ public sealed record MultiHeadAttention : OpLayer, IAttentionCall
             return Ops.Reshape(Ops.Transpose(full, perm), [outer, inner, h, size]);
         }
 
-        // The context (batch', attended query steps, heads, value_dim) back to (batch, query steps…, heads × value_dim) rows.
+        // The context (batch', attended query steps, heads, value_dim) back to (batch, query steps…, heads, value_dim).
         Var FromAttended(Var c, int[] steps)
         {
             if (d.Others.Length == 0) return c;
