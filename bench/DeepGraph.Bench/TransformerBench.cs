@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DeepGraph.Keras;
 using TorchSharp;
 
@@ -27,11 +26,17 @@ internal static class TransformerBench
             return 0;
         }
         TorchPeer.Init();
+        // --threads N: TorchSharp on N threads; run DeepGraph likewise with DOTNET_PROCESSOR_COUNT=N (its GEMM and
+        // parallel loops size themselves from the processor count). One thread each is the fair comparison on a
+        // machine busy with other work, where libtorch's spinning OpenMP workers lose most of their time slices.
+        int at = Array.IndexOf(args, "--threads");
+        if (at >= 0 && at + 1 < args.Length) torch.set_num_threads(int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture));
+        string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         var peer = new TorchBlock(x, target);
         float dgFirst = dg.Step(), peerFirst = peer.Step();
         var (ours, theirs) = SideBySide.Time(() => dg.Step(), () => peer.Step(), warmup: 10, rounds: args.Contains("--quick") ? 20 : 60);
         Console.WriteLine($"# Transformer encoder block, one training step at batch {Batch}, sequence {Steps} (MHA {Heads}×{KeyDim}, LayerNorm, FF {Width}→{Hidden}→{Width}, MSE, Adam)");
-        Console.WriteLine($"DeepGraph: {Backend.BlasReport}; TorchSharp: {torch.get_num_threads()} threads");
+        Console.WriteLine($"DeepGraph: {Backend.BlasReport}, {Environment.ProcessorCount} processors; TorchSharp: {torch.get_num_threads()} threads; load average before {load}, after {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine("| variant | ms per step (median) | loss: first step → after timing |");
         Console.WriteLine("| --- | ---: | --- |");
         Console.WriteLine($"| DeepGraph | {ours:F2} | {dgFirst:F4} → {dg.Step():F4} |");
@@ -111,32 +116,6 @@ internal static class TransformerBench
     }
 
     /// <summary>Where DeepGraph's step goes: per layer, the median forward and backward time over 40 Core steps.</summary>
-    private static void Breakdown(DeepGraphBlock dg)
-    {
-        var model = DeepGraph.Core.Trainer.CopyWeights(dg.Model.CoreModel);
-        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), new DeepGraph.Core.MeanSquaredError());
-        var profile = new TrainBench.LayerProfile();
-        var context = new DeepGraph.Core.ForwardContext(Backend.Blas, new TensorPool(), Training: true, Profiler: profile);
-        var state = DeepGraph.Core.OptimizerState.Initial;
-        var steps = new List<double>();
-        for (int i = 0; i < 50; i++)
-        {
-            if (i == 10) profile.Clear();
-            long t0 = Stopwatch.GetTimestamp();
-            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [dg.X], [dg.Y], config, context with { Seed = i }, donate: true);
-            if (i >= 10) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        double step = SideBySide.Median([.. steps]);
-        Console.WriteLine();
-        Console.WriteLine($"DeepGraph per-layer breakdown (Core step with donated buffers, median of 40 steps: {step:F2} ms)");
-        Console.WriteLine("| layer | forward ms | backward ms | share of the step |");
-        Console.WriteLine("| --- | ---: | ---: | ---: |");
-        double layers = 0;
-        foreach (var (layer, forward, backward) in profile.Rows())
-        {
-            layers += forward + backward;
-            Console.WriteLine($"| {layer} | {forward:F3} | {backward:F3} | {(forward + backward) / step:P0} |");
-        }
-        Console.WriteLine($"| loss, Adam update, bookkeeping | | | {(step - layers) / step:P0} ({step - layers:F2} ms) |");
-    }
+    private static void Breakdown(DeepGraphBlock dg) =>
+        TrainBench.PrintBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.MeanSquaredError(), warmup: 20, measured: 40);
 }

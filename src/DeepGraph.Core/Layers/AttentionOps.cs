@@ -29,15 +29,13 @@ internal static class AttentionOps
             var p = new float[batch * heads * tq * tk];
             var qd = q.Value.Data;
             var kd = k.Value.Data;
-            var mask = keep?.Data;
-            int maskBatch = keep is null ? 0 : keep.Shape[0]!.Value;
             ForEachHead(batch, heads, gemm, (b, h, g) =>
             {
                 var scores = p.AsSpan((b * heads + h) * tq * tk, tq * tk);
                 Multiply(g, false, true, tq, tk, d, scale, qd.AsSpan((b * tq * heads + h) * d), heads * d, kd.AsSpan((b * tk * heads + h) * d), heads * d, 0f, scores, tk);
-                if (mask is not null)
+                if (keep is not null)
                 {
-                    var m = mask.AsSpan((maskBatch == 1 ? 0 : b) * tq * tk, tq * tk);
+                    var m = MaskOf(keep, b, tq * tk);
                     for (int i = 0; i < scores.Length; i++)
                         if (m[i] == 0) scores[i] = subtractMasked ? scores[i] - 1e9f : -1e9f;
                 }
@@ -60,8 +58,6 @@ internal static class AttentionOps
             var kd = k.Value.Data;
             var dq = needed[0] ? new float[qd.Length] : null;
             var dk = needed[1] ? new float[kd.Length] : null;
-            var mask = keep?.Data;
-            int maskBatch = keep is null ? 0 : keep.Shape[0]!.Value;
             ForEachHead(batch, heads, gemm, (b, h, ge) =>
             {
                 int at = (b * heads + h) * tq * tk;
@@ -75,10 +71,10 @@ internal static class AttentionOps
                     TensorPrimitives.Subtract(gr, dot, dr);
                     TensorPrimitives.Multiply(dr, pr, dr);
                 }
-                if (mask is not null && !subtractMasked)
+                if (keep is not null && !subtractMasked)
                 {
                     // A replaced score does not depend on Q or K (it matters in a row masked everywhere, which is uniform).
-                    var m = mask.AsSpan((maskBatch == 1 ? 0 : b) * tq * tk, tq * tk);
+                    var m = MaskOf(keep, b, tq * tk);
                     for (int i = 0; i < ds.Length; i++)
                         if (m[i] == 0) ds[i] = 0;
                 }
@@ -139,6 +135,9 @@ internal static class AttentionOps
             return grads;
         });
     }
+
+    /// <summary>Batch <paramref name="b"/>'s part of a keep mask of batch 1 (shared by all) or of every batch.</summary>
+    private static ReadOnlySpan<float> MaskOf(Tensor keep, int b, int size) => keep.Data.AsSpan((keep.Shape[0] == 1 ? 0 : b) * size, size);
 
     /// <summary>P·V per batch and head: (batch, heads, Tq, Tk) and (batch, Tk, heads, dv) → (batch, Tq, heads, dv).</summary>
     public static Var Context(Var p, Var v)
