@@ -42,8 +42,8 @@ public sealed record AdditiveAttention : BaseDenseAttention
         return Ops.Sum(terms, [-1]);
     }
 
-    /// <summary>Keras's <c>AdditiveAttention</c> config: <c>use_scale</c> (true), <c>dropout</c> (0), Keras 3's <c>seed</c>.</summary>
+    /// <summary>Keras's <c>AdditiveAttention</c> config: <c>use_scale</c> (true), <c>dropout</c> (0), Keras 3's <c>seed</c>; Keras 2's <c>causal</c> (read only) sets <see cref="BaseDenseAttention.UseCausalMask"/>.</summary>
     public static LayerKind Kind { get; } = LayerKind.Of<AdditiveAttention>("AdditiveAttention",
-        (c, id, name) => new AdditiveAttention(c.Bool("use_scale", true), c.Double("dropout", 0), c.OptionalInt("seed")) { Id = id, Name = name },
+        (c, id, name) => new AdditiveAttention(c.Bool("use_scale", true), c.Double("dropout", 0), c.OptionalInt("seed")) { Id = id, Name = name, UseCausalMask = c.Bool("causal", false) },
         a => MultiHeadAttention.WithSeed(a.Seed, new JsonObject { ["use_scale"] = a.UseScale, ["dropout"] = a.Dropout }));
 }

@@ -59,8 +59,8 @@ public sealed record Attention : BaseDenseAttention
         return call.Weights[w] * Ops.Sum(Ops.Tanh(sum), [-1]);
     }
 
-    /// <summary>Keras's <c>Attention</c> config: <c>use_scale</c> (false), <c>score_mode</c> ("dot"), <c>dropout</c> (0), Keras 3's <c>seed</c>.</summary>
+    /// <summary>Keras's <c>Attention</c> config: <c>use_scale</c> (false), <c>score_mode</c> ("dot"), <c>dropout</c> (0), Keras 3's <c>seed</c>; Keras 2's <c>causal</c> (read only) sets <see cref="BaseDenseAttention.UseCausalMask"/>.</summary>
     public static LayerKind Kind { get; } = LayerKind.Of<Attention>("Attention",
-        (c, id, name) => new Attention(c.Bool("use_scale", false), c.OptionalString("score_mode", "dot")!, c.Double("dropout", 0), c.OptionalInt("seed")) { Id = id, Name = name },
+        (c, id, name) => new Attention(c.Bool("use_scale", false), c.OptionalString("score_mode", "dot")!, c.Double("dropout", 0), c.OptionalInt("seed")) { Id = id, Name = name, UseCausalMask = c.Bool("causal", false) },
         a => MultiHeadAttention.WithSeed(a.Seed, new JsonObject { ["use_scale"] = a.UseScale, ["score_mode"] = a.ScoreMode, ["dropout"] = a.Dropout }));
 }

@@ -203,6 +203,18 @@ public sealed class AttentionLayerTests
     }
 
     [Fact]
+    public void A_Keras_2_config_with_causal_reads_as_a_causal_call_and_Keras_3_configs_read_with_their_defaults()
+    {
+        Layer Read(string className, string json) => LayerRegistry.Default.Read(className,
+            LayerConfig.Of(System.Text.Json.Nodes.JsonNode.Parse(json), "test"), Harness.LayerUnderTest, "a");
+        var old = (Attention)Read("Attention", """{"use_scale": false, "causal": true, "dropout": 0.0}""");
+        Assert.True(old.UseCausalMask);
+        var keras3 = (AdditiveAttention)Read("AdditiveAttention", """{"name": "a", "trainable": true}""");
+        Assert.Equal((true, 0.0, false, (int?)null), (keras3.UseScale, keras3.Dropout, keras3.UseCausalMask, keras3.Seed));
+        Assert.Equal("dot", ((Attention)Read("Attention", "{}")).ScoreMode);
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused_in_Keras_words()
     {
         Assert.Contains("score_mode", Assert.Throws<ArgumentException>(() => new Attention(scoreMode: "add") { Id = Harness.LayerUnderTest, Name = "a" }).Message);
