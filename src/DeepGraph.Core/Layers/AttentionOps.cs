@@ -26,7 +26,7 @@ internal static class AttentionOps
         var gemm = q.Tape.Gemm;
         return q.Tape.Emit(shape, DType.Float32, [q, k], () =>
         {
-            var p = new float[batch * heads * tq * tk];
+            var p = GC.AllocateUninitializedArray<float>(batch * heads * tq * tk); // every value written below
             var qd = q.Value.Data;
             var kd = k.Value.Data;
             ForEachHead(batch, heads, gemm, (b, h, g) =>
@@ -56,8 +56,8 @@ internal static class AttentionOps
             var gp = g.Data;
             var qd = q.Value.Data;
             var kd = k.Value.Data;
-            var dq = needed[0] ? new float[qd.Length] : null;
-            var dk = needed[1] ? new float[kd.Length] : null;
+            var dq = needed[0] ? GC.AllocateUninitializedArray<float>(qd.Length) : null; // the products (beta 0) write every value
+            var dk = needed[1] ? GC.AllocateUninitializedArray<float>(kd.Length) : null;
             ForEachHead(batch, heads, gemm, (b, h, ge) =>
             {
                 int at = (b * heads + h) * tq * tk;
@@ -102,7 +102,7 @@ internal static class AttentionOps
         Var[] operands = bias is null ? [x, kernel] : [x, kernel, bias];
         return x.Tape.Emit(shape, DType.Float32, operands, () =>
         {
-            var y = new float[rows * outputs];
+            var y = GC.AllocateUninitializedArray<float>(rows * outputs); // the bias rows or the product (beta 0) write every value
             if (bias is not null)
             {
                 var b = bias.Value.Data;
@@ -116,13 +116,13 @@ internal static class AttentionOps
             var grads = new Tensor?[operands.Length];
             if (needed[0])
             {
-                var dx = new float[rows * inputs];
+                var dx = GC.AllocateUninitializedArray<float>(rows * inputs);
                 Multiply(gemm, false, true, rows, inputs, outputs, 1f, gd, outputs, kernel.Value.Data, outputs, 0f, dx, inputs);
                 grads[0] = Tensor.Own(dx, x.Shape);
             }
             if (needed[1])
             {
-                var dw = new float[inputs * outputs];
+                var dw = GC.AllocateUninitializedArray<float>(inputs * outputs);
                 Multiply(gemm, true, false, inputs, outputs, rows, 1f, x.Value.Data, inputs, gd, outputs, 0f, dw, outputs);
                 grads[1] = Tensor.Own(dw, kernel.Shape);
             }
@@ -148,7 +148,7 @@ internal static class AttentionOps
         var gemm = p.Tape.Gemm;
         return p.Tape.Emit(shape, DType.Float32, [p, v], () =>
         {
-            var o = new float[batch * tq * heads * dv];
+            var o = GC.AllocateUninitializedArray<float>(batch * tq * heads * dv); // every (batch, head) block written
             var pd = p.Value.Data;
             var vd = v.Value.Data;
             ForEachHead(batch, heads, gemm, (b, h, g) =>
@@ -161,8 +161,8 @@ internal static class AttentionOps
             var pd = p.Value.Data;
             var vd = v.Value.Data;
             var go = g.Data;
-            var dp = needed[0] ? new float[pd.Length] : null;
-            var dvv = needed[1] ? new float[vd.Length] : null;
+            var dp = needed[0] ? GC.AllocateUninitializedArray<float>(pd.Length) : null;
+            var dvv = needed[1] ? GC.AllocateUninitializedArray<float>(vd.Length) : null;
             ForEachHead(batch, heads, gemm, (b, h, ge) =>
             {
                 var gAt = go.AsSpan((b * tq * heads + h) * dv);

@@ -26,7 +26,7 @@ internal static class NormalizationOps
             var xs = x.Value.Data;
             var g = gamma?.Value.Data;
             var b = beta?.Value.Data;
-            var y = new float[xs.Length];
+            var y = GC.AllocateUninitializedArray<float>(xs.Length); // every row written
             Chunks(rows, columns, (from, to) =>
             {
                 for (int r = from; r < to; r++)
@@ -50,11 +50,11 @@ internal static class NormalizationOps
             var xs = x.Value.Data;
             var gd = dy.Data;
             var g = gamma?.Value.Data;
-            float[]? dx = needed[0] ? new float[xs.Length] : null;
+            float[]? dx = needed[0] ? GC.AllocateUninitializedArray<float>(xs.Length) : null;
             int k = 1;
             float[]? dgamma = gamma is not null && needed[k++] ? new float[columns] : null;
             float[]? dbeta = beta is not null && needed[k] ? new float[columns] : null;
-            var hat = new float[xs.Length];
+            var hat = GC.AllocateUninitializedArray<float>(xs.Length);
             Chunks(rows, columns, (from, to) =>
             {
                 var scaled = new float[columns];
