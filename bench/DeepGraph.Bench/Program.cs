@@ -18,9 +18,11 @@ switch (mode)
         return TrainBench.Run(args[1..]);
     case "train-rss":
         return TrainBench.Rss(args[1..]);
+    case "transformer":
+        return TransformerBench.Run(args[1..]);
     case "fashion":
         return FashionBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile] [--threads N]");
         return 2;
 }

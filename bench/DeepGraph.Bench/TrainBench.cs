@@ -254,22 +254,35 @@ internal static class TrainBench
     /// </summary>
     private static void PrintDeepGraphBreakdown(DeepGraphStep dg)
     {
-        var model = DeepGraph.Core.Trainer.CopyWeights(dg.Model.CoreModel);
-        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), new DeepGraph.Core.SparseCategoricalCrossentropy());
+        PrintBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.SparseCategoricalCrossentropy(), warmup: 20, measured: 60);
+        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
+        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
+        Console.WriteLine("the convolution's activation derivative.");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="warmup"/> then <paramref name="measured"/> steps of the pure Core step (what <c>Fit</c> runs,
+    /// with its buffers donated, Adam) with a layer profiler, and prints per layer the median forward and backward time,
+    /// then the rest of the step (loss, optimizer update, bookkeeping) as the step's median less the layers'.
+    /// </summary>
+    internal static void PrintBreakdown(Model facadeModel, Tensor x, Tensor y, DeepGraph.Core.Loss loss, int warmup, int measured)
+    {
+        var model = DeepGraph.Core.Trainer.CopyWeights(facadeModel.CoreModel);
+        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), loss);
         var profile = new LayerProfile();
         var context = new DeepGraph.Core.ForwardContext(Backend.Blas, new TensorPool(), Training: true, Profiler: profile);
         var state = DeepGraph.Core.OptimizerState.Initial;
         var steps = new List<double>();
-        for (int i = 0; i < 80; i++)
+        for (int i = 0; i < warmup + measured; i++)
         {
-            if (i == 20) profile.Clear();
+            if (i == warmup) profile.Clear();
             long t0 = Stopwatch.GetTimestamp();
-            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [dg.X], [dg.Y], config, context with { Seed = i }, donate: true);
-            if (i >= 20) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [x], [y], config, context with { Seed = i }, donate: true);
+            if (i >= warmup) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         double step = SideBySide.Median([.. steps]);
         Console.WriteLine();
-        Console.WriteLine($"DeepGraph per-layer breakdown (Core step with donated buffers, median of 60 steps: {step:F2} ms)");
+        Console.WriteLine($"DeepGraph per-layer breakdown (Core step with donated buffers, median of {measured} steps: {step:F2} ms)");
         Console.WriteLine("| layer | forward ms | backward ms | share of the step |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         double layers = 0;
@@ -279,9 +292,6 @@ internal static class TrainBench
             Console.WriteLine($"| {layer} | {forward:F3} | {backward:F3} | {(forward + backward) / step:P0} |");
         }
         Console.WriteLine($"| loss, Adam update, bookkeeping | | | {(step - layers) / step:P0} ({step - layers:F2} ms) |");
-        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
-        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
-        Console.WriteLine("the convolution's activation derivative.");
     }
 
     /// <summary>Collects each layer's forward and backward times.</summary>

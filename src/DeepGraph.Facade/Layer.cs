@@ -229,6 +229,9 @@ public class Layer
     /// <summary>The tensors the layer's call number <paramref name="nodeIndex"/> gave.</summary>
     public KerasTensorList GetOutputsAt(int nodeIndex) => NodeAt(nodeIndex).Outputs;
 
+    /// <summary>Whether the layer has been called on a tensor (it has a node).</summary>
+    internal bool HasBeenCalled => nodes.Count > 0;
+
     internal void AddInputNode(KerasTensor tensor) => nodes.Add((new KerasTensorList([tensor]), new KerasTensorList([tensor])));
 
     private (KerasTensorList Inputs, KerasTensorList Outputs) NodeAt(int nodeIndex)

@@ -157,8 +157,8 @@ public static partial class Layers
     /// </summary>
     /// <exception cref="ArgumentException">A size is not positive or the dropout rate is outside [0, 1).</exception>
     public static MultiHeadAttentionLayer MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
-        int[]? outputShape = null, int[]? attentionAxes = null, string? name = null) =>
-        new(Make(name, null, id => new Core.MultiHeadAttention(numHeads, keyDim, valueDim, dropout, useBias, outputShape, attentionAxes) { Id = id, Name = "" }).Record);
+        int[]? outputShape = null, int[]? attentionAxes = null, string? name = null, int? seed = null) =>
+        new(Make(name, null, id => new Core.MultiHeadAttention(numHeads, keyDim, valueDim, dropout, useBias, outputShape, attentionAxes, seed) { Id = id, Name = "" }).Record);
 
     /// <summary>Mean over the steps: (batch, steps, features) → (batch, features).</summary>
     public static Layer GlobalAveragePooling1D(bool keepDims = false, string? name = null, int[]? inputShape = null) =>

@@ -107,6 +107,16 @@ public sealed record LayerNormalization : OpLayer
     {
         var x = inputs[0];
         var axes = AxesFor(x.Rank);
+        if (!call.Tape.IsSymbolic && axes[0] + axes.Length == x.Rank)
+        {
+            // The trailing axes (the usual case): one fused op over rows of consecutive values.
+            int columns = axes.Aggregate(1, (p, a) => p * x.Shape[a]!.Value);
+            int rows = (int)(x.Shape.Product()!.Value / Math.Max(1, columns));
+            int at = 0;
+            var gamma = Scale ? call.Weights[at++] : null;
+            var beta = Center ? call.Weights[at] : null;
+            return [NormalizationOps.LayerNorm(x, gamma, beta, rows, columns, (float)Epsilon)];
+        }
         var mean = Ops.Mean(x, axes, keepDims: true);
         var centered = x - mean;
         var variance = Ops.Mean(Ops.Square(centered), axes, keepDims: true);

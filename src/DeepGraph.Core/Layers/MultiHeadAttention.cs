@@ -18,12 +18,14 @@ namespace DeepGraph.Core;
 /// <c>key/bias</c>, <c>value/kernel</c> (Dv, heads, value_dim), <c>value/bias</c> (heads, value_dim),
 /// <c>attention_output/kernel</c> (heads, value_dim, out…), <c>attention_output/bias</c> (out…):
 /// h·k·(Dq+1) + h·k·(Dk+1) + h·v·(Dv+1) + h·v·Dout + Dout parameters.
-/// <see cref="Dropout"/> drops attention probabilities while training. Not yet supported: other
-/// <c>attention_axes</c> than the default, <c>use_causal_mask</c> and <c>return_attention_scores</c>
-/// (call arguments), and masks carried by the inputs (the mask must be passed as the fourth input).
+/// <see cref="Dropout"/> drops attention probabilities while training. Keras's call arguments are the record's
+/// <see cref="Inputs"/> (which of key, query/value/key masks and attention mask follow the query and value),
+/// <see cref="UseCausalMask"/> and <see cref="ReturnAttentionScores"/> (then a second output, the scores
+/// (batch, other axes…, heads, query attention axes…, key attention axes…) before dropout). Query, value and key
+/// masks and the causal mask need rank-3 inputs, as in Keras. Masks carried by the inputs are not yet read.
 /// </remarks>
 /// <example><code>new MultiHeadAttention(numHeads: 2, keyDim: 16) { Id = id, Name = "multi_head_attention" }   // (None, 10, 32), (None, 10, 32) → (None, 10, 32)</code></example>
-public sealed record MultiHeadAttention : OpLayer
+public sealed record MultiHeadAttention : OpLayer, IAttentionCall
 {
     /// <summary>The value Keras gives a masked score before the softmax (its <c>_large_negative_number</c> for float32).</summary>
     private const float MaskedScore = -1e9f;
@@ -35,11 +37,14 @@ public sealed record MultiHeadAttention : OpLayer
     /// <param name="dropout">The fraction of attention probabilities dropped while training, in [0, 1).</param>
     /// <param name="useBias">Whether the projections have biases.</param>
     /// <param name="outputShape">The output's last dimensions (batch and query steps excluded); the query's last dimension when null.</param>
-    /// <param name="attentionAxes">Keras's <c>attention_axes</c>: only null (every axis between the batch and the features) or those axes.</param>
-    /// <exception cref="ArgumentException">A size is not positive or the dropout rate is outside [0, 1).</exception>
+    /// <param name="attentionAxes">Keras's <c>attention_axes</c>: the axes attended over (null: every axis between the batch and the features); the others are batch-like.</param>
+    /// <param name="seed">The dropout's seed (null: derived from the layer's name); each training step still draws anew from its step seed.</param>
+    /// <exception cref="ArgumentException">A size is not positive, the dropout rate is outside [0, 1), or attention_axes is empty.</exception>
     public MultiHeadAttention(int numHeads, int keyDim, int? valueDim = null, double dropout = 0.0, bool useBias = true,
-        IReadOnlyList<int>? outputShape = null, IReadOnlyList<int>? attentionAxes = null)
+        IReadOnlyList<int>? outputShape = null, IReadOnlyList<int>? attentionAxes = null, int? seed = null)
     {
+        if (attentionAxes is { Count: 0 }) throw InvalidArgument("attention_axes", "None, an integer or a non-empty list of integers", "[]");
+        Seed = seed;
         NumHeads = numHeads > 0 ? numHeads : throw InvalidArgument("num_heads", "a positive integer", numHeads);
         KeyDim = keyDim > 0 ? keyDim : throw InvalidArgument("key_dim", "a positive integer", keyDim);
         ValueDim = (valueDim ?? keyDim) > 0 ? valueDim ?? keyDim : throw InvalidArgument("value_dim", "a positive integer or None", valueDim);
@@ -72,6 +77,18 @@ public sealed record MultiHeadAttention : OpLayer
     /// <summary>Keras's <c>attention_axes</c> as given; null for the default (every axis between the batch and the features).</summary>
     public EquatableArray<int>? AttentionAxes { get; }
 
+    /// <summary>The dropout's seed; null derives it from the layer's name.</summary>
+    public int? Seed { get; }
+
+    /// <summary>Which optional inputs a call passes after the query and value (call arguments, not config); None reads them from the count: a third is the key, a fourth the attention mask.</summary>
+    public AttentionInputs Inputs { get; init; }
+
+    /// <summary>Keras's call argument <c>use_causal_mask</c>: a query step attends only to key steps up to its own (not config).</summary>
+    public bool UseCausalMask { get; init; }
+
+    /// <summary>Keras's call argument <c>return_attention_scores</c>: the scores are a second output (not config).</summary>
+    public bool ReturnAttentionScores { get; init; }
+
     /// <inheritdoc/>
     public override string ClassName => "MultiHeadAttention";
 
@@ -82,22 +99,28 @@ public sealed record MultiHeadAttention : OpLayer
         [.. Projections.SelectMany(p => UseBias ? new[] { ($"{p}/kernel", true), ($"{p}/bias", true) } : [($"{p}/kernel", true)])];
 
     /// <summary>The parts of a call's input shapes the layer works with.</summary>
-    private readonly record struct Dims(Shape Query, Shape Value, Shape Key, int Dq, int Dv, int Dk, int[] Out);
+    /// <remarks>
+    /// Slots: where each optional input is in the call's list; Axes: the attention axes of the inputs, positive and
+    /// in order; Others: the axes between the batch and the features that are not attended over (batch-like).
+    /// </remarks>
+    private sealed record Dims(Shape Query, Shape Value, Shape Key, int Dq, int Dv, int Dk, int[] Out, AttentionSlots Slots, int[] Axes, int[] Others);
 
     /// <summary>Checks the inputs' shapes and takes out what the weights and output depend on.</summary>
     /// <exception cref="ShapeError">The inputs cannot be attended.</exception>
     private Dims Check(IReadOnlyList<Shape> inputs)
     {
-        if (inputs.Count is < 2 or > 4)
-            throw Error($"takes 2 to 4 inputs (query, value, optionally key, optionally an attention mask after the key), but received {inputs.Count}: {string.Join(", ", inputs)}.");
+        if (inputs.Count is < 2 or > 7)
+            throw Error($"takes 2 to 7 inputs (query, value, then as its Inputs say: key, query mask, value mask, key mask, attention mask), but received {inputs.Count}: {string.Join(", ", inputs)}.");
+        var slots = AttentionSlots.For(Error, Inputs, inputs.Count, (AttentionInputs)31);
         var (query, value) = (inputs[0], inputs[1]);
-        var key = inputs.Count > 2 ? inputs[2] : value;
-        string Named(int i) => i switch { 0 => "query", 1 => "value", 2 => "key", _ => "attention mask" };
+        var key = slots.Key >= 0 ? inputs[slots.Key] : value;
+        string Named(int i) => i == 0 ? "query" : i == 1 ? "value" : slots.Name(i);
         RequireMinRank(query, 3);
-        for (int i = 1; i < Math.Min(3, inputs.Count); i++)
+        int[] tensors = [0, 1, .. slots.Key >= 0 ? new[] { slots.Key } : []];
+        foreach (int i in tensors[1..])
             if (inputs[i].Rank != query.Rank)
                 throw Error($"needs a {Named(i)} of the query's rank {query.Rank}, but received query {query} and {Named(i)} {inputs[i]}.");
-        for (int i = 0; i < Math.Min(3, inputs.Count); i++)
+        foreach (int i in tensors)
             if (inputs[i][-1] is null)
                 throw Error($"needs the last dimension of the {Named(i)} to be known, but received {Named(i)} shape {inputs[i]}.");
         for (int a = 1; a < key.Rank - 1; a++)
@@ -106,24 +129,41 @@ public sealed record MultiHeadAttention : OpLayer
         for (int i = 1; i < inputs.Count; i++)
             if (inputs[i].Rank > 0 && inputs[i][0] is { } b && query[0] is { } qb && b != qb)
                 throw Error($"received a {Named(i)} of batch {b} for a query of batch {qb}: {inputs[i]} and {query}.");
+
         int middle = query.Rank - 2;
-        if (AttentionAxes is { } axes)
+        var axes = Enumerable.Range(1, middle).ToArray();
+        if (AttentionAxes is { } given)
         {
-            var resolved = axes.Select(a => a < 0 ? a + query.Rank : a).Order().ToArray();
-            if (!resolved.SequenceEqual(Enumerable.Range(1, middle)))
-                throw Error($"supports only the default attention_axes (every axis between the batch and the features: [{string.Join(", ", Enumerable.Range(1, middle))}] for inputs of rank {query.Rank}), but was given [{string.Join(", ", axes)}].");
+            // Keras counts a negative axis on the projected (batch, steps…, heads, size), one rank more than the input.
+            var resolved = given.Select(a => a < 0 ? a + query.Rank + 1 : a).ToArray();
+            if (resolved.Any(a => a < 1 || a > middle) || resolved.Distinct().Count() != resolved.Length)
+                throw Error($"was given attention_axes [{string.Join(", ", given)}], which must be distinct step axes (1 to {middle}, or −3 to −{middle + 2} counted on the projection (batch, steps…, heads, size)) for inputs of rank {query.Rank} such as query {query}.");
+            axes = [.. resolved.Order()];
         }
-        if (inputs.Count == 4)
+        var others = Enumerable.Range(1, middle).Except(axes).ToArray();
+        foreach (int a in others)
+            foreach (int i in tensors[1..])
+                if (inputs[i][a] is { } s && query[a] is { } t && s != t)
+                    throw Error($"attends over attention_axes [{string.Join(", ", axes)}] only, so the {Named(i)} must match the query along axis {a}, but received query {query} and {Named(i)} {inputs[i]}.");
+
+        bool masks = slots.QueryMask >= 0 || slots.ValueMask >= 0 || slots.KeyMask >= 0 || UseCausalMask;
+        if (masks && query.Rank != 3)
+            throw Error($"takes query, value and key masks and use_causal_mask only for inputs of rank 3 (batch, steps, features), but received query {query}.");
+        var stepsOf = (Shape s) => s.ToNullableArray()[1..^1];
+        void RequireMask(int slot, Shape want, string what)
         {
-            var mask = inputs[3];
-            var want = Shape.Of([query[0], .. query.ToNullableArray()[1..^1], .. value.ToNullableArray()[1..^1]]);
-            if (!mask.IsCompatibleWith(want))
-                throw Error($"needs an attention mask of shape {want} (batch, query steps, key steps) for query {query} and value {value}, but received {mask}.");
+            if (slot >= 0 && !inputs[slot].IsCompatibleWith(want))
+                throw Error($"needs {what} of shape {want} for query {query} and value {value}, but received {inputs[slot]}.");
         }
+        RequireMask(slots.QueryMask, Shape.Of([query[0], .. stepsOf(query)]), "a query mask (batch, query steps)");
+        RequireMask(slots.ValueMask, Shape.Of([query[0], .. stepsOf(value)]), "a value mask (batch, value steps)");
+        RequireMask(slots.KeyMask, Shape.Of([query[0], .. stepsOf(key)]), "a key mask (batch, key steps)");
+        RequireMask(slots.AttentionMask, Shape.Of([query[0], .. others.Select(a => query[a]), .. axes.Select(a => query[a]), .. axes.Select(a => value[a])]),
+            "an attention mask (batch, " + (others.Length > 0 ? "other axes, " : "") + "query steps, key steps)");
         for (int a = 1; a < query.Rank - 1; a++) RequireNonEmpty(query, a, "query steps");
         for (int a = 1; a < value.Rank - 1; a++) RequireNonEmpty(value, a, "key and value steps");
         int dq = query[-1]!.Value;
-        return new Dims(query, value, key, dq, value[-1]!.Value, key[-1]!.Value, OutputShape is { } o ? [.. o] : [dq]);
+        return new Dims(query, value, key, dq, value[-1]!.Value, key[-1]!.Value, OutputShape is { } o ? [.. o] : [dq], slots, axes, others);
     }
 
     /// <inheritdoc/>
@@ -154,111 +194,102 @@ public sealed record MultiHeadAttention : OpLayer
         return specs;
     }
 
-    /// <summary>Projects, attends per head, and projects back.</summary>
+    /// <summary>Projects, attends per head over the attention axes, and projects back; with the scores as a second output when asked.</summary>
     protected override IReadOnlyList<Var> Call(OpCall call, IReadOnlyList<Var> inputs)
     {
         var d = Check([.. inputs.Select(v => v.Shape)]);
         var query = inputs[0];
+        var value = inputs[1];
+        var key = d.Slots.Key >= 0 ? inputs[d.Slots.Key] : value;
+        int h = NumHeads;
         var outShape = Shape.Of([.. query.Shape.ToNullableArray()[..^1], .. d.Out.Select(o => (int?)o)]);
+        // The scores, as Keras lays them out: (batch, other axes…, heads, query attention axes…, key attention axes…).
+        var scoresShape = Shape.Of([query.Shape[0], .. d.Others.Select(a => query.Shape[a]), h, .. d.Axes.Select(a => query.Shape[a]), .. d.Axes.Select(a => key.Shape[a])]);
         // Unknown step counts cannot be written in the reshapes below; the shape rule alone answers a symbolic call.
-        if (call.Tape.IsSymbolic) return [call.Tape.Placeholder(outShape)];
+        if (call.Tape.IsSymbolic)
+            return ReturnAttentionScores ? [call.Tape.Placeholder(outShape), call.Tape.Placeholder(scoresShape)] : [call.Tape.Placeholder(outShape)];
 
         int batch = query.Shape[0]!.Value;
-        int t = (int)query.Shape.Product(1)!.Value / d.Dq;
-        int s = (int)d.Value.Product(1)!.Value / d.Dv;
-        int h = NumHeads;
         int w = 0;
-        Var Project(Var x, int steps, int features, int size)
+        // (batch, steps…, features) → (batch', attended steps, heads, size), batch' = batch × the other axes.
+        Var Project(Var x, int features, int size)
         {
-            var kernel = Ops.Reshape(call.Weights[w++], [features, h * size]);
-            var y = Ops.MatMul(Ops.Reshape(x, [batch, steps, features]), kernel);
-            if (UseBias) y = y + Ops.Reshape(call.Weights[w++], [h * size]);
-            return Ops.Transpose(Ops.Reshape(y, [batch, steps, h, size]), [0, 2, 1, 3]); // (batch, heads, steps, size)
+            var steps = x.Shape.ToArray()[1..^1];
+            var kernel = call.Weights[w++];
+            var bias = UseBias ? call.Weights[w++] : null;
+            if (d.Others.Length == 0)
+                return AttentionOps.Project(x, kernel, bias, Shape.Known(batch, steps.Aggregate(1, (p, s) => p * s), h, size));
+            return ToAttended(AttentionOps.Project(x, kernel, bias, Shape.Known([batch, .. steps, h, size])), steps, size);
         }
-        var value = inputs[1];
-        var key = inputs.Count > 2 ? inputs[2] : value;
-        var q = Project(query, t, d.Dq, KeyDim) * (float)(1.0 / Math.Sqrt(KeyDim));
-        var k = Project(key, s, d.Dk, KeyDim);
-        var v = Project(value, s, d.Dv, ValueDim);
+        var q = Project(query, d.Dq, KeyDim);
+        var k = Project(key, d.Dk, KeyDim);
+        var v = Project(value, d.Dv, ValueDim);
 
-        var scores = Ops.MatMul(q, k, transposeB: true); // (batch, heads, T, S)
-        if (inputs.Count == 4)
-        {
-            // Keras keeps a score where the mask is true (or above 0.5) and sets the others to −1e9; the mask has no gradient.
-            var keep = KeepMask(inputs[3].Value, batch, t, s);
-            var kept = call.Tape.Constant(keep);
-            var masked = call.Tape.Constant(Tensor.Own([.. keep.Span.ToArray().Select(m => (1 - m) * MaskedScore)], keep.Shape));
-            scores = scores * kept + masked;
-        }
-        var probabilities = Ops.Softmax(scores, -1);
+        var probabilities = AttentionOps.Probabilities(q, k, (float)(1.0 / Math.Sqrt(KeyDim)), KeepMask(inputs, d, q.Shape[1]!.Value, k.Shape[1]!.Value));
+        var attended = probabilities;
         if (call.Training && Dropout > 0)
-            probabilities = probabilities * call.Tape.Constant(DropoutMask(probabilities.Shape, call.Seed));
+            attended = attended * call.Tape.Constant(AttentionOps.DropoutMask(attended.Shape, Dropout, call.Seed, Seed, Name));
+        var context = FromAttended(AttentionOps.Context(attended, v), query.Shape.ToArray()[1..^1]); // (batch, steps…, heads, value_dim)
 
-        var context = Ops.Transpose(Ops.MatMul(probabilities, v), [0, 2, 1, 3]); // (batch, T, heads, value_dim)
-        int outSize = d.Out.Aggregate(1, (p, o) => p * o);
-        var output = Ops.MatMul(Ops.Reshape(context, [batch, t, h * ValueDim]), Ops.Reshape(call.Weights[w++], [h * ValueDim, outSize]));
-        if (UseBias) output = output + Ops.Reshape(call.Weights[w++], [outSize]);
-        return [Ops.Reshape(output, outShape.ToArray())];
-    }
+        // The heads' contexts (…, heads, value_dim) are the rows (…, heads × value_dim) the output kernel reads.
+        var outputKernel = call.Weights[w++];
+        var output = AttentionOps.Project(Ops.Reshape(context, [.. outShape.ToArray()[..(query.Rank - 1)], h * ValueDim]), outputKernel,
+            UseBias ? call.Weights[w] : null, Shape.Known(outShape.ToArray()));
+        // Keras returns the scores before dropout.
+        return ReturnAttentionScores ? [output, Ops.Reshape(probabilities, scoresShape.ToArray())] : [output];
 
-    /// <summary>The attention mask as 1 (attend) and 0 (do not), shaped (batch, 1, T, S) to broadcast over the heads.</summary>
-    private static Tensor KeepMask(Tensor mask, int batch, int t, int s)
-    {
-        var keep = new float[batch * t * s];
-        if (mask.DType == DType.Float32)
+        // A projection (batch, steps…, heads, size) to (batch', attended steps, heads, size), the other axes moved into the batch.
+        Var ToAttended(Var full, int[] steps, int size)
         {
-            var m = mask.Span;
-            for (int i = 0; i < keep.Length; i++) keep[i] = m[i] > 0.5f ? 1 : 0;
+            int r = steps.Length + 3;
+            int[] perm = [0, .. d.Others, .. d.Axes, r - 2, r - 1];
+            int outer = batch * d.Others.Aggregate(1, (p, a) => p * steps[a - 1]);
+            int inner = d.Axes.Aggregate(1, (p, a) => p * steps[a - 1]);
+            return Ops.Reshape(Ops.Transpose(full, perm), [outer, inner, h, size]);
         }
-        else
+
+        // The context (batch', attended query steps, heads, value_dim) back to (batch, query steps…, heads, value_dim).
+        Var FromAttended(Var c, int[] steps)
         {
-            var m = mask.Ints;
-            for (int i = 0; i < keep.Length; i++) keep[i] = m[i] != 0 ? 1 : 0;
+            if (d.Others.Length == 0) return c;
+            int r = steps.Length + 3;
+            int[] order = [0, .. d.Others, .. d.Axes, r - 2, r - 1];
+            var laid = Ops.Reshape(c, [batch, .. d.Others.Select(a => steps[a - 1]), .. d.Axes.Select(a => steps[a - 1]), h, ValueDim]);
+            var inverse = new int[r];
+            for (int i = 0; i < r; i++) inverse[order[i]] = i;
+            return Ops.Transpose(laid, inverse);
         }
-        return Tensor.Own(keep, Shape.Known(batch, 1, t, s));
     }
 
     /// <summary>
-    /// Inverted dropout's factors for one training call: 0 with probability <see cref="Dropout"/>, else 1/(1 − rate).
-    /// Each element's draw is a counter-based hash of the call's seed, the layer's name and the element's index, so a seed reproduces it.
+    /// Which score each query step keeps, (batch', Tq, Tk) as 1 and 0: the attention mask and, for rank-3 inputs,
+    /// the query, value and key masks (Keras's <c>_compute_attention_mask</c>) and the causal mask; null when none is given.
     /// </summary>
-    private Tensor DropoutMask(Shape shape, int seed)
+    private float[]? KeepValues(IReadOnlyList<Var> inputs, Dims d, int tq, int tk)
     {
-        int n = (int)shape.Product()!.Value;
-        var mask = new float[n];
-        ulong key = unchecked((ulong)(uint)Seeds.Derive(seed, StableHash(Name)) * 0xD1B54A32D192ED03UL);
-        ulong threshold = (ulong)(Dropout * ulong.MaxValue);
-        float scale = (float)(1.0 / (1.0 - Dropout));
-        for (int i = 0; i < n; i++)
-        {
-            ulong z = unchecked(key + (ulong)i * 0x9E3779B97F4A7C15UL);
-            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-            z ^= z >> 31;
-            mask[i] = z >= threshold ? scale : 0f;
-        }
-        return Tensor.Own(mask, shape);
+        var s = d.Slots;
+        if (s.AttentionMask < 0 && s.QueryMask < 0 && s.ValueMask < 0 && s.KeyMask < 0 && !UseCausalMask) return null;
+        int batch = (int)(inputs[0].Shape.Product()!.Value / (tq * d.Dq));
+        var keep = s.AttentionMask >= 0 ? AttentionOps.Keep(inputs[s.AttentionMask].Value) : Enumerable.Repeat(1f, batch * tq * tk).ToArray();
+        AttentionOps.KeepSteps(keep, batch, tq, tk, s.QueryMask >= 0 ? inputs[s.QueryMask].Value : null, s.ValueMask >= 0 ? inputs[s.ValueMask].Value : null,
+            s.KeyMask >= 0 ? inputs[s.KeyMask].Value : null, UseCausalMask);
+        return keep;
     }
 
-    /// <summary>A hash of the name that is the same in every process (string.GetHashCode is randomised per process).</summary>
-    private static int StableHash(string name)
-    {
-        uint hash = 2166136261;
-        foreach (char c in name) hash = unchecked((hash ^ c) * 16777619);
-        return unchecked((int)hash);
-    }
+    private Tensor? KeepMask(IReadOnlyList<Var> inputs, Dims d, int tq, int tk) =>
+        KeepValues(inputs, d, tq, tk) is { } keep ? Tensor.Own(keep, Shape.Known(keep.Length / (tq * tk), tq, tk)) : null;
 
     // ---- config codec (Keras) ------------------------------------------------------------------
 
     /// <summary>
     /// Keras's <c>MultiHeadAttention</c> config (TF.js has no such layer): <c>num_heads</c>, <c>key_dim</c>,
     /// <c>value_dim</c> (null: key_dim), <c>dropout</c>, <c>use_bias</c>, <c>output_shape</c> (null, an integer
-    /// or a list), <c>attention_axes</c> (null, an integer or a list).
+    /// or a list), <c>attention_axes</c> (null, an integer or a list), <c>seed</c> (Keras 3; null).
     /// </summary>
     public static LayerKind Kind { get; } = LayerKind.Of<MultiHeadAttention>("MultiHeadAttention",
         (c, id, name) => new MultiHeadAttention(c.Int("num_heads"), c.Int("key_dim"), c.OptionalInt("value_dim"), c.Double("dropout", 0),
-            c.Bool("use_bias", true), IntOrList(c, "output_shape"), IntOrList(c, "attention_axes")) { Id = id, Name = name },
-        m => LayerConfig.WithKernelAndBiasDefaults(new JsonObject
+            c.Bool("use_bias", true), IntOrList(c, "output_shape"), IntOrList(c, "attention_axes"), c.OptionalInt("seed")) { Id = id, Name = name },
+        m => WithSeed(m.Seed, LayerConfig.WithKernelAndBiasDefaults(new JsonObject
         {
             ["num_heads"] = m.NumHeads,
             ["key_dim"] = m.KeyDim,
@@ -267,7 +298,14 @@ public sealed record MultiHeadAttention : OpLayer
             ["use_bias"] = m.UseBias,
             ["output_shape"] = WriteIntOrList(m.OutputShape),
             ["attention_axes"] = WriteIntOrList(m.AttentionAxes),
-        }));
+        })));
+
+    /// <summary>The config with Keras 3's <c>seed</c> when one is set (left out otherwise, so Keras 2 reads it too).</summary>
+    internal static JsonObject WithSeed(int? seed, JsonObject config)
+    {
+        if (seed is { } s) config["seed"] = s;
+        return config;
+    }
 
     private static int[]? IntOrList(LayerConfig c, string key)
     {

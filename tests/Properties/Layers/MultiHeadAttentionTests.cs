@@ -66,9 +66,10 @@ public sealed class MultiHeadAttentionTests
 
     /// <summary>
     /// The float64 reference: inputs query (B, T, Dq), value (B, S, Dv), [key (B, S, Dk)], [mask (B, T, S)];
-    /// weights query/key/value/output kernels and biases in Keras's order.
+    /// weights query/key/value/output kernels and biases in Keras's order; the softmax probabilities (B, heads, T, S)
+    /// into <paramref name="probabilities"/> when given.
     /// </summary>
-    public static double[] Reference(Case c, double[][] x, double[][] w)
+    public static double[] Reference(Case c, double[][] x, double[][] w, double[]? probabilities = null)
     {
         int h = c.Heads, kd = c.KeyDim, vd = c.ValueDim, o = c.Out ?? c.Dq, dk = c.KeyFeatures;
         var (query, value) = (x[0], x[1]);
@@ -121,6 +122,8 @@ public sealed class MultiHeadAttentionTests
                     double max = scores.Max();
                     var e = scores.Select(z => Math.Exp(z - max)).ToArray();
                     double total = e.Sum();
+                    if (probabilities is not null)
+                        for (int s = 0; s < c.S; s++) probabilities[((b * h + head) * c.T + t) * c.S + s] = e[s] / total;
                     for (int j = 0; j < vd; j++)
                     {
                         double ctx = 0;
@@ -243,7 +246,7 @@ public sealed class MultiHeadAttentionTests
 
     public static TheoryData<int[][], string> BadShapes => new()
     {
-        { [[2, 3, 4]], "takes 2 to 4 inputs" },
+        { [[2, 3, 4]], "takes 2 to 7 inputs" },
         { [[2, 4], [2, 4]], "min_ndim=3" },
         { [[2, 3, 4], [2, 5, 4, 1]], "rank" },
         { [[2, 3, 4], [2, 5, 4], [2, 6, 4]], "same steps" },
