@@ -22,7 +22,7 @@ namespace DeepGraph.Core;
 /// <see cref="Inputs"/> (which of key, query/value/key masks and attention mask follow the query and value),
 /// <see cref="UseCausalMask"/> and <see cref="ReturnAttentionScores"/> (then a second output, the scores
 /// (batch, other axes…, heads, query attention axes…, key attention axes…) before dropout). Query, value and key
-/// masks and the causal mask need rank-3 inputs, as in Keras. Masks carried by the inputs are not yet read.
+/// masks and the causal mask need rank-3 inputs, as in Keras. Masks carried by the inputs are read when no explicit one is given, and the query's passes on.
 /// </remarks>
 /// <example><code>new MultiHeadAttention(numHeads: 2, keyDim: 16) { Id = id, Name = "multi_head_attention" }   // (None, 10, 32), (None, 10, 32) → (None, 10, 32)</code></example>
 public sealed record MultiHeadAttention : OpLayer, IAttentionCall
@@ -225,7 +225,7 @@ public sealed record MultiHeadAttention : OpLayer, IAttentionCall
         var k = Project(key, d.Dk, KeyDim);
         var v = Project(value, d.Dv, ValueDim);
 
-        var probabilities = AttentionOps.Probabilities(q, k, (float)(1.0 / Math.Sqrt(KeyDim)), KeepMask(inputs, d, q.Shape[1]!.Value, k.Shape[1]!.Value));
+        var probabilities = AttentionOps.Probabilities(q, k, (float)(1.0 / Math.Sqrt(KeyDim)), KeepMask(call, inputs, d, q.Shape[1]!.Value, k.Shape[1]!.Value));
         var attended = probabilities;
         if (call.Training && Dropout > 0)
             attended = attended * call.Tape.Constant(AttentionOps.DropoutMask(attended.Shape, Dropout, call.Seed, Seed, Name));
@@ -264,20 +264,36 @@ public sealed record MultiHeadAttention : OpLayer, IAttentionCall
     /// <summary>
     /// Which score each query step keeps, (batch', Tq, Tk) as 1 and 0: the attention mask and, for rank-3 inputs,
     /// the query, value and key masks (Keras's <c>_compute_attention_mask</c>) and the causal mask; null when none is given.
+    /// A query, value or key mask not given as an input is the one its tensor carries (an Embedding's
+    /// <c>mask_zero</c>, a Masking layer), as Keras reads <c>_keras_mask</c>.
     /// </summary>
-    private float[]? KeepValues(IReadOnlyList<Var> inputs, Dims d, int tq, int tk)
+    private float[]? KeepValues(OpCall call, IReadOnlyList<Var> inputs, Dims d, int tq, int tk)
     {
         var s = d.Slots;
-        if (s.AttentionMask < 0 && s.QueryMask < 0 && s.ValueMask < 0 && s.KeyMask < 0 && !UseCausalMask) return null;
+        bool rank3 = inputs[0].Shape.Rank == 3;
+        Tensor? Carried(int input) => rank3 && input >= 0 ? call.MaskOf(input)?.Value : null;
+        var queryMask = s.QueryMask >= 0 ? inputs[s.QueryMask].Value : Carried(0);
+        var valueMask = s.ValueMask >= 0 ? inputs[s.ValueMask].Value : Carried(1);
+        var keyMask = s.KeyMask >= 0 ? inputs[s.KeyMask].Value : Carried(s.Key);
+        if (s.AttentionMask < 0 && queryMask is null && valueMask is null && keyMask is null && !UseCausalMask) return null;
         int batch = (int)(inputs[0].Shape.Product()!.Value / (tq * d.Dq));
         var keep = s.AttentionMask >= 0 ? AttentionOps.Keep(inputs[s.AttentionMask].Value) : Enumerable.Repeat(1f, batch * tq * tk).ToArray();
-        AttentionOps.KeepSteps(keep, batch, tq, tk, s.QueryMask >= 0 ? inputs[s.QueryMask].Value : null, s.ValueMask >= 0 ? inputs[s.ValueMask].Value : null,
-            s.KeyMask >= 0 ? inputs[s.KeyMask].Value : null, UseCausalMask);
+        AttentionOps.KeepSteps(keep, batch, tq, tk, queryMask, valueMask, keyMask, UseCausalMask);
         return keep;
     }
 
-    private Tensor? KeepMask(IReadOnlyList<Var> inputs, Dims d, int tq, int tk) =>
-        KeepValues(inputs, d, tq, tk) is { } keep ? Tensor.Own(keep, Shape.Known(keep.Length / (tq * tk), tq, tk)) : null;
+    private Tensor? KeepMask(OpCall call, IReadOnlyList<Var> inputs, Dims d, int tq, int tk) =>
+        KeepValues(call, inputs, d, tq, tk) is { } keep ? Tensor.Own(keep, Shape.Known(keep.Length / (tq * tk), tq, tk)) : null;
+
+    /// <summary>Keras's MultiHeadAttention passes the query's mask on to its output (not to the scores).</summary>
+    public override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.MaskOf(0) is { } mask ? [mask] : [];
+    }
 
     // ---- config codec (Keras) ------------------------------------------------------------------
 
