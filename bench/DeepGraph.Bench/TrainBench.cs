@@ -52,7 +52,10 @@ internal static class TrainBench
         }
         Console.WriteLine($"ratio DeepGraph / TorchSharp channels-last: time {ms[0].Median / ms[1].Median:F2}, peak RSS {rss[0].Peak / rss[1].Peak:F2}");
         Console.WriteLine($"ratio DeepGraph / TorchSharp NCHW: time {ms[0].Median / ms[2].Median:F2}, peak RSS {rss[0].Peak / rss[2].Peak:F2}");
-        PrintDeepGraphBreakdown(dg);
+        PrintDeepGraphBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.SparseCategoricalCrossentropy());
+        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
+        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
+        Console.WriteLine("the convolution's activation derivative.");
         return 0;
     }
 
@@ -252,10 +255,10 @@ internal static class TrainBench
     /// buffers donated) with a layer profiler; per layer the median forward and backward time, then
     /// the rest of the step (loss, optimizer update, bookkeeping) as the step's median less the layers'.
     /// </summary>
-    private static void PrintDeepGraphBreakdown(DeepGraphStep dg)
+    internal static void PrintDeepGraphBreakdown(Model facadeModel, Tensor x, Tensor y, DeepGraph.Core.Loss loss)
     {
-        var model = DeepGraph.Core.Trainer.CopyWeights(dg.Model.CoreModel);
-        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), new DeepGraph.Core.SparseCategoricalCrossentropy());
+        var model = DeepGraph.Core.Trainer.CopyWeights(facadeModel.CoreModel);
+        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), loss);
         var profile = new LayerProfile();
         var context = new DeepGraph.Core.ForwardContext(Backend.Blas, new TensorPool(), Training: true, Profiler: profile);
         var state = DeepGraph.Core.OptimizerState.Initial;
@@ -264,7 +267,7 @@ internal static class TrainBench
         {
             if (i == 20) profile.Clear();
             long t0 = Stopwatch.GetTimestamp();
-            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [dg.X], [dg.Y], config, context with { Seed = i }, donate: true);
+            (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [x], [y], config, context with { Seed = i }, donate: true);
             if (i >= 20) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         double step = SideBySide.Median([.. steps]);
@@ -279,9 +282,6 @@ internal static class TrainBench
             Console.WriteLine($"| {layer} | {forward:F3} | {backward:F3} | {(forward + backward) / step:P0} |");
         }
         Console.WriteLine($"| loss, Adam update, bookkeeping | | | {(step - layers) / step:P0} ({step - layers:F2} ms) |");
-        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
-        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
-        Console.WriteLine("the convolution's activation derivative.");
     }
 
     /// <summary>Collects each layer's forward and backward times.</summary>
@@ -318,7 +318,7 @@ internal static class TrainBench
 
     // ---------------------------------------------------------------- timing
 
-    private sealed class Variant(string name, string rssArgument, Func<float> step)
+    internal sealed class Variant(string name, string rssArgument, Func<float> step)
     {
         public string Name { get; } = name;
         public string RssArgument { get; } = rssArgument;
@@ -337,7 +337,7 @@ internal static class TrainBench
     /// ≥ 10 steps, then they take turns in blocks of <paramref name="block"/> timed steps, each block
     /// opened by an untimed step after a 300 ms pause; medians and minima over <paramref name="rounds"/> steps each.
     /// </summary>
-    private static (double Median, double Min)[] TimeAlternating(IReadOnlyList<Variant> variants, int rounds, int block)
+    internal static (double Median, double Min)[] TimeAlternating(IReadOnlyList<Variant> variants, int rounds, int block)
     {
         foreach (var v in variants)
         {
@@ -364,7 +364,7 @@ internal static class TrainBench
         return [.. samples.Select(s => (SideBySide.Median([.. s]), s.Min()))];
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    internal static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>Runs <c>mode which</c> in a fresh process of this bench; returns its two numbers (baseline, peak RSS in MB).</summary>
     private static (double Baseline, double Peak) Child(string mode, string which)
