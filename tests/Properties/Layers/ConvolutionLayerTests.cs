@@ -303,6 +303,46 @@ public sealed class ConvolutionLayerTests
             return (cy.Shape == x.Shape && Math.Abs(left - right) <= 1e-4 * Math.Max(1, Math.Abs(left))).Label($"{p}: ⟨conv y, x⟩ {left}, ⟨y, convT x⟩ {right}, shapes {cy.Shape} {x.Shape}");
         });
 
+    [Theory]
+    [InlineData(64, 32, 32, 32)]
+    [InlineData(3, 37, 29, 19)]
+    [InlineData(2, 3, 3, 5)]
+    public void BatchNormalization_channels_last_training_pass_matches_float64(int n, int h, int w, int c)
+    {
+        // The MobileNet block's normalization: batch statistics over (n, h, w) per channel, the sums split over threads.
+        var rng = new Random(n * 1000 + c);
+        var x = Harness.RandomTensor(rng, [n, h, w, c], -2, 3);
+        var layer = Built(new BatchNormalization { Id = Id, Name = "bn" }, [x], rng);
+        var dy = Harness.RandomTensor(rng, [n, h, w, c]);
+        var (y, dx, dw) = Gradients(layer, [x], dy);
+        double[] xs = Wide(x), g = Wide(dy), gamma = Wide(layer.Params[0]), beta = Wide(layer.Params[1]);
+        int rows = n * h * w;
+        double worstY = 0, worstX = 0, worstGamma = 0, worstBeta = 0;
+        for (int ch = 0; ch < c; ch++)
+        {
+            double mean = 0, variance = 0, sumDy = 0, sumDyXhat = 0;
+            for (int r = 0; r < rows; r++) mean += xs[r * c + ch] / rows;
+            for (int r = 0; r < rows; r++) variance += (xs[r * c + ch] - mean) * (xs[r * c + ch] - mean) / rows;
+            double std = Math.Sqrt(variance + 1e-3);
+            for (int r = 0; r < rows; r++)
+            {
+                sumDy += g[r * c + ch];
+                sumDyXhat += g[r * c + ch] * (xs[r * c + ch] - mean) / std;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                int i = r * c + ch;
+                double xhat = (xs[i] - mean) / std;
+                worstY = Math.Max(worstY, Math.Abs(y[0].Span[i] - (xhat * gamma[ch] + beta[ch])) / Math.Max(1, Math.Abs(xhat * gamma[ch] + beta[ch])));
+                double want = gamma[ch] / std * (g[i] - sumDy / rows - xhat * sumDyXhat / rows);
+                worstX = Math.Max(worstX, Math.Abs(dx[0]!.Span[i] - want) / Math.Max(1, Math.Abs(want)));
+            }
+            worstGamma = Math.Max(worstGamma, Math.Abs(dw[0]!.Span[ch] - sumDyXhat) / Math.Max(1, Math.Abs(sumDyXhat)));
+            worstBeta = Math.Max(worstBeta, Math.Abs(dw[1]!.Span[ch] - sumDy) / Math.Max(1, Math.Abs(sumDy)));
+        }
+        Assert.True(worstY <= 1e-5 && worstX <= 1e-5 && worstGamma <= 1e-5 && worstBeta <= 1e-5, $"y {worstY:G3}, dx {worstX:G3}, dgamma {worstGamma:G3}, dbeta {worstBeta:G3}");
+    }
+
     [Fact]
     public void Arguments_out_of_range_are_refused_in_Keras_words()
     {
