@@ -292,7 +292,10 @@ public sealed record Conv2D : WeightedLayer
         }
         if (g.IsPointwise)
         {
-            if (dW is not null) context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
+            if (dW is not null && context.Threads > 1 && g.Rows >= 2 * 64)
+                WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
+            else if (dW is not null)
+                context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
             if (dX is not null) context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
             return;
         }
@@ -355,7 +358,8 @@ public sealed record Conv2D : WeightedLayer
     /// dW += colsᵀ·dZ with the output pixels (the product's k dimension, tens of thousands long)
     /// split over the threads: each takes a contiguous range of pixels, writes its own im2col tiles
     /// and multiplies them on one thread into its own partial sum; the partial sums are then added.
-    /// A thin product with a long k is what a GEMM parallelises worst over its m and n.
+    /// A thin product with a long k is what a GEMM parallelises worst over its m and n. A pointwise
+    /// convolution multiplies slices of its input directly.
     /// </summary>
     private unsafe void WeightGradientSplit(ForwardContext context, IGemm serial, Window2D g, ReadOnlySpan<float> xSpan, ReadOnlySpan<float> dzSpan, Tensor dW)
     {
@@ -379,8 +383,10 @@ public sealed record Conv2D : WeightedLayer
                 for (int start = first; start < last; start += tile)
                 {
                     int rows = Math.Min(tile, last - start);
-                    var c = cols.AsSpan(0, rows * k);
-                    Spatial.Im2Col(x, g, start, rows, c);
+                    ReadOnlySpan<float> c = cols.AsSpan(0, rows * k);
+                    // A pointwise convolution's patches are the input's pixels themselves.
+                    if (g.IsPointwise) c = x.Slice(start * k, rows * k);
+                    else Spatial.Im2Col(x, g, start, rows, cols.AsSpan(0, rows * k));
                     serial.Sgemm(true, false, k, f, rows, 1f, c, k, dZ.Slice(start * f, rows * f), f, beta, partial.AsSpan(0, k * f), f);
                     beta = 1f;
                 }

@@ -14,10 +14,11 @@ public static unsafe class DepthwiseConv
 {
     /// <summary>
     /// y[b, oy, ox, c] = bias[c] + Σ_{i, j} x[b, oy·sh − top + i·dh, ox·sw − left + j·dw, c] · kernel[i, j, c]
-    /// over the taps inside the image; <paramref name="kernel"/> is (kh, kw, c), <paramref name="bias"/> (c) or empty.
+    /// over the taps inside the image; <paramref name="kernel"/> is (kh, kw, c), <paramref name="bias"/> (c) or null.
+    /// With <paramref name="accumulate"/>, y += that sum instead.
     /// </summary>
     /// <exception cref="ArgumentException">The buffers do not fit the window.</exception>
-    public static void Forward(float[] x, in Window2D g, float[] kernel, float[]? bias, float[] y, int threads)
+    public static void Forward(float[] x, in Window2D g, float[] kernel, float[]? bias, float[] y, int threads, bool accumulate = false)
     {
         g.Validate(x.Length, y.Length, g.C);
         Check(g, kernel.Length, bias?.Length ?? g.C);
@@ -26,7 +27,7 @@ public static unsafe class DepthwiseConv
         {
             fixed (float* xp = x, kp = kernel, yp = y)
             fixed (float* bp = bias)
-                for (int b = b0; b < b1; b++) ForwardImage(xp, geometry, b, kp, bp, yp);
+                for (int b = b0; b < b1; b++) ForwardImage(xp, geometry, b, kp, bp, yp, accumulate);
         });
     }
 
@@ -50,7 +51,7 @@ public static unsafe class DepthwiseConv
         return (i0, i1, j0, j1);
     }
 
-    private static void ForwardImage(float* x, in Window2D g, int b, float* k, float* bias, float* y)
+    private static void ForwardImage(float* x, in Window2D g, int b, float* k, float* bias, float* y, bool accumulate)
     {
         int c = g.C, n = Vector<float>.Count;
         for (int oy = 0; oy < g.OH; oy++)
@@ -64,6 +65,11 @@ public static unsafe class DepthwiseConv
                 {
                     var a0 = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch);
                     var a1 = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch + n);
+                    if (accumulate)
+                    {
+                        a0 += Vector.Load(dst + ch);
+                        a1 += Vector.Load(dst + ch + n);
+                    }
                     for (int i = i0; i < i1; i++)
                     {
                         float* row = x + (((long)b * g.H + y0 + i * g.DH) * g.W + x0) * c + ch;
@@ -82,6 +88,7 @@ public static unsafe class DepthwiseConv
                 for (; ch + n <= c; ch += n)
                 {
                     var a = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch);
+                    if (accumulate) a += Vector.Load(dst + ch);
                     for (int i = i0; i < i1; i++)
                         for (int j = j0; j < j1; j++)
                             a = Vector.FusedMultiplyAdd(Vector.Load(x + (((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c + ch), Vector.Load(k + (i * g.KW + j) * c + ch), a);
@@ -89,7 +96,7 @@ public static unsafe class DepthwiseConv
                 }
                 for (; ch < c; ch++)
                 {
-                    float a = bias is null ? 0f : bias[ch];
+                    float a = (bias is null ? 0f : bias[ch]) + (accumulate ? dst[ch] : 0f);
                     for (int i = i0; i < i1; i++)
                         for (int j = j0; j < j1; j++)
                             a += x[(((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c + ch] * k[(i * g.KW + j) * c + ch];
@@ -99,37 +106,47 @@ public static unsafe class DepthwiseConv
     }
 
     /// <summary>
-    /// The gradients of <see cref="Forward"/> from the output gradient <paramref name="dy"/>, in one
-    /// pass over the output pixels: <paramref name="dx"/> += the taps' scatter of dy·kernel (null: not
-    /// needed), <paramref name="dKernel"/> += Σ x·dy per tap and channel (null: not needed). Each thread
-    /// sums its images' kernel gradient into its own partial; the partials are added at the end.
+    /// The gradients of <see cref="Forward"/> from the output gradient <paramref name="dy"/>:
+    /// <paramref name="dx"/> += the input gradient (null: not needed) and <paramref name="dKernel"/> +=
+    /// Σ x·dy per tap and channel (null: not needed). With stride 1 the input gradient is itself a
+    /// depthwise correlation (of dy, padded by the window's reach less the forward padding, with the
+    /// kernel flipped), accumulated in registers; with larger strides each output pixel's taps are
+    /// scattered. The kernel gradient sums each tap over the image with its channel vectors in
+    /// registers; each thread sums its images into its own partial, added at the end.
     /// </summary>
     /// <exception cref="ArgumentException">The buffers do not fit the window.</exception>
     public static void Backward(float[] x, float[] dy, in Window2D g, float[] kernel, float[]? dx, float[]? dKernel, int threads)
     {
         g.Validate(x.Length, dy.Length, g.C);
         Check(g, kernel.Length, g.C);
-        if (dx is not null && dx.Length < x.Length) throw new ArgumentException($"The input gradient has {dx.Length} values; window {g} needs {x.Length}.", nameof(dx));
+        if (dx is not null && dx.Length < (long)g.Batch * g.H * g.W * g.C) throw new ArgumentException($"The input gradient has {dx.Length} values; window {g} needs {(long)g.Batch * g.H * g.W * g.C}.", nameof(dx));
         if (dKernel is not null) Check(g, dKernel.Length, g.C);
-        if (dx is null && dKernel is null) return;
-        int taps = g.KH * g.KW * g.C;
-        int parts = Math.Min(g.Batch, Work(g) < ParallelWork ? 1 : Math.Max(1, threads));
-        var partials = new List<float[]>();
-        var geometry = g;
-        Spatial.ForImages(g.Batch, parts, (b0, b1) =>
-        {
-            var partial = dKernel is null ? null : new float[taps];
-            fixed (float* xp = x, dyp = dy, kp = kernel, dxp = dx, dkp = partial)
-                for (int b = b0; b < b1; b++) BackwardImage(xp, dyp, geometry, b, kp, dxp, dkp);
-            if (partial is not null)
-                lock (partials) partials.Add(partial);
-        });
-        if (dKernel is null) return;
-        foreach (var partial in partials)
-            TensorPrimitives.Add(dKernel.AsSpan(0, taps), partial, dKernel.AsSpan(0, taps));
+        if (dx is not null) InputGradient(dy, g, kernel, dx, threads);
+        if (dKernel is not null) KernelGradient(x, dy, g, dKernel, threads);
     }
 
-    private static void BackwardImage(float* x, float* dy, in Window2D g, int b, float* k, float* dx, float* dk)
+    private static void InputGradient(float[] dy, in Window2D g, float[] kernel, float[] dx, int threads)
+    {
+        int c = g.C;
+        if (g.SH == 1 && g.SW == 1)
+        {
+            var flipped = new float[g.KH * g.KW * c];
+            for (int i = 0; i < g.KH; i++)
+                for (int j = 0; j < g.KW; j++)
+                    Array.Copy(kernel, ((g.KH - 1 - i) * g.KW + (g.KW - 1 - j)) * c, flipped, (i * g.KW + j) * c, c);
+            var back = new Window2D(g.Batch, g.OH, g.OW, c, g.KH, g.KW, 1, 1, g.DH, g.DW, (g.KH - 1) * g.DH - g.PadTop, (g.KW - 1) * g.DW - g.PadLeft, g.H, g.W);
+            Forward(dy, back, flipped, null, dx, threads, accumulate: true);
+            return;
+        }
+        var geometry = g;
+        Spatial.ForImages(g.Batch, Work(g) < ParallelWork ? 1 : threads, (b0, b1) =>
+        {
+            fixed (float* dyp = dy, kp = kernel, dxp = dx)
+                for (int b = b0; b < b1; b++) ScatterImage(dyp, geometry, b, kp, dxp);
+        });
+    }
+
+    private static void ScatterImage(float* dy, in Window2D g, int b, float* k, float* dx)
     {
         int c = g.C, n = Vector<float>.Count;
         for (int oy = 0; oy < g.OH; oy++)
@@ -141,25 +158,92 @@ public static unsafe class DepthwiseConv
                 for (int i = i0; i < i1; i++)
                     for (int j = j0; j < j1; j++)
                     {
-                        long at = (((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c;
-                        int tap = (i * g.KW + j) * c;
+                        float* to = dx + (((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c;
+                        float* tap = k + (i * g.KW + j) * c;
                         int ch = 0;
                         for (; ch + n <= c; ch += n)
-                        {
-                            var grad = Vector.Load(d + ch);
-                            if (dx is not null)
-                                Vector.FusedMultiplyAdd(grad, Vector.Load(k + tap + ch), Vector.Load(dx + at + ch)).Store(dx + at + ch);
-                            if (dk is not null)
-                                Vector.FusedMultiplyAdd(grad, Vector.Load(x + at + ch), Vector.Load(dk + tap + ch)).Store(dk + tap + ch);
-                        }
-                        for (; ch < c; ch++)
-                        {
-                            if (dx is not null) dx[at + ch] += d[ch] * k[tap + ch];
-                            if (dk is not null) dk[tap + ch] += d[ch] * x[at + ch];
-                        }
+                            Vector.FusedMultiplyAdd(Vector.Load(d + ch), Vector.Load(tap + ch), Vector.Load(to + ch)).Store(to + ch);
+                        for (; ch < c; ch++) to[ch] += d[ch] * tap[ch];
                     }
             }
     }
+
+    private static void KernelGradient(float[] x, float[] dy, in Window2D g, float[] dKernel, int threads)
+    {
+        int taps = g.KH * g.KW * g.C;
+        var partials = new List<float[]>();
+        var geometry = g;
+        Spatial.ForImages(g.Batch, Work(g) < ParallelWork ? 1 : threads, (b0, b1) =>
+        {
+            var partial = new float[taps];
+            fixed (float* xp = x, dyp = dy, dkp = partial)
+                for (int b = b0; b < b1; b++)
+                    for (int i = 0; i < geometry.KH; i++)
+                        for (int j = 0; j < geometry.KW; j++)
+                            TapGradient(xp, dyp, geometry, b, i, j, dkp + (i * geometry.KW + j) * geometry.C);
+            lock (partials) partials.Add(partial);
+        });
+        foreach (var partial in partials)
+            TensorPrimitives.Add(dKernel.AsSpan(0, taps), partial, dKernel.AsSpan(0, taps));
+    }
+
+    /// <summary>dk[c] += Σ over the output pixels of image b whose tap (i, j) falls inside the image of x[that cell, c]·dy[pixel, c].</summary>
+    private static void TapGradient(float* x, float* dy, in Window2D g, int b, int i, int j, float* dk)
+    {
+        int c = g.C, n = Vector<float>.Count;
+        // The output rows and columns whose tap (i, j) reads a cell of the image.
+        int oyFirst = FirstInside(g.PadTop - i * g.DH, g.SH), oyEnd = Math.Min(g.OH, EndInside(g.H, g.PadTop - i * g.DH, g.SH));
+        int oxFirst = FirstInside(g.PadLeft - j * g.DW, g.SW), oxEnd = Math.Min(g.OW, EndInside(g.W, g.PadLeft - j * g.DW, g.SW));
+        if (oyFirst >= oyEnd || oxFirst >= oxEnd) return;
+        long xStep = (long)g.SW * c;
+        int ch = 0;
+        for (; ch + 4 * n <= c; ch += 4 * n)
+        {
+            Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int oy = oyFirst; oy < oyEnd; oy++)
+            {
+                float* xs = x + (((long)b * g.H + oy * g.SH - g.PadTop + i * g.DH) * g.W + oxFirst * g.SW - g.PadLeft + j * g.DW) * c + ch;
+                float* ds = dy + (((long)b * g.OH + oy) * g.OW + oxFirst) * c + ch;
+                for (int ox = oxFirst; ox < oxEnd; ox++, xs += xStep, ds += c)
+                {
+                    a0 = Vector.FusedMultiplyAdd(Vector.Load(xs), Vector.Load(ds), a0);
+                    a1 = Vector.FusedMultiplyAdd(Vector.Load(xs + n), Vector.Load(ds + n), a1);
+                    a2 = Vector.FusedMultiplyAdd(Vector.Load(xs + 2 * n), Vector.Load(ds + 2 * n), a2);
+                    a3 = Vector.FusedMultiplyAdd(Vector.Load(xs + 3 * n), Vector.Load(ds + 3 * n), a3);
+                }
+            }
+            (Vector.Load(dk + ch) + a0).Store(dk + ch);
+            (Vector.Load(dk + ch + n) + a1).Store(dk + ch + n);
+            (Vector.Load(dk + ch + 2 * n) + a2).Store(dk + ch + 2 * n);
+            (Vector.Load(dk + ch + 3 * n) + a3).Store(dk + ch + 3 * n);
+        }
+        for (; ch < c; ch += n)
+        {
+            int width = Math.Min(n, c - ch);
+            for (int oy = oyFirst; oy < oyEnd; oy++)
+            {
+                float* xs = x + (((long)b * g.H + oy * g.SH - g.PadTop + i * g.DH) * g.W + oxFirst * g.SW - g.PadLeft + j * g.DW) * c + ch;
+                float* ds = dy + (((long)b * g.OH + oy) * g.OW + oxFirst) * c + ch;
+                if (width == n)
+                {
+                    var a = Vector.Load(dk + ch);
+                    for (int ox = oxFirst; ox < oxEnd; ox++, xs += xStep, ds += c) a = Vector.FusedMultiplyAdd(Vector.Load(xs), Vector.Load(ds), a);
+                    a.Store(dk + ch);
+                }
+                else
+                {
+                    for (int ox = oxFirst; ox < oxEnd; ox++, xs += xStep, ds += c)
+                        for (int e = 0; e < width; e++) dk[ch + e] += xs[e] * ds[e];
+                }
+            }
+        }
+    }
+
+    /// <summary>The first output index o ≥ 0 with o·s − offset ≥ 0.</summary>
+    private static int FirstInside(int offset, int s) => offset <= 0 ? 0 : (offset + s - 1) / s;
+
+    /// <summary>One past the last output index o with o·s − offset &lt; n.</summary>
+    private static int EndInside(int n, int offset, int s) => n + offset <= 0 ? 0 : (n + offset - 1) / s + 1;
 
     /// <summary>Each channel of (rows, c) repeated <paramref name="times"/> times in place: (rows, c·times), channel c·times + m = channel c.</summary>
     public static void Repeat(ReadOnlySpan<float> x, int c, int times, Span<float> y)

@@ -304,6 +304,44 @@ public sealed class ConvolutionLayerTests
         });
 
     [Theory]
+    [InlineData(4, 20, 20, 40, 1, 1, "same")]
+    [InlineData(3, 17, 15, 24, 2, 2, "same")]
+    [InlineData(5, 16, 16, 13, 1, 1, "valid")]
+    public void DepthwiseConv2D_on_images_split_over_threads_matches_float64(int n, int h, int w, int c, int m, int stride, string padding)
+    {
+        // Large enough for the kernels to split the images over the threads; the gradients summed directly in float64.
+        var rng = new Random(n * 100 + c);
+        var x = Harness.RandomTensor(rng, [n, h, w, c]);
+        var layer = Built(new DepthwiseConv2D((3, 3), (stride, stride), Padding.Parse(padding), m) { Id = Id, Name = "dw" }, [x], rng);
+        int oh = CorrelationLength(h, 3, stride, padding), ow = CorrelationLength(w, 3, stride, padding), f = c * m;
+        int top = padding == "same" ? SameBefore(h, 3, stride) : 0, left = padding == "same" ? SameBefore(w, 3, stride) : 0;
+        var dy = Harness.RandomTensor(rng, [n, oh, ow, f]);
+        var (y, dx, dw) = Gradients(layer, [x], dy);
+        double[] xs = Wide(x), k = Wide(layer.Params[0]), g = Wide(dy);
+        var want = Correlate(xs, n, h, w, c, 3, 3, (stride, stride), (1, 1), top, left, oh, ow, f, DepthwiseWeight(k, 3, c, m), Wide(layer.Params[1]));
+        var wantDx = new double[xs.Length];
+        var wantDk = new double[k.Length];
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++)
+                        {
+                            int iy = oy * stride - top + i, ix = ox * stride - left + j;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            for (int o = 0; o < f; o++)
+                            {
+                                double d = g[((b * oh + oy) * ow + ox) * f + o];
+                                int at = ((b * h + iy) * w + ix) * c + o / m, tap = ((i * 3 + j) * c + o / m) * m + o % m;
+                                wantDx[at] += d * k[tap];
+                                wantDk[tap] += d * xs[at];
+                            }
+                        }
+        double worstY = Worst(y[0].Span, want), worstDx = Worst(dx[0]!.Span, wantDx), worstDk = Worst(dw[0]!.Span, wantDk);
+        Assert.True(worstY <= 1e-5 && worstDx <= 1e-5 && worstDk <= 1e-4, $"y {worstY:G3}, dx {worstDx:G3}, dkernel {worstDk:G3}");
+    }
+
+    [Theory]
     [InlineData(64, 32, 32, 32)]
     [InlineData(3, 37, 29, 19)]
     [InlineData(2, 3, 3, 5)]
