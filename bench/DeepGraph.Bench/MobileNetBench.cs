@@ -93,20 +93,8 @@ internal static class MobileNetBench
             y = torch.tensor(labels.Select(l => (long)l).ToArray());
         }
 
-        /// <summary>The memory format libtorch runs each convolution in, read from its output's strides.</summary>
-        public string Layout()
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var formats = new List<string>();
-            var t = x;
-            foreach (var (_, m) in ((TorchSharp.Modules.Sequential)model).named_children())
-            {
-                t = ((torch.nn.Module<torch.Tensor, torch.Tensor>)m).call(t);
-                if (m is TorchSharp.Modules.Conv2d) formats.Add(t.stride(1) == 1 ? "channels-last" : "NCHW");
-            }
-            return string.Join(", ", formats.Distinct());
-        }
+        /// <summary>The memory format libtorch runs each convolution in (<see cref="TorchPeer.ConvLayout"/>).</summary>
+        public string Layout() => TorchPeer.ConvLayout(model, x);
 
         public float Step()
         {

@@ -179,19 +179,7 @@ internal static class TrainBench
         /// The memory format libtorch actually runs in, read from the strides of the convolutions'
         /// outputs (a check, since libtorch infers the format from strides, silently).
         /// </summary>
-        public string Layout()
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var formats = new List<string>();
-            var t = x;
-            foreach (var (_, m) in ((TorchSharp.Modules.Sequential)model).named_children())
-            {
-                t = ((torch.nn.Module<torch.Tensor, torch.Tensor>)m).call(t);
-                if (m is TorchSharp.Modules.Conv2d) formats.Add(t.stride(1) == 1 ? "channels-last" : "NCHW");
-            }
-            return string.Join(", ", formats.Distinct());
-        }
+        public string Layout() => TorchPeer.ConvLayout(model, x);
 
         /// <summary>zero_grad, forward, loss, backward, Adam step; returns the loss.</summary>
         public float Step()

@@ -14,48 +14,24 @@ public sealed record Conv1D : Planar1D
     /// <summary>A 1-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range, or the padding is not valid, same or causal.</exception>
     public Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", ActivationFunction? activation = null, bool useBias = true, int dilationRate = 1)
+        : base(kernelSize, strides, activation, useBias, dilationRate)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
-        KernelSize = kernelSize > 0 ? kernelSize : throw InvalidArgument("kernel_size", "a positive integer", kernelSize);
-        Strides = strides > 0 ? strides : throw InvalidArgument("strides", "a positive integer", strides);
-        DilationRate = dilationRate > 0 ? dilationRate : throw InvalidArgument("dilation_rate", "a positive integer", dilationRate);
         Padding = padding?.ToLowerInvariant() is "valid" or "same" or "causal" ? padding.ToLowerInvariant()
             : throw new ArgumentException($"The `padding` argument must be a string, one of \"valid\", \"same\", \"causal\". Received: padding={padding}");
-        Activation = activation ?? ActivationFunction.Linear;
-        UseBias = useBias;
-        if (DilationRate != 1 && Strides != 1)
-            throw new ArgumentException($"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides=({Strides},) and dilation_rate=({DilationRate},)");
     }
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
 
-    /// <summary>Kernel length.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride along the steps.</summary>
-    public int Strides { get; }
-
     /// <summary><c>valid</c>, <c>same</c> or <c>causal</c>.</summary>
     public string Padding { get; }
-
-    /// <summary>The activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Dilation along the steps.</summary>
-    public int DilationRate { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "Conv1D";
 
     /// <summary>The kernel, (k, channels, filters); null until built.</summary>
     public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
-
-    /// <summary>The bias, (filters); null until built or without <see cref="UseBias"/>.</summary>
-    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
@@ -151,7 +127,7 @@ public sealed record Conv1D : Planar1D
         },
         l =>
         {
-            var config = CommonConfig(new JsonObject { ["filters"] = l.Filters }, l.KernelSize, l.Strides, l.Padding, l.DilationRate, l.Activation, l.UseBias);
+            var config = CommonConfig(l, new JsonObject { ["filters"] = l.Filters }, l.Padding);
             config["groups"] = 1;
             config["kernel_initializer"] = LayerConfig.GlorotUniform();
             config["bias_initializer"] = LayerConfig.Initializer("Zeros");

@@ -14,41 +14,22 @@ public sealed record Conv1DTranspose : Planar1D
     /// <exception cref="ArgumentException">An argument is out of range (an output padding must be smaller than the stride).</exception>
     public Conv1DTranspose(int filters, int kernelSize, int strides = 1, Padding? padding = null, int? outputPadding = null,
         ActivationFunction? activation = null, bool useBias = true, int dilationRate = 1)
+        : base(kernelSize, strides, activation, useBias, dilationRate)
     {
         Filters = filters;
-        KernelSize = kernelSize;
-        Strides = strides;
         Padding = padding ?? Padding.Valid;
         OutputPadding = outputPadding;
-        Activation = activation ?? ActivationFunction.Linear;
-        UseBias = useBias;
-        DilationRate = dilationRate;
         Planar();
     }
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
 
-    /// <summary>Kernel length.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride along the steps.</summary>
-    public int Strides { get; }
-
     /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
     public Padding Padding { get; }
 
     /// <summary>Extra steps at the end of the output (smaller than the stride); null (Keras's None) for the default length.</summary>
     public int? OutputPadding { get; }
-
-    /// <summary>The activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Dilation along the steps.</summary>
-    public int DilationRate { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "Conv1DTranspose";
@@ -84,7 +65,7 @@ public sealed record Conv1DTranspose : Planar1D
         },
         l =>
         {
-            var config = CommonConfig(new JsonObject { ["filters"] = l.Filters }, l.KernelSize, l.Strides, l.Padding.KerasName, l.DilationRate, l.Activation, l.UseBias);
+            var config = CommonConfig(l, new JsonObject { ["filters"] = l.Filters }, l.Padding.KerasName);
             config["output_padding"] = l.OutputPadding is int q ? new JsonArray(q) : null;
             config["kernel_initializer"] = LayerConfig.GlorotUniform();
             config["bias_initializer"] = LayerConfig.Initializer("Zeros");

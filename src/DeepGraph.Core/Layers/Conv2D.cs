@@ -8,46 +8,19 @@ namespace DeepGraph.Core;
 /// (batch, h', w', filters) with, per spatial axis, <c>valid</c>: ⌊(n − k_eff)/s⌋ + 1 and
 /// <c>same</c>: ⌈n/s⌉, where k_eff = (k − 1)·dilation + 1. Weights: kernel (kh, kw, cin, filters), bias (filters).
 /// </summary>
-public sealed record Conv2D : WeightedLayer
+public sealed record Conv2D : SpatialConv
 {
     /// <summary>A 2-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range or the activation is unknown.</exception>
     public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, Padding? padding = null,
         ActivationFunction? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
+        : base(kernelSize, strides, padding, activation, useBias, dilationRate)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
-        KernelSize = kernelSize.H > 0 && kernelSize.W > 0 ? kernelSize : throw InvalidArgument("kernel_size", "positive integers", kernelSize);
-        Strides = strides ?? (1, 1);
-        if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
-        Padding = padding ?? Padding.Valid;
-        Activation = activation ?? ActivationFunction.Linear;
-        UseBias = useBias;
-        DilationRate = dilationRate ?? (1, 1);
-        if (DilationRate.H <= 0 || DilationRate.W <= 0) throw InvalidArgument("dilation_rate", "positive integers", DilationRate);
-        if (DilationRate != (1, 1) && Strides != (1, 1))
-            throw new ArgumentException($"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides={Strides} and dilation_rate={DilationRate}");
     }
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
-
-    /// <summary>Kernel height and width.</summary>
-    public (int H, int W) KernelSize { get; }
-
-    /// <summary>Strides along height and width.</summary>
-    public (int H, int W) Strides { get; }
-
-    /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
-    public Padding Padding { get; }
-
-    /// <summary>The activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Dilation along height and width.</summary>
-    public (int H, int W) DilationRate { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "Conv2D";
@@ -55,29 +28,12 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>The kernel, (kh, kw, cin, filters); null until built.</summary>
     public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
 
-    /// <summary>The bias, (filters); null until built or without <see cref="UseBias"/>.</summary>
-    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
-
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
         UseBias ? [("kernel", true), ("bias", true)] : [("kernel", true)];
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
-    {
-        var x = Single(inputs);
-        RequireRank(x, 4);
-        if (x[3] is null)
-            throw Error($"The channel dimension of the inputs should be defined. Found None. Full input shape received: {x}");
-        RequireNonEmpty(x, 3, "channels");
-        string arguments = $"kernel_size={KernelSize}, dilation_rate={DilationRate}";
-        var problem = Padding2D.WindowProblem(x[1], KernelSize.H, DilationRate.H, "height", arguments) ?? Padding2D.WindowProblem(x[2], KernelSize.W, DilationRate.W, "width", arguments);
-        if (problem is not null) throw Error(problem + $" Input shape {x}.");
-        long kh = Padding2D.EffectiveSize(KernelSize.H, DilationRate.H), kw = Padding2D.EffectiveSize(KernelSize.W, DilationRate.W);
-        if (Padding == Padding.Valid && (x[1] < kh || x[2] < kw))
-            throw Error($"kernel {KernelSize.H}x{KernelSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
-        return [Fits(Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters))];
-    }
+    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [CorrelationOutput(CheckedImage(inputs), Filters)];
 
     /// <inheritdoc/>
     protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs)
@@ -88,12 +44,7 @@ public sealed record Conv2D : WeightedLayer
     }
 
     /// <inheritdoc/>
-    protected override void CheckWeights(IReadOnlyList<Shape> inputs)
-    {
-        int built = Kernel!.Shape[2]!.Value;
-        if (inputs[0][3] != built)
-            throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {built}, but received input with shape {inputs[0]}");
-    }
+    protected override void CheckWeights(IReadOnlyList<Shape> inputs) => CheckChannels(inputs, Kernel!.Shape[2]!.Value);
 
     /// <summary>
     /// im2col + GEMM with the Keras kernel layout (kh·kw·cin, filters), over tiles of output

@@ -10,6 +10,37 @@ namespace DeepGraph.Core;
 /// </summary>
 public abstract record Planar1D : WeightedLayer
 {
+    /// <summary>Validates and stores the arguments the 1-D convolutions share.</summary>
+    /// <exception cref="ArgumentException">An argument is out of range.</exception>
+    private protected Planar1D(int kernelSize, int strides, ActivationFunction? activation, bool useBias, int dilationRate)
+    {
+        KernelSize = kernelSize > 0 ? kernelSize : throw InvalidArgument("kernel_size", "a positive integer", kernelSize);
+        Strides = strides > 0 ? strides : throw InvalidArgument("strides", "a positive integer", strides);
+        DilationRate = dilationRate > 0 ? dilationRate : throw InvalidArgument("dilation_rate", "a positive integer", dilationRate);
+        Activation = activation ?? ActivationFunction.Linear;
+        UseBias = useBias;
+        if (DilationRate != 1 && Strides != 1)
+            throw new ArgumentException($"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides=({Strides},) and dilation_rate=({DilationRate},)");
+    }
+
+    /// <summary>Kernel length.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>Stride along the steps.</summary>
+    public int Strides { get; }
+
+    /// <summary>The activation applied to the output.</summary>
+    public ActivationFunction Activation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    /// <summary>Dilation along the steps.</summary>
+    public int DilationRate { get; }
+
+    /// <summary>The bias; null until built or without <see cref="UseBias"/>.</summary>
+    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
+
     /// <summary>The 2-D layer that computes this one, unbuilt, with this layer's id, name and trainability.</summary>
     private protected abstract WeightedLayer Planar();
 
@@ -94,15 +125,15 @@ public abstract record Planar1D : WeightedLayer
     }
 
     /// <summary>The 1-D keys the convolutions share, in Keras's order, with <paramref name="padding"/> as given.</summary>
-    private protected static JsonObject CommonConfig(JsonObject head, int kernel, int stride, string padding, int dilation, ActivationFunction activation, bool useBias)
+    private protected static JsonObject CommonConfig(Planar1D layer, JsonObject head, string padding)
     {
-        head["kernel_size"] = new JsonArray(kernel);
-        head["strides"] = new JsonArray(stride);
+        head["kernel_size"] = new JsonArray(layer.KernelSize);
+        head["strides"] = new JsonArray(layer.Strides);
         head["padding"] = padding;
         head["data_format"] = "channels_last";
-        head["dilation_rate"] = new JsonArray(dilation);
-        head["activation"] = activation.KerasName;
-        head["use_bias"] = useBias;
+        head["dilation_rate"] = new JsonArray(layer.DilationRate);
+        head["activation"] = layer.Activation.KerasName;
+        head["use_bias"] = layer.UseBias;
         return head;
     }
 }

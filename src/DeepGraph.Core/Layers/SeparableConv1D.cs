@@ -14,41 +14,22 @@ public sealed record SeparableConv1D : Planar1D
     /// <exception cref="ArgumentException">An argument is out of range.</exception>
     public SeparableConv1D(int filters, int kernelSize, int strides = 1, Padding? padding = null, int depthMultiplier = 1,
         ActivationFunction? activation = null, bool useBias = true, int dilationRate = 1)
+        : base(kernelSize, strides, activation, useBias, dilationRate)
     {
         Filters = filters;
-        KernelSize = kernelSize;
-        Strides = strides;
         Padding = padding ?? Padding.Valid;
         DepthMultiplier = depthMultiplier;
-        Activation = activation ?? ActivationFunction.Linear;
-        UseBias = useBias;
-        DilationRate = dilationRate;
         Planar();
     }
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
 
-    /// <summary>Kernel length.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Stride along the steps.</summary>
-    public int Strides { get; }
-
     /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
     public Padding Padding { get; }
 
     /// <summary>Depthwise output channels per input channel (M).</summary>
     public int DepthMultiplier { get; }
-
-    /// <summary>The activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Dilation along the steps.</summary>
-    public int DilationRate { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "SeparableConv1D";
@@ -80,7 +61,7 @@ public sealed record SeparableConv1D : Planar1D
         },
         l =>
         {
-            var config = CommonConfig(new JsonObject { ["filters"] = l.Filters }, l.KernelSize, l.Strides, l.Padding.KerasName, l.DilationRate, l.Activation, l.UseBias);
+            var config = CommonConfig(l, new JsonObject { ["filters"] = l.Filters }, l.Padding.KerasName);
             config["depth_multiplier"] = l.DepthMultiplier;
             config["depthwise_initializer"] = LayerConfig.GlorotUniform();
             config["pointwise_initializer"] = LayerConfig.GlorotUniform();

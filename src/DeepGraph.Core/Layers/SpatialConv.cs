@@ -4,9 +4,9 @@ using DeepGraph.Numerics;
 namespace DeepGraph.Core;
 
 /// <summary>
-/// What Keras's 2-D convolutions other than <see cref="Conv2D"/> share (Conv2DTranspose,
-/// DepthwiseConv2D, SeparableConv2D): kernel size, strides, padding, dilation, activation and
-/// bias, their validation, the input checks of a channels-last image and the config keys.
+/// What Keras's 2-D convolutions share (Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D):
+/// kernel size, strides, padding, dilation, activation and bias, their validation, the input
+/// checks of a channels-last image and the config keys.
 /// </summary>
 public abstract record SpatialConv : WeightedLayer
 {
