@@ -17,6 +17,7 @@ internal static class MobileNetBench
 
     public static int Run(string[] args)
     {
+        if (args.Contains("--cpu")) return CpuTime(args.Contains("--quick") ? 20 : 60);
         TorchPeer.Init();
         var x = SideBySide.Random(Batch * Size * Size * Channels, 21);
         var rng = new Random(22);
@@ -41,6 +42,69 @@ internal static class MobileNetBench
         Console.WriteLine($"ratio DeepGraph / TorchSharp channels-last: time {ms[0].Median / ms[1].Median:F2}");
         TrainBench.PrintDeepGraphBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.SparseCategoricalCrossentropy());
         return 0;
+    }
+
+    /// <summary>
+    /// <c>mobilenet --cpu</c>: both libraries on one thread (DeepGraph's Core step with the managed GEMM on one
+    /// thread, libtorch with <c>set_num_threads(1)</c>), each step timed by the calling thread's CPU time
+    /// (CLOCK_THREAD_CPUTIME_ID) rather than the wall clock: on a machine shared with other jobs, the time a step
+    /// waits for a core is not counted. Medians over <paramref name="steps"/> steps after warm-up, alternating.
+    /// </summary>
+    private static int CpuTime(int steps)
+    {
+        TorchPeer.Init();
+        torch.set_num_threads(1);
+        var x = SideBySide.Random(Batch * Size * Size * Channels, 21);
+        var rng = new Random(22);
+        var labels = Enumerable.Range(0, Batch).Select(_ => rng.Next(Classes)).ToArray();
+        var dg = DeepGraphBlock(x, labels);
+        var peer = new TorchBlock(x, labels);
+        var model = DeepGraph.Core.Trainer.CopyWeights(dg.Model.CoreModel);
+        var config = DeepGraph.Core.TrainingConfig.Of(new DeepGraph.Core.Adam(), new DeepGraph.Core.SparseCategoricalCrossentropy());
+        var context = new DeepGraph.Core.ForwardContext(new DeepGraph.Numerics.ManagedGemm(1), new TensorPool(), Training: true, Parallelism: 1);
+        var state = DeepGraph.Core.OptimizerState.Initial;
+        int seed = 0;
+        void Ours() => (model, state, _) = DeepGraph.Core.Trainer.Step(model, state, [dg.X], [dg.Y], config, context with { Seed = seed++ }, donate: true);
+        void Theirs() => peer.Step();
+        for (int i = 0; i < 5; i++)
+        {
+            Ours();
+            Theirs();
+        }
+        var ours = new List<double>();
+        var theirs = new List<double>();
+        for (int i = 0; i < steps; i++)
+        {
+            ours.Add(ThreadCpuMs(Ours));
+            theirs.Add(ThreadCpuMs(Theirs));
+        }
+        double a = SideBySide.Median([.. ours]), b = SideBySide.Median([.. theirs]);
+        if (Environment.GetEnvironmentVariable("MOBILENET_TORCH_OPS") == "1") peer.PrintForwardOps();
+        Console.WriteLine($"# MobileNet-style block, one training step at batch {Batch}, ONE thread each, thread CPU time (median of {steps})");
+        Console.WriteLine($"load average {TrainBench.LoadAverage()}");
+        Console.WriteLine($"| DeepGraph (Core step, managed GEMM, 1 thread) | {a:F2} ms |");
+        Console.WriteLine($"| TorchSharp channels-last, 1 thread | {b:F2} ms |");
+        Console.WriteLine($"ratio DeepGraph / TorchSharp (CPU time, one thread): {a / b:F2}");
+        return 0;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>The calling thread's CPU time, in ms, spent in <paramref name="run"/>.</summary>
+    private static double ThreadCpuMs(Action run)
+    {
+        const int ThreadCpuTime = 3;
+        ClockGetTime(ThreadCpuTime, out var t0);
+        run();
+        ClockGetTime(ThreadCpuTime, out var t1);
+        return (t1.Seconds - t0.Seconds) * 1e3 + (t1.Nanoseconds - t0.Nanoseconds) / 1e6;
     }
 
     private sealed record Block(Model Model, Tensor X, Tensor Y)
@@ -95,6 +159,21 @@ internal static class MobileNetBench
 
         /// <summary>The memory format libtorch runs each convolution in (<see cref="TorchPeer.ConvLayout"/>).</summary>
         public string Layout() => TorchPeer.ConvLayout(model, x);
+
+        /// <summary>Diagnostics: each module's forward alone (no autograd), thread CPU time, median of 15.</summary>
+        public void PrintForwardOps()
+        {
+            using var noGrad = torch.no_grad();
+            var t = x;
+            foreach (var (name, m) in ((TorchSharp.Modules.Sequential)model).named_children())
+            {
+                var module = (torch.nn.Module<torch.Tensor, torch.Tensor>)m;
+                var input = t;
+                var times = Enumerable.Range(0, 15).Select(_ => ThreadCpuMs(() => { using var s = torch.NewDisposeScope(); module.call(input); })).ToArray();
+                Console.WriteLine($"torch forward {name}: {SideBySide.Median(times):F2} ms");
+                t = module.call(input);
+            }
+        }
 
         public float Step()
         {

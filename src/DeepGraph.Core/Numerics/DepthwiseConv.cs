@@ -53,56 +53,120 @@ public static unsafe class DepthwiseConv
 
     private static void ForwardImage(float* x, in Window2D g, int b, float* k, float* bias, float* y, bool accumulate)
     {
-        int c = g.C, n = Vector<float>.Count;
+        int c = g.C;
+        long xRowStep = (long)g.DH * g.W * c, xColStep = (long)g.DW * c, pairStep = (long)g.SW * c;
+        int kRowStep = g.KW * c;
         for (int oy = 0; oy < g.OH; oy++)
             for (int ox = 0; ox < g.OW; ox++)
             {
                 var (i0, i1, j0, j1) = Taps(g, oy, ox);
                 int y0 = oy * g.SH - g.PadTop, x0 = ox * g.SW - g.PadLeft;
                 float* dst = y + (((long)b * g.OH + oy) * g.OW + ox) * c;
-                int ch = 0;
-                for (; ch + 2 * n <= c; ch += 2 * n)
+                float* xs = x + (((long)b * g.H + y0 + i0 * g.DH) * g.W + x0 + j0 * g.DW) * c;
+                float* ks = k + (i0 * g.KW + j0) * c;
+                // Two neighbouring pixels with the same taps inside the image share each kernel load.
+                bool pair = ox + 1 < g.OW && Taps(g, oy, ox + 1) == (i0, i1, j0, j1);
+                var taps = new TapLoop(i1 - i0, j1 - j0, xRowStep, xColStep, kRowStep);
+                if (pair)
                 {
-                    var a0 = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch);
-                    var a1 = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch + n);
-                    if (accumulate)
-                    {
-                        a0 += Vector.Load(dst + ch);
-                        a1 += Vector.Load(dst + ch + n);
-                    }
-                    for (int i = i0; i < i1; i++)
-                    {
-                        float* row = x + (((long)b * g.H + y0 + i * g.DH) * g.W + x0) * c + ch;
-                        float* kr = k + i * g.KW * c + ch;
-                        for (int j = j0; j < j1; j++)
-                        {
-                            float* xs = row + (long)j * g.DW * c;
-                            float* ks = kr + j * c;
-                            a0 = Vector.FusedMultiplyAdd(Vector.Load(xs), Vector.Load(ks), a0);
-                            a1 = Vector.FusedMultiplyAdd(Vector.Load(xs + n), Vector.Load(ks + n), a1);
-                        }
-                    }
-                    a0.Store(dst + ch);
-                    a1.Store(dst + ch + n);
+                    Pixels(xs, ks, dst, bias, accumulate, c, taps, pairStep);
+                    ox++;
                 }
-                for (; ch + n <= c; ch += n)
+                else
                 {
-                    var a = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch);
-                    if (accumulate) a += Vector.Load(dst + ch);
-                    for (int i = i0; i < i1; i++)
-                        for (int j = j0; j < j1; j++)
-                            a = Vector.FusedMultiplyAdd(Vector.Load(x + (((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c + ch), Vector.Load(k + (i * g.KW + j) * c + ch), a);
-                    a.Store(dst + ch);
-                }
-                for (; ch < c; ch++)
-                {
-                    float a = (bias is null ? 0f : bias[ch]) + (accumulate ? dst[ch] : 0f);
-                    for (int i = i0; i < i1; i++)
-                        for (int j = j0; j < j1; j++)
-                            a += x[(((long)b * g.H + y0 + i * g.DH) * g.W + x0 + j * g.DW) * c + ch] * k[(i * g.KW + j) * c + ch];
-                    dst[ch] = a;
+                    Pixels(xs, ks, dst, bias, accumulate, c, taps, 0);
                 }
             }
+    }
+
+    /// <summary>The taps inside the image of one output pixel: rows and columns, and the strides between them in x and in the kernel.</summary>
+    private readonly record struct TapLoop(int Rows, int Columns, long XRowStep, long XColumnStep, int KernelRowStep);
+
+    /// <summary>
+    /// One output pixel (<paramref name="pairStep"/> 0) or two neighbours (the second's input
+    /// <paramref name="pairStep"/> floats further, its output c further): each channel's
+    /// accumulator starts from the bias (and the output, when accumulating) and gathers the taps.
+    /// </summary>
+    private static void Pixels(float* xs, float* ks, float* dst, float* bias, bool accumulate, int c, in TapLoop t, long pairStep)
+    {
+        int n = Vector<float>.Count, ch = 0;
+        bool pair = pairStep != 0;
+        float* dst2 = dst + c;
+        for (; ch + 4 * n <= c; ch += 4 * n)
+        {
+            Vector<float> a0 = Start(bias, dst, ch, accumulate), a1 = Start(bias, dst, ch + n, accumulate), a2 = Start(bias, dst, ch + 2 * n, accumulate), a3 = Start(bias, dst, ch + 3 * n, accumulate);
+            Vector<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            if (pair)
+                (b0, b1, b2, b3) = (Start(bias, dst2, ch, accumulate), Start(bias, dst2, ch + n, accumulate), Start(bias, dst2, ch + 2 * n, accumulate), Start(bias, dst2, ch + 3 * n, accumulate));
+            float* xr = xs + ch, kr = ks + ch;
+            for (int i = 0; i < t.Rows; i++, xr += t.XRowStep, kr += t.KernelRowStep)
+            {
+                float* xp = xr, kp = kr;
+                if (pair)
+                    for (int j = 0; j < t.Columns; j++, xp += t.XColumnStep, kp += c)
+                    {
+                        var k0 = Vector.Load(kp);
+                        var k1 = Vector.Load(kp + n);
+                        var k2 = Vector.Load(kp + 2 * n);
+                        var k3 = Vector.Load(kp + 3 * n);
+                        a0 = Vector.FusedMultiplyAdd(Vector.Load(xp), k0, a0);
+                        a1 = Vector.FusedMultiplyAdd(Vector.Load(xp + n), k1, a1);
+                        a2 = Vector.FusedMultiplyAdd(Vector.Load(xp + 2 * n), k2, a2);
+                        a3 = Vector.FusedMultiplyAdd(Vector.Load(xp + 3 * n), k3, a3);
+                        b0 = Vector.FusedMultiplyAdd(Vector.Load(xp + pairStep), k0, b0);
+                        b1 = Vector.FusedMultiplyAdd(Vector.Load(xp + pairStep + n), k1, b1);
+                        b2 = Vector.FusedMultiplyAdd(Vector.Load(xp + pairStep + 2 * n), k2, b2);
+                        b3 = Vector.FusedMultiplyAdd(Vector.Load(xp + pairStep + 3 * n), k3, b3);
+                    }
+                else
+                    for (int j = 0; j < t.Columns; j++, xp += t.XColumnStep, kp += c)
+                    {
+                        a0 = Vector.FusedMultiplyAdd(Vector.Load(xp), Vector.Load(kp), a0);
+                        a1 = Vector.FusedMultiplyAdd(Vector.Load(xp + n), Vector.Load(kp + n), a1);
+                        a2 = Vector.FusedMultiplyAdd(Vector.Load(xp + 2 * n), Vector.Load(kp + 2 * n), a2);
+                        a3 = Vector.FusedMultiplyAdd(Vector.Load(xp + 3 * n), Vector.Load(kp + 3 * n), a3);
+                    }
+            }
+            a0.Store(dst + ch);
+            a1.Store(dst + ch + n);
+            a2.Store(dst + ch + 2 * n);
+            a3.Store(dst + ch + 3 * n);
+            if (pair)
+            {
+                b0.Store(dst2 + ch);
+                b1.Store(dst2 + ch + n);
+                b2.Store(dst2 + ch + 2 * n);
+                b3.Store(dst2 + ch + 3 * n);
+            }
+        }
+        for (int p = 0; p < (pair ? 2 : 1); p++)
+        {
+            float* x0 = xs + p * pairStep, d = dst + p * c;
+            for (int cv = ch; cv + n <= c; cv += n)
+            {
+                var a = Start(bias, d, cv, accumulate);
+                float* xr = x0 + cv, kr = ks + cv;
+                for (int i = 0; i < t.Rows; i++, xr += t.XRowStep, kr += t.KernelRowStep)
+                    for (int j = 0; j < t.Columns; j++)
+                        a = Vector.FusedMultiplyAdd(Vector.Load(xr + j * t.XColumnStep), Vector.Load(kr + j * c), a);
+                a.Store(d + cv);
+            }
+            for (int cs = c - (c - ch) % n; cs < c; cs++)
+            {
+                float a = (bias is null ? 0f : bias[cs]) + (accumulate ? d[cs] : 0f);
+                float* xr = x0 + cs, kr = ks + cs;
+                for (int i = 0; i < t.Rows; i++, xr += t.XRowStep, kr += t.KernelRowStep)
+                    for (int j = 0; j < t.Columns; j++)
+                        a += xr[j * t.XColumnStep] * kr[j * c];
+                d[cs] = a;
+            }
+        }
+    }
+
+    private static Vector<float> Start(float* bias, float* dst, int ch, bool accumulate)
+    {
+        var a = bias is null ? Vector<float>.Zero : Vector.Load(bias + ch);
+        return accumulate ? a + Vector.Load(dst + ch) : a;
     }
 
     /// <summary>
