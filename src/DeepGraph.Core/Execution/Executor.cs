@@ -27,14 +27,25 @@ public static class Executor
     /// training mode runs its layer's <see cref="Layer.ForwardTrain"/> and gives back what it saved.
     /// </summary>
     /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
-    public static Tensor[] Run(ExecutionPlan plan, IReadOnlyList<Tensor> inputs, ForwardContext context)
+    public static Tensor[] Run(ExecutionPlan plan, IReadOnlyList<Tensor> inputs, ForwardContext context) => Run(plan, inputs, context, out _);
+
+    /// <summary>
+    /// <see cref="Run(ExecutionPlan, IReadOnlyList{Tensor}, ForwardContext)"/> that also gives the masks the
+    /// outputs carry (null where none; see <see cref="Layer.ComputeMask"/>). The inputs' masks are
+    /// <paramref name="context"/>'s <see cref="ForwardContext.InputMasks"/> (a nested model's call passes its own).
+    /// </summary>
+    /// <exception cref="ShapeError">Wrong number of inputs, or an input whose shape the model cannot take.</exception>
+    public static Tensor[] Run(ExecutionPlan plan, IReadOnlyList<Tensor> inputs, ForwardContext context, out Tensor?[] outputMasks)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
         var model = plan.Model;
         inputs = InputCheck.Conform(model, inputs);
         var values = new Tensor[plan.SlotCount];
+        var masks = new Tensor?[plan.SlotCount];
         var reads = plan.Reads;
+        for (int i = 0; i < inputs.Count; i++) masks[plan.InputSlots[i]] = context.MaskOf(i);
+        context = context.InputMasks.Count == 0 ? context : context with { InputMasks = [] };
 
         // How many pending reads each buffer has: the reads of every slot over it (views share buffers).
         var pending = new Dictionary<float[], int>(ReferenceEqualityComparer.Instance);
@@ -61,7 +72,7 @@ public static class Executor
             foreach (var step in plan.Steps)
             {
                 var layer = step.Layer;
-                var stepContext = step.ContextIn(context);
+                var stepContext = Masking.Into(step.ContextIn(context), step, masks);
                 var args = new Tensor[step.Inputs.Length];
                 for (int k = 0; k < args.Length; k++) args[k] = values[step.Inputs[k]];
                 var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
@@ -86,12 +97,24 @@ public static class Executor
                     // Outputs without values (a batch of 0 samples) need no computing, and kernels are never called with empty sizes.
                     if (Array.Exists(outs, o => o.Length > 0))
                     {
-                        if (stepContext.Training)
+                        if (step.Inner is { } inner)
+                        {
+                            // A nested model runs its own plan here (as Model.Forward does), so that masks go in and come out.
+                            var innerResults = Run(inner, callArgs, stepContext, out var innerMasks);
+                            for (int k = 0; k < innerResults.Length; k++)
+                            {
+                                innerResults[k].Data.AsSpan(0, outs[k].Length).CopyTo(outs[k].Data);
+                                innerResults[k].Dispose();
+                                masks[step.Outputs[k]] = innerMasks[k];
+                            }
+                        }
+                        else if (stepContext.Training)
                             foreach (var saved in layer.ForwardTrain(stepContext, callArgs, outs)) context.Pool.Return(saved.Data);
                         else
                             layer.Forward(stepContext, callArgs, outs);
                     }
                 }
+                if (step.Inner is null) Masking.Out(layer, stepContext, callArgs, outs, step, masks);
                 for (int k = 0; k < outs.Length; k++)
                 {
                     values[step.Outputs[k]] = outs[k];
@@ -102,6 +125,7 @@ public static class Executor
                 foreach (var a in args) Release(a);
             }
 
+            outputMasks = [.. plan.OutputSlots.Select(s => masks[s])];
             var results = new Tensor[plan.OutputSlots.Length];
             for (int i = 0; i < results.Length; i++)
             {

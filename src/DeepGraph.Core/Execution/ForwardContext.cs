@@ -24,6 +24,17 @@ public sealed record ForwardContext(IGemm Gemm, TensorPool Pool, bool Training =
     ILayerProfiler? Profiler = null, long MemoryBudget = long.MaxValue)
 {
     /// <summary>
+    /// The masks carried beside the step's inputs (Keras's <c>_keras_mask</c>), one per input in argument
+    /// order, null where an input carries none; empty when none does. A mask is a bool tensor of the input's
+    /// leading axes (batch, steps): true where the step is real, false where it is padding. The walkers set
+    /// this per step from what the layers before computed (<see cref="Layer.ComputeMask"/>).
+    /// </summary>
+    public IReadOnlyList<Tensor?> InputMasks { get; init; } = [];
+
+    /// <summary>The mask of input <paramref name="index"/>, or null when it carries none.</summary>
+    public Tensor? MaskOf(int index) => index < InputMasks.Count ? InputMasks[index] : null;
+
+    /// <summary>
     /// Refuses, before they are allocated, the outputs <paramref name="shapes"/> of a call of
     /// <paramref name="layer"/> when one holds more than <see cref="TensorLimits.MaxElements"/> values
     /// or together they take more than <see cref="MemoryBudget"/> bytes.

@@ -24,6 +24,9 @@ public sealed record Activation : Layer
     /// <inheritdoc/>
     public override string ClassName => "Activation";
 
+    /// <summary>An input's mask passes through to the output, as in Keras.</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Single(inputs)];
 

@@ -46,6 +46,9 @@ public sealed record BatchNormalization : WeightedLayer
     /// <inheritdoc/>
     public override string ClassName => "BatchNormalization";
 
+    /// <summary>An input's mask passes through to the output, as in Keras.</summary>
+    public override bool SupportsMasking => true;
+
     /// <summary>The number of features normalised, once built.</summary>
     public int? Features => IsBuilt ? MovingMean!.Shape[0] : null;
 

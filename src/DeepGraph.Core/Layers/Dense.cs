@@ -30,6 +30,9 @@ public sealed record Dense : WeightedLayer
     /// <inheritdoc/>
     public override string ClassName => "Dense";
 
+    /// <summary>An input's mask passes through to the output, as in Keras.</summary>
+    public override bool SupportsMasking => true;
+
     /// <summary>Input features the kernel was built for, once built.</summary>
     public int? InputDim => IsBuilt ? Kernel!.Shape[0] : null;
 

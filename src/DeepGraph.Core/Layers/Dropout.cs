@@ -43,6 +43,9 @@ public sealed record Dropout : Layer
     /// <inheritdoc/>
     public override string ClassName => "Dropout";
 
+    /// <summary>An input's mask passes through to the output, as in Keras.</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs)
     {

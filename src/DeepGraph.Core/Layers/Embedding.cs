@@ -11,9 +11,8 @@ namespace DeepGraph.Core;
 /// </summary>
 /// <remarks>
 /// The input is int32; a float32 tensor of integral values is accepted and cast, as Keras casts it
-/// (TensorFlow.js writes token ids as float32). <see cref="MaskZero"/> is kept in the configuration
-/// and the output is the mask-free output Keras computes, but the mask itself is not yet passed on
-/// to the next layers (masking is not implemented yet).
+/// (TensorFlow.js writes token ids as float32). With <see cref="MaskZero"/> the output is the same and
+/// the layer passes on a mask of the ids that are not 0 (<see cref="ComputeMask"/>).
 /// </remarks>
 /// <example><code>new Embedding(1000, 64) { Id = id, Name = "embedding" }   // (None, 10) → (None, 10, 64), 64,000 params</code></example>
 public sealed record Embedding : OpLayer
@@ -21,7 +20,7 @@ public sealed record Embedding : OpLayer
     /// <summary>An embedding of <paramref name="inputDim"/> ids into vectors of <paramref name="outputDim"/> values.</summary>
     /// <param name="inputDim">The number of ids (the largest id + 1).</param>
     /// <param name="outputDim">The length of each vector.</param>
-    /// <param name="maskZero">Keras's <c>mask_zero</c>: id 0 is padding (kept in the config; the mask is not yet propagated).</param>
+    /// <param name="maskZero">Keras's <c>mask_zero</c>: id 0 is padding: the layer passes on a mask of the ids that are not 0.</param>
     /// <param name="inputLength">Keras 2's <c>input_length</c>: the length of the sequences, when fixed (checked against the input).</param>
     /// <param name="embeddingsInitializer">How the vectors start; Keras's default is uniform in ±0.05.</param>
     /// <exception cref="ArgumentException">A dimension or the length is not positive.</exception>
@@ -42,6 +41,14 @@ public sealed record Embedding : OpLayer
 
     /// <summary>Keras's <c>mask_zero</c>: whether id 0 means padding.</summary>
     public bool MaskZero { get; }
+
+    /// <summary>With <see cref="MaskZero"/>, the mask of the ids that are not 0 (padding), passed to the layers after (Keras's <c>compute_mask</c>).</summary>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        return MaskZero ? [Masks.NotEqual(inputs[0], 0)] : [];
+    }
 
     /// <summary>Keras 2's <c>input_length</c>: the sequence length, when fixed.</summary>
     public int? InputLength { get; }

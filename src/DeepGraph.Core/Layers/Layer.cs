@@ -173,6 +173,29 @@ public abstract record Layer
     /// </summary>
     public virtual bool WritesInputGradients => false;
 
+    /// <summary>
+    /// Keras's <c>supports_masking</c>: true when the layer accepts inputs that carry a mask and, unless it
+    /// overrides <see cref="ComputeMask"/>, passes its first input's mask on to every output (Dense,
+    /// Activation, Dropout, normalisations). A layer that does not support masking drops a mask it is given,
+    /// as Keras 3 does: the layers after it see none.
+    /// </summary>
+    public virtual bool SupportsMasking => false;
+
+    /// <summary>
+    /// The masks of a call's outputs (one per output, null where an output carries none; empty when none
+    /// does), from the call's inputs, its input masks (<see cref="ForwardContext.InputMasks"/>) and its
+    /// computed outputs. The default passes the first input's mask on when <see cref="SupportsMasking"/>;
+    /// a layer that makes a mask (Embedding with <c>mask_zero</c>, Masking) or changes one (a recurrent layer
+    /// without <c>return_sequences</c>, a global pooling, a merge) overrides it. Masks are small bool tensors
+    /// the walkers do not pool.
+    /// </summary>
+    public virtual IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outputs);
+        return SupportsMasking ? Masks.ForEach(context.MaskOf(0), outputs.Count) : [];
+    }
+
     /// <summary>The layer's weights in Keras's order; empty until built.</summary>
     public virtual IReadOnlyList<Weight> Weights => [];
 

@@ -46,6 +46,9 @@ public sealed record LayerNormalization : OpLayer
     /// <inheritdoc/>
     public override string ClassName => "LayerNormalization";
 
+    /// <summary>An input's mask passes through to the output, as in Keras.</summary>
+    public override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
     [

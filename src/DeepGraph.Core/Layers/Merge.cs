@@ -6,6 +6,17 @@ namespace DeepGraph.Core;
 /// <summary>A layer that combines two or more tensors of one shape elementwise (Keras's <c>_Merge</c>: Add, Multiply).</summary>
 public abstract record ElementwiseMerge : Layer
 {
+    /// <summary>Keras's merges: the output keeps the steps every input's mask keeps (inputs without a mask keep all).</summary>
+    public override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outputs);
+        return Masks.ForEach(Masks.All(context.InputMasks), outputs.Count);
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<Shape> OutputShapes(IReadOnlyList<Shape> inputs) => [Merged(inputs, Error)];
 

@@ -5,7 +5,14 @@ namespace DeepGraph.Core;
 /// <param name="Weights">The layer's weights as vars, in the order of its weight specs.</param>
 /// <param name="Training">True in a training step (dropout drops, normalisation uses batch statistics).</param>
 /// <param name="Seed">The seed of this call's randomness.</param>
-public sealed record OpCall(OpTape Tape, IReadOnlyList<Var> Weights, bool Training, int Seed);
+public sealed record OpCall(OpTape Tape, IReadOnlyList<Var> Weights, bool Training, int Seed)
+{
+    /// <summary>The masks carried by the inputs (bool vars, batch × steps), null where an input carries none; empty when none does (and on a symbolic tape).</summary>
+    public IReadOnlyList<Var?> Masks { get; init; } = [];
+
+    /// <summary>The mask of input <paramref name="index"/>, or null.</summary>
+    public Var? MaskOf(int index) => index < Masks.Count ? Masks[index] : null;
+}
 
 /// <summary>
 /// A layer written as a pure function over <see cref="Ops"/>: its output shapes come from running
@@ -83,7 +90,8 @@ public abstract record OpLayer : WeightedLayer
     {
         inputVars = [.. inputs.Select(tape.Constant)];
         weightVars = [.. Params.Select(tape.Constant)];
-        var results = Call(new OpCall(tape, weightVars, context.Training && !context.Frozen, context.Seed), inputVars);
+        var masks = context.InputMasks.Count == 0 ? [] : context.InputMasks.Select(m => m is null ? null : tape.Constant(m)).ToArray();
+        var results = Call(new OpCall(tape, weightVars, context.Training && !context.Frozen, context.Seed) { Masks = masks }, inputVars);
         return results;
     }
 

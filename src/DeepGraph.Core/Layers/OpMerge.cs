@@ -7,6 +7,17 @@ namespace DeepGraph.Core;
 /// </summary>
 public abstract record OpMerge : OpLayer
 {
+    /// <summary>Keras's merges: the output keeps the steps every input's mask keeps (inputs without a mask keep all).</summary>
+    public override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Tensor?> ComputeMask(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outputs);
+        return Masks.ForEach(Masks.All(context.InputMasks), outputs.Count);
+    }
+
     /// <summary>Combines two values (the running result and the next input).</summary>
     protected abstract Var Combine(Var a, Var b);
 

@@ -19,6 +19,7 @@ public sealed class Tape : IDisposable
         Saved = new IReadOnlyList<Tensor>[plan.Steps.Length];
         Contexts = new ForwardContext[plan.Steps.Length];
         Inner = new Tape?[plan.Steps.Length];
+        Masks = new Tensor?[plan.SlotCount];
     }
 
     /// <summary>The model that ran.</summary>
@@ -42,10 +43,16 @@ public sealed class Tape : IDisposable
     /// <summary>Per step, a nested model's tape.</summary>
     internal Tape?[] Inner { get; }
 
+    /// <summary>Per slot, the mask its tensor carries, or null (see <see cref="Layer.ComputeMask"/>).</summary>
+    internal Tensor?[] Masks { get; }
+
     internal HashSet<float[]> Rented { get; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The model's outputs, in output order (owned by the tape: copy what must outlive it).</summary>
     public IReadOnlyList<Tensor> Outputs => [.. Plan.OutputSlots.Select(s => Values[s])];
+
+    /// <summary>The masks the model's outputs carry (null where none), in output order.</summary>
+    public IReadOnlyList<Tensor?> OutputMasks => [.. Plan.OutputSlots.Select(s => Masks[s])];
 
     /// <summary>
     /// Every stateful layer's record after this pass (BatchNormalization with its moving statistics
@@ -183,12 +190,17 @@ public static class Backprop
     {
         var plan = tape.Plan;
         var context = tape.Context;
-        for (int i = 0; i < plan.InputSlots.Length; i++) tape.Values[plan.InputSlots[i]] = inputs[i];
+        for (int i = 0; i < plan.InputSlots.Length; i++)
+        {
+            tape.Values[plan.InputSlots[i]] = inputs[i];
+            tape.Masks[plan.InputSlots[i]] = context.MaskOf(i);
+        }
+        if (context.InputMasks.Count > 0) context = context with { InputMasks = [] };
         for (int s = 0; s < plan.Steps.Length; s++)
         {
             var step = plan.Steps[s];
             var layer = step.Layer;
-            var stepContext = tape.Contexts[s] = step.ContextIn(context);
+            var stepContext = tape.Contexts[s] = Masking.Into(step.ContextIn(context), step, tape.Masks);
             var args = new Tensor[step.Inputs.Length];
             for (int k = 0; k < args.Length; k++) args[k] = tape.Values[step.Inputs[k]];
             args = InputCheck.ForLayer(layer, args); // as the executor does: float ids into an Embedding, int32 values into a Dense
@@ -201,7 +213,11 @@ public static class Backprop
                 Executor.CheckInputs(innerPlan.Model, args);
                 Run(innerTape, args);
                 var results = innerTape.Outputs;
-                for (int k = 0; k < step.Outputs.Length; k++) tape.Values[step.Outputs[k]] = results[k];
+                for (int k = 0; k < step.Outputs.Length; k++)
+                {
+                    tape.Values[step.Outputs[k]] = results[k];
+                    tape.Masks[step.Outputs[k]] = innerTape.Masks[innerPlan.OutputSlots[k]];
+                }
                 continue;
             }
             var shapes = layer.OutputShapes(Array.ConvertAll(args, a => a.Shape));
@@ -209,6 +225,7 @@ public static class Backprop
             if (layer.ForwardIsView(stepContext))
             {
                 tape.Values[step.Outputs[0]] = args[0].View(shapes[0]);
+                Masking.Out(layer, stepContext, args, [tape.Values[step.Outputs[0]]], step, tape.Masks);
                 continue;
             }
             var outs = new Tensor[shapes.Count];
@@ -224,6 +241,7 @@ public static class Backprop
             if (layer is not FusedLayer) context.Profiler?.Record(layer, "forward", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             foreach (var t in saved) tape.Rented.Add(t.Data);
             tape.Saved[s] = saved;
+            Masking.Out(layer, stepContext, args, outs, step, tape.Masks);
         }
     }
 
