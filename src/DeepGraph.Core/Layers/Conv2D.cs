@@ -68,7 +68,11 @@ public sealed record Conv2D : SpatialConv
             if (!relu) Activate.InPlace(activation, y, Filters);
             return;
         }
-        if (g.IsPointwise)
+        if (g.IsPointwise && PointwiseGemm.Applies(k, Filters))
+        {
+            PointwiseGemm.Run(input.Data, g.Rows, k, Kernel.Data, Filters, output.Data, context.Threads, accumulate: false);
+        }
+        else if (g.IsPointwise)
         {
             context.Gemm.Sgemm(false, false, g.Rows, Filters, k, 1f, x, k, kernel, Filters, 0f, y, Filters);
         }
@@ -247,7 +251,19 @@ public sealed record Conv2D : SpatialConv
                 WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
             else if (dW is not null)
                 context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
-            if (dX is not null) context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
+            if (dX is not null && PointwiseGemm.Applies(Filters, k))
+            {
+                // dX += dZ · kernelᵀ with the (small) kernel transposed once.
+                var transposed = context.Pool.Rent(k * Filters);
+                for (int i = 0; i < k; i++)
+                    for (int f = 0; f < Filters; f++) transposed[f * k + i] = kernel[i * Filters + f];
+                PointwiseGemm.Run(args.OutputGrads[0].Data, g.Rows, Filters, transposed, k, dX.Data, context.Threads, accumulate: true);
+                context.Pool.Return(transposed);
+            }
+            else if (dX is not null)
+            {
+                context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
+            }
             return;
         }
         if (dX is not null && UseDirect(g, context) && Strides == (1, 1))

@@ -282,6 +282,37 @@ public sealed class ConvolutionLayerTests
                 new Random(p.seed), p.ToString());
         });
 
+    [Property(MaxTest = 30)]
+    public Property Conv2D_1x1_with_16_to_128_filters_matches_the_reference() => Prop.ForAll(
+        (from n in Gen.Choose(1, 2) from h in Gen.Choose(1, 5) from w in Gen.Choose(1, 5) from c in Gen.Choose(1, 40)
+         from f in Gen.Elements(16, 32, 48, 64, 80, 128) from bias in Gen.Elements(true, false) from seed in Seed
+         select (n, h, w, c, f, bias, seed)).ToArbitrary(), p =>
+        {
+            // The pointwise kernel (AVX-512) or the GEMM: four-row blocks, leftover rows, column blocks of 64 and less.
+            var layer = new Conv2D(p.f, (1, 1), useBias: p.bias) { Id = Id, Name = "pointwise" };
+            return Matches(layer, [p.n, p.h, p.w, p.c], [p.n, p.h, p.w, p.f],
+                (x, wt) => Correlate(x[0], p.n, p.h, p.w, p.c, 1, 1, (1, 1), (1, 1), 0, 0, p.h, p.w, p.f, FullWeight(wt[0], 1, p.c, p.f), BiasOf(p.bias, wt, 1)),
+                new Random(p.seed), p.ToString());
+        });
+
+    [Fact]
+    public void Conv2D_1x1_on_rows_split_over_threads_matches_float64()
+    {
+        var rng = new Random(5);
+        var x = Harness.RandomTensor(rng, [3, 30, 23, 37]);
+        var layer = Built(new Conv2D(48, (1, 1)) { Id = Id, Name = "pointwise" }, [x], rng);
+        var dy = Harness.RandomTensor(rng, [3, 30, 23, 48]);
+        var (y, dx, _) = Gradients(layer, [x], dy);
+        double[] xs = Wide(x), k = Wide(layer.Params[0]), b = Wide(layer.Params[1]), g = Wide(dy);
+        var want = Correlate(xs, 3, 30, 23, 37, 1, 1, (1, 1), (1, 1), 0, 0, 30, 23, 48, FullWeight(k, 1, 37, 48), b);
+        var wantDx = new double[xs.Length];
+        for (int r = 0; r < 3 * 30 * 23; r++)
+            for (int ci = 0; ci < 37; ci++)
+                for (int o = 0; o < 48; o++) wantDx[r * 37 + ci] += g[r * 48 + o] * k[ci * 48 + o];
+        double worstY = Worst(y[0].Span, want), worstDx = Worst(dx[0]!.Span, wantDx);
+        Assert.True(worstY <= 1e-5 && worstDx <= 1e-5, $"y {worstY:G3}, dx {worstDx:G3}");
+    }
+
     // ---- laws --------------------------------------------------------------------------------------
 
     [Property(MaxTest = 60)]
