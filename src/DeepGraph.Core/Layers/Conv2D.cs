@@ -247,7 +247,9 @@ public sealed record Conv2D : SpatialConv
         }
         if (g.IsPointwise)
         {
-            if (dW is not null && context.Threads > 1 && g.Rows >= 2 * 64)
+            if (dW is not null && PointwiseGemm.Applies(k, Filters))
+                PointwiseGemm.AddTransposedProduct(input.Data, g.Rows, k, args.OutputGrads[0].Data, Filters, dW.Data, context.Threads);
+            else if (dW is not null && context.Threads > 1 && g.Rows >= 2 * 64)
                 WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
             else if (dW is not null)
                 context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);

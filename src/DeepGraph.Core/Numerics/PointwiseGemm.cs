@@ -115,4 +115,81 @@ public static unsafe class PointwiseGemm
         if (width > 2) a2.Store(y + 32);
         if (width > 3) a3.Store(y + 48);
     }
+
+    /// <summary>Rows per tile of the weight gradient: x's and dz's tiles stay in L2 while every block of four x columns passes over them.</summary>
+    private const int TileRows = 256;
+
+    /// <summary>
+    /// dW (k × n) += xᵀ · dz over <paramref name="rows"/> rows: a 1×1 convolution's weight gradient. The rows are
+    /// split over the threads, each summing into its own partial (added at the end); within a tile of rows, four of
+    /// x's columns at a time keep their 4 × 64 sums in registers while dz's rows stream past.
+    /// </summary>
+    /// <exception cref="ArgumentException">The product does not apply (<see cref="Applies"/>) or a buffer is too short.</exception>
+    public static void AddTransposedProduct(float[] x, int rows, int k, float[] dz, int n, float[] dW, int threads)
+    {
+        if (!Applies(k, n) || rows < 0 || x.Length < (long)rows * k || dz.Length < (long)rows * n || dW.Length < (long)k * n)
+            throw new ArgumentException($"A pointwise weight gradient of {rows} rows, {k} × {n}, does not fit buffers of {x.Length}, {dz.Length} and {dW.Length} values (or n is not a multiple of 16, k above {MaxK}).");
+        var partials = new List<float[]>();
+        Spatial.ForImages(rows, rows < ParallelRows ? 1 : threads, (first, last) =>
+        {
+            var partial = new float[k * n];
+            fixed (float* xp = x, zp = dz, wp = partial)
+                for (int start = first; start < last; start += TileRows)
+                {
+                    int count = Math.Min(TileRows, last - start);
+                    for (int col = 0; col < n; col += 64)
+                    {
+                        int width = Math.Min(64, n - col) / 16;
+                        for (int j = 0; j < k; j += 4)
+                            Columns(xp + (long)start * k + j, k, Math.Min(4, k - j), zp + (long)start * n + col, n, count, wp + (long)j * n + col, width);
+                    }
+                }
+            lock (partials) partials.Add(partial);
+        });
+        foreach (var partial in partials)
+            System.Numerics.Tensors.TensorPrimitives.Add(dW.AsSpan(0, k * n), partial, dW.AsSpan(0, k * n));
+    }
+
+    /// <summary>w[j, :] += Σ_r x[r, j] · dz[r, :] for <paramref name="columns"/> (≤ 4) of x's columns and <paramref name="width"/> vectors of dz's.</summary>
+    private static void Columns(float* x, int k, int columns, float* dz, int n, int count, float* w, int width)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        for (int r = 0; r < count; r++, x += k, dz += n)
+        {
+            var z0 = Vector512.Load(dz);
+            var z1 = width > 1 ? Vector512.Load(dz + 16) : default;
+            var z2 = width > 2 ? Vector512.Load(dz + 32) : default;
+            var z3 = width > 3 ? Vector512.Load(dz + 48) : default;
+            var b0 = Vector512.Create(x[0]);
+            a00 = Vector512.FusedMultiplyAdd(b0, z0, a00);
+            a01 = Vector512.FusedMultiplyAdd(b0, z1, a01);
+            a02 = Vector512.FusedMultiplyAdd(b0, z2, a02);
+            a03 = Vector512.FusedMultiplyAdd(b0, z3, a03);
+            if (columns < 2) continue;
+            var b1 = Vector512.Create(x[1]);
+            a10 = Vector512.FusedMultiplyAdd(b1, z0, a10);
+            a11 = Vector512.FusedMultiplyAdd(b1, z1, a11);
+            a12 = Vector512.FusedMultiplyAdd(b1, z2, a12);
+            a13 = Vector512.FusedMultiplyAdd(b1, z3, a13);
+            if (columns < 3) continue;
+            var b2 = Vector512.Create(x[2]);
+            a20 = Vector512.FusedMultiplyAdd(b2, z0, a20);
+            a21 = Vector512.FusedMultiplyAdd(b2, z1, a21);
+            a22 = Vector512.FusedMultiplyAdd(b2, z2, a22);
+            a23 = Vector512.FusedMultiplyAdd(b2, z3, a23);
+            if (columns < 4) continue;
+            var b3 = Vector512.Create(x[3]);
+            a30 = Vector512.FusedMultiplyAdd(b3, z0, a30);
+            a31 = Vector512.FusedMultiplyAdd(b3, z1, a31);
+            a32 = Vector512.FusedMultiplyAdd(b3, z2, a32);
+            a33 = Vector512.FusedMultiplyAdd(b3, z3, a33);
+        }
+        Store(w, a00, a01, a02, a03, width, accumulate: true);
+        if (columns > 1) Store(w + n, a10, a11, a12, a13, width, accumulate: true);
+        if (columns > 2) Store(w + 2 * n, a20, a21, a22, a23, width, accumulate: true);
+        if (columns > 3) Store(w + 3 * n, a30, a31, a32, a33, width, accumulate: true);
+    }
 }

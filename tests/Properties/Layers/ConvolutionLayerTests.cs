@@ -302,15 +302,20 @@ public sealed class ConvolutionLayerTests
         var x = Harness.RandomTensor(rng, [3, 30, 23, 37]);
         var layer = Built(new Conv2D(48, (1, 1)) { Id = Id, Name = "pointwise" }, [x], rng);
         var dy = Harness.RandomTensor(rng, [3, 30, 23, 48]);
-        var (y, dx, _) = Gradients(layer, [x], dy);
+        var (y, dx, dw) = Gradients(layer, [x], dy);
         double[] xs = Wide(x), k = Wide(layer.Params[0]), b = Wide(layer.Params[1]), g = Wide(dy);
         var want = Correlate(xs, 3, 30, 23, 37, 1, 1, (1, 1), (1, 1), 0, 0, 30, 23, 48, FullWeight(k, 1, 37, 48), b);
         var wantDx = new double[xs.Length];
+        var wantDk = new double[k.Length];
         for (int r = 0; r < 3 * 30 * 23; r++)
             for (int ci = 0; ci < 37; ci++)
-                for (int o = 0; o < 48; o++) wantDx[r * 37 + ci] += g[r * 48 + o] * k[ci * 48 + o];
-        double worstY = Worst(y[0].Span, want), worstDx = Worst(dx[0]!.Span, wantDx);
-        Assert.True(worstY <= 1e-5 && worstDx <= 1e-5, $"y {worstY:G3}, dx {worstDx:G3}");
+                for (int o = 0; o < 48; o++)
+                {
+                    wantDx[r * 37 + ci] += g[r * 48 + o] * k[ci * 48 + o];
+                    wantDk[ci * 48 + o] += g[r * 48 + o] * xs[r * 37 + ci];
+                }
+        double worstY = Worst(y[0].Span, want), worstDx = Worst(dx[0]!.Span, wantDx), worstDk = Worst(dw[0]!.Span, wantDk);
+        Assert.True(worstY <= 1e-5 && worstDx <= 1e-5 && worstDk <= 1e-4, $"y {worstY:G3}, dx {worstDx:G3}, dkernel {worstDk:G3}");
     }
 
     // ---- laws --------------------------------------------------------------------------------------
