@@ -238,7 +238,9 @@ public sealed record Conv2D : SpatialConv
         }
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
-        if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
+        // The direct stride-1 input gradient and the pointwise kernel write an unset gradient themselves.
+        bool pointwiseKernel = g.IsPointwise && PointwiseGemm.Applies(Filters, k);
+        if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1)) && !pointwiseKernel) dX.Data.AsSpan().Clear();
         if (dbGrad is not null) Numerics.Bias.AddColumnSums(dZ, dbGrad.Data);
         if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
         {
@@ -253,13 +255,13 @@ public sealed record Conv2D : SpatialConv
                 WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
             else if (dW is not null)
                 context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
-            if (dX is not null && PointwiseGemm.Applies(Filters, k))
+            if (dX is not null && pointwiseKernel)
             {
                 // dX += dZ · kernelᵀ with the (small) kernel transposed once.
                 var transposed = context.Pool.Rent(k * Filters);
                 for (int i = 0; i < k; i++)
                     for (int f = 0; f < Filters; f++) transposed[f * k + i] = kernel[i * Filters + f];
-                PointwiseGemm.Run(args.OutputGrads[0].Data, g.Rows, Filters, transposed, k, dX.Data, context.Threads, accumulate: true);
+                PointwiseGemm.Run(args.OutputGrads[0].Data, g.Rows, Filters, transposed, k, dX.Data, context.Threads, accumulate: !args.Unset(0));
                 context.Pool.Return(transposed);
             }
             else if (dX is not null)

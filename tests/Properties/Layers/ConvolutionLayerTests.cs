@@ -295,27 +295,38 @@ public sealed class ConvolutionLayerTests
                 new Random(p.seed), p.ToString());
         });
 
-    [Fact]
-    public void Conv2D_1x1_on_rows_split_over_threads_matches_float64()
+    [Theory]
+    [InlineData(37, 48)]
+    [InlineData(32, 64)]
+    public void Conv2D_1x1_on_rows_split_over_threads_matches_float64(int c, int f)
     {
         var rng = new Random(5);
-        var x = Harness.RandomTensor(rng, [3, 30, 23, 37]);
-        var layer = Built(new Conv2D(48, (1, 1)) { Id = Id, Name = "pointwise" }, [x], rng);
-        var dy = Harness.RandomTensor(rng, [3, 30, 23, 48]);
+        var x = Harness.RandomTensor(rng, [3, 30, 23, c]);
+        var layer = Built(new Conv2D(f, (1, 1)) { Id = Id, Name = "pointwise" }, [x], rng);
+        var dy = Harness.RandomTensor(rng, [3, 30, 23, f]);
         var (y, dx, dw) = Gradients(layer, [x], dy);
         double[] xs = Wide(x), k = Wide(layer.Params[0]), b = Wide(layer.Params[1]), g = Wide(dy);
-        var want = Correlate(xs, 3, 30, 23, 37, 1, 1, (1, 1), (1, 1), 0, 0, 30, 23, 48, FullWeight(k, 1, 37, 48), b);
+        var want = Correlate(xs, 3, 30, 23, c, 1, 1, (1, 1), (1, 1), 0, 0, 30, 23, f, FullWeight(k, 1, c, f), b);
         var wantDx = new double[xs.Length];
         var wantDk = new double[k.Length];
         for (int r = 0; r < 3 * 30 * 23; r++)
-            for (int ci = 0; ci < 37; ci++)
-                for (int o = 0; o < 48; o++)
+            for (int ci = 0; ci < c; ci++)
+                for (int o = 0; o < f; o++)
                 {
-                    wantDx[r * 37 + ci] += g[r * 48 + o] * k[ci * 48 + o];
-                    wantDk[ci * 48 + o] += g[r * 48 + o] * xs[r * 37 + ci];
+                    wantDx[r * c + ci] += g[r * f + o] * k[ci * f + o];
+                    wantDk[ci * f + o] += g[r * f + o] * xs[r * c + ci];
                 }
         double worstY = Worst(y[0].Span, want), worstDx = Worst(dx[0]!.Span, wantDx), worstDk = Worst(dw[0]!.Span, wantDk);
+        // An input gradient buffer marked unset (here full of NaN) is written, not added to.
+        var unset = Tensor.Filled(float.NaN, x.Shape.ToArray());
+        var context = new ForwardContext(Harness.Managed, new TensorPool(), Training: true);
+        layer.Backward(context, new BackwardArgs
+        {
+            Inputs = [x], Outputs = y, Saved = [], OutputGrads = [Tensor.FromArray(dy.ToArray(), dy.Shape.ToArray())], InputGrads = [unset], InputGradsUnset = [true],
+            ParamGrads = [Tensor.Zeros(k.Length / f, f), Tensor.Zeros(f)],
+        });
         Assert.True(worstY <= 1e-5 && worstDx <= 1e-5 && worstDk <= 1e-4, $"y {worstY:G3}, dx {worstDx:G3}, dkernel {worstDk:G3}");
+        Assert.Equal(dx[0]!.ToArray(), unset.ToArray());
     }
 
     // ---- laws --------------------------------------------------------------------------------------
