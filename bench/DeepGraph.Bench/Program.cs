@@ -22,7 +22,9 @@ switch (mode)
         return TransformerBench.Run(args[1..]);
     case "fashion":
         return FashionBench.Run(args[1..]);
+    case "mobilenet":
+        return MobileNetBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile] [--threads N]");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile] [--threads N] | mobilenet [--quick]");
         return 2;
 }

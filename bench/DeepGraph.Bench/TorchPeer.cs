@@ -34,6 +34,24 @@ internal static class TorchPeer
     public static torch.Tensor ChannelsLast(float[] nhwc, long n, long h, long w, long c) =>
         torch.tensor(nhwc, [n, h, w, c]).permute(0, 3, 1, 2);
 
+    /// <summary>
+    /// The memory format libtorch runs each convolution of <paramref name="model"/> in on input <paramref name="x"/>,
+    /// read from the strides of their outputs (a check: libtorch infers the format from strides, silently).
+    /// </summary>
+    public static string ConvLayout(torch.nn.Module<torch.Tensor, torch.Tensor> model, torch.Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var formats = new List<string>();
+        var t = x;
+        foreach (var (_, m) in ((TorchSharp.Modules.Sequential)model).named_children())
+        {
+            t = ((torch.nn.Module<torch.Tensor, torch.Tensor>)m).call(t);
+            if (m is TorchSharp.Modules.Conv2d) formats.Add(t.stride(1) == 1 ? "channels-last" : "NCHW");
+        }
+        return string.Join(", ", formats.Distinct());
+    }
+
     /// <summary>A Conv2d whose weight sits in channels-last memory, from a Keras kernel (kh, kw, cin, cout).</summary>
     public static TorchSharp.Modules.Conv2d Conv(float[] kernel, float[] bias, int kh, int kw, int cin, int cout, int stride, bool same)
     {

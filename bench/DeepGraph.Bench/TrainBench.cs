@@ -52,7 +52,10 @@ internal static class TrainBench
         }
         Console.WriteLine($"ratio DeepGraph / TorchSharp channels-last: time {ms[0].Median / ms[1].Median:F2}, peak RSS {rss[0].Peak / rss[1].Peak:F2}");
         Console.WriteLine($"ratio DeepGraph / TorchSharp NCHW: time {ms[0].Median / ms[2].Median:F2}, peak RSS {rss[0].Peak / rss[2].Peak:F2}");
-        PrintDeepGraphBreakdown(dg);
+        PrintDeepGraphBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.SparseCategoricalCrossentropy());
+        Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
+        Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
+        Console.WriteLine("the convolution's activation derivative.");
         return 0;
     }
 
@@ -176,19 +179,7 @@ internal static class TrainBench
         /// The memory format libtorch actually runs in, read from the strides of the convolutions'
         /// outputs (a check, since libtorch infers the format from strides, silently).
         /// </summary>
-        public string Layout()
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var formats = new List<string>();
-            var t = x;
-            foreach (var (_, m) in ((TorchSharp.Modules.Sequential)model).named_children())
-            {
-                t = ((torch.nn.Module<torch.Tensor, torch.Tensor>)m).call(t);
-                if (m is TorchSharp.Modules.Conv2d) formats.Add(t.stride(1) == 1 ? "channels-last" : "NCHW");
-            }
-            return string.Join(", ", formats.Distinct());
-        }
+        public string Layout() => TorchPeer.ConvLayout(model, x);
 
         /// <summary>zero_grad, forward, loss, backward, Adam step; returns the loss.</summary>
         public float Step()
@@ -252,9 +243,9 @@ internal static class TrainBench
     /// buffers donated) with a layer profiler; per layer the median forward and backward time, then
     /// the rest of the step (loss, optimizer update, bookkeeping) as the step's median less the layers'.
     /// </summary>
-    private static void PrintDeepGraphBreakdown(DeepGraphStep dg)
+    internal static void PrintDeepGraphBreakdown(Model facadeModel, Tensor x, Tensor y, DeepGraph.Core.Loss loss)
     {
-        PrintBreakdown(dg.Model, dg.X, dg.Y, new DeepGraph.Core.SparseCategoricalCrossentropy(), warmup: 20, measured: 60);
+        PrintBreakdown(facadeModel, x, y, loss, warmup: 20, measured: 60);
         Console.WriteLine("A Conv2D whose only reader is a MaxPooling2D runs fused with it: the convolution's forward row includes the pooling");
         Console.WriteLine("(which then has no forward time), and so does a first layer's backward row; a later pooling's backward row includes");
         Console.WriteLine("the convolution's activation derivative.");
@@ -328,7 +319,7 @@ internal static class TrainBench
 
     // ---------------------------------------------------------------- timing
 
-    private sealed class Variant(string name, string rssArgument, Func<float> step)
+    internal sealed class Variant(string name, string rssArgument, Func<float> step)
     {
         public string Name { get; } = name;
         public string RssArgument { get; } = rssArgument;
@@ -347,7 +338,7 @@ internal static class TrainBench
     /// ≥ 10 steps, then they take turns in blocks of <paramref name="block"/> timed steps, each block
     /// opened by an untimed step after a 300 ms pause; medians and minima over <paramref name="rounds"/> steps each.
     /// </summary>
-    private static (double Median, double Min)[] TimeAlternating(IReadOnlyList<Variant> variants, int rounds, int block)
+    internal static (double Median, double Min)[] TimeAlternating(IReadOnlyList<Variant> variants, int rounds, int block)
     {
         foreach (var v in variants)
         {
@@ -374,7 +365,7 @@ internal static class TrainBench
         return [.. samples.Select(s => (SideBySide.Median([.. s]), s.Min()))];
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    internal static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>Runs <c>mode which</c> in a fresh process of this bench; returns its two numbers (baseline, peak RSS in MB).</summary>
     private static (double Baseline, double Peak) Child(string mode, string which)

@@ -154,23 +154,28 @@ public sealed record BatchNormalization : WeightedLayer
         var x = inputs[0].Span;
         long count = (long)outer * inner;
         var sum = new double[features];
-        for (int o = 0, start = 0; o < outer; o++)
-            for (int f = 0; f < features; f++, start += inner)
-            {
-                double s = 0;
-                foreach (float v in x.Slice(start, inner)) s += v;
-                sum[f] += s;
-            }
+        bool channelsLast = inner == 1 && inputs[0].DType == DType.Float32;
+        if (channelsLast) Numerics.ChannelSums.Add(inputs[0].Data, null, null, null, features, sum, default, false, context.Threads);
+        else
+            for (int o = 0, start = 0; o < outer; o++)
+                for (int f = 0; f < features; f++, start += inner)
+                {
+                    double s = 0;
+                    foreach (float v in x.Slice(start, inner)) s += v;
+                    sum[f] += s;
+                }
         var mean = new double[features];
         for (int f = 0; f < features; f++) mean[f] = sum[f] / count;
         var squares = new double[features];
-        for (int o = 0, start = 0; o < outer; o++)
-            for (int f = 0; f < features; f++, start += inner)
-            {
-                double s = 0, m = mean[f];
-                foreach (float v in x.Slice(start, inner)) s += (v - m) * (v - m);
-                squares[f] += s;
-            }
+        if (channelsLast) Numerics.ChannelSums.Add(inputs[0].Data, mean, null, null, features, new double[features], squares, true, context.Threads);
+        else
+            for (int o = 0, start = 0; o < outer; o++)
+                for (int f = 0; f < features; f++, start += inner)
+                {
+                    double s = 0, m = mean[f];
+                    foreach (float v in x.Slice(start, inner)) s += (v - m) * (v - m);
+                    squares[f] += s;
+                }
 
         var (gammaWeight, betaWeight, _, _) = Parts();
         ReadOnlySpan<float> gamma = gammaWeight is null ? default : gammaWeight.Span, beta = betaWeight is null ? default : betaWeight.Span;
@@ -228,7 +233,13 @@ public sealed record BatchNormalization : WeightedLayer
         bool needSums = gammaGrad is not null || betaGrad is not null || (batch && dx is not null);
         var sumDy = new double[features];
         var sumDyXhat = new double[features];
-        if (needSums)
+        bool channelsLast = inner == 1 && args.Inputs[0].DType == DType.Float32;
+        if (needSums && channelsLast)
+        {
+            Numerics.ChannelSums.Add(args.OutputGrads[0].Data, null, args.Inputs[0].Data, mean, features, sumDy, sumDyXhat, true, context.Threads);
+            for (int f = 0; f < features; f++) sumDyXhat[f] *= inverseStd[f];
+        }
+        else if (needSums)
         {
             for (int o = 0, start = 0; o < outer; o++)
                 for (int f = 0; f < features; f++, start += inner)
@@ -267,6 +278,14 @@ public sealed record BatchNormalization : WeightedLayer
                 b[f] = (float)(-g * sumDyXhat[f] / count * inverseStd[f]);
                 c[f] = (float)(-g * sumDy[f] / count);
             }
+        }
+        if (channelsLast)
+        {
+            // dx += a·dy + b·x + (c − b·μ), the channels in vector lanes.
+            var k = new float[features];
+            for (int f = 0; f < features; f++) k[f] = c[f] - b[f] * mu[f];
+            Numerics.ChannelSums.AddAffine(args.OutputGrads[0].Data, args.Inputs[0].Data, a, b, k, dx.Data, features, context.Threads);
+            return;
         }
         var d = dx.Data.AsSpan();
         for (int o = 0, start = 0; o < outer; o++)

@@ -8,46 +8,19 @@ namespace DeepGraph.Core;
 /// (batch, h', w', filters) with, per spatial axis, <c>valid</c>: ⌊(n − k_eff)/s⌋ + 1 and
 /// <c>same</c>: ⌈n/s⌉, where k_eff = (k − 1)·dilation + 1. Weights: kernel (kh, kw, cin, filters), bias (filters).
 /// </summary>
-public sealed record Conv2D : WeightedLayer
+public sealed record Conv2D : SpatialConv
 {
     /// <summary>A 2-D convolution with <paramref name="filters"/> output channels.</summary>
     /// <exception cref="ArgumentException">An argument is out of range or the activation is unknown.</exception>
     public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, Padding? padding = null,
         ActivationFunction? activation = null, bool useBias = true, (int H, int W)? dilationRate = null)
+        : base(kernelSize, strides, padding, activation, useBias, dilationRate)
     {
         Filters = filters > 0 ? filters : throw InvalidArgument("filters", "a positive integer", filters);
-        KernelSize = kernelSize.H > 0 && kernelSize.W > 0 ? kernelSize : throw InvalidArgument("kernel_size", "positive integers", kernelSize);
-        Strides = strides ?? (1, 1);
-        if (Strides.H <= 0 || Strides.W <= 0) throw InvalidArgument("strides", "positive integers", Strides);
-        Padding = padding ?? Padding.Valid;
-        Activation = activation ?? ActivationFunction.Linear;
-        UseBias = useBias;
-        DilationRate = dilationRate ?? (1, 1);
-        if (DilationRate.H <= 0 || DilationRate.W <= 0) throw InvalidArgument("dilation_rate", "positive integers", DilationRate);
-        if (DilationRate != (1, 1) && Strides != (1, 1))
-            throw new ArgumentException($"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides={Strides} and dilation_rate={DilationRate}");
     }
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
-
-    /// <summary>Kernel height and width.</summary>
-    public (int H, int W) KernelSize { get; }
-
-    /// <summary>Strides along height and width.</summary>
-    public (int H, int W) Strides { get; }
-
-    /// <summary><see cref="Padding.Valid"/> or <see cref="Padding.Same"/>.</summary>
-    public Padding Padding { get; }
-
-    /// <summary>The activation applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Dilation along height and width.</summary>
-    public (int H, int W) DilationRate { get; }
 
     /// <inheritdoc/>
     public override string ClassName => "Conv2D";
@@ -55,29 +28,12 @@ public sealed record Conv2D : WeightedLayer
     /// <summary>The kernel, (kh, kw, cin, filters); null until built.</summary>
     public Tensor? Kernel => IsBuilt ? WeightNamed("kernel") : null;
 
-    /// <summary>The bias, (filters); null until built or without <see cref="UseBias"/>.</summary>
-    public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
-
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Role, bool Trainable)> Roles =>
         UseBias ? [("kernel", true), ("bias", true)] : [("kernel", true)];
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
-    {
-        var x = Single(inputs);
-        RequireRank(x, 4);
-        if (x[3] is null)
-            throw Error($"The channel dimension of the inputs should be defined. Found None. Full input shape received: {x}");
-        RequireNonEmpty(x, 3, "channels");
-        string arguments = $"kernel_size={KernelSize}, dilation_rate={DilationRate}";
-        var problem = Padding2D.WindowProblem(x[1], KernelSize.H, DilationRate.H, "height", arguments) ?? Padding2D.WindowProblem(x[2], KernelSize.W, DilationRate.W, "width", arguments);
-        if (problem is not null) throw Error(problem + $" Input shape {x}.");
-        long kh = Padding2D.EffectiveSize(KernelSize.H, DilationRate.H), kw = Padding2D.EffectiveSize(KernelSize.W, DilationRate.W);
-        if (Padding == Padding.Valid && (x[1] < kh || x[2] < kw))
-            throw Error($"kernel {KernelSize.H}x{KernelSize.W} is larger than its input {x[1]?.ToString() ?? "None"}x{x[2]?.ToString() ?? "None"} with padding \"valid\": the output would be empty. Input shape {x}.");
-        return [Fits(Shape.Of(x[0], Padding2D.OutputSize(x[1], kh, Strides.H, Padding), Padding2D.OutputSize(x[2], kw, Strides.W, Padding), Filters))];
-    }
+    protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs) => [CorrelationOutput(CheckedImage(inputs), Filters)];
 
     /// <inheritdoc/>
     protected override IReadOnlyList<WeightSpec> Specs(IReadOnlyList<Shape> inputs)
@@ -88,12 +44,7 @@ public sealed record Conv2D : WeightedLayer
     }
 
     /// <inheritdoc/>
-    protected override void CheckWeights(IReadOnlyList<Shape> inputs)
-    {
-        int built = Kernel!.Shape[2]!.Value;
-        if (inputs[0][3] != built)
-            throw Error($"Input 0 of layer \"{Name}\" is incompatible with the layer: expected axis -1 of input shape to have value {built}, but received input with shape {inputs[0]}");
-    }
+    protected override void CheckWeights(IReadOnlyList<Shape> inputs) => CheckChannels(inputs, Kernel!.Shape[2]!.Value);
 
     /// <summary>
     /// im2col + GEMM with the Keras kernel layout (kh·kw·cin, filters), over tiles of output
@@ -117,7 +68,11 @@ public sealed record Conv2D : WeightedLayer
             if (!relu) Activate.InPlace(activation, y, Filters);
             return;
         }
-        if (g.IsPointwise)
+        if (g.IsPointwise && PointwiseGemm.Applies(k, Filters))
+        {
+            PointwiseGemm.Run(input.Data, g.Rows, k, Kernel.Data, Filters, output.Data, context.Threads, accumulate: false);
+        }
+        else if (g.IsPointwise)
         {
             context.Gemm.Sgemm(false, false, g.Rows, Filters, k, 1f, x, k, kernel, Filters, 0f, y, Filters);
         }
@@ -283,7 +238,9 @@ public sealed record Conv2D : WeightedLayer
         }
         var dW = args.ParamGrads[0];
         var dX = args.InputGrads[0];
-        if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1))) dX.Data.AsSpan().Clear();
+        // The direct stride-1 input gradient and the pointwise kernel write an unset gradient themselves.
+        bool pointwiseKernel = g.IsPointwise && PointwiseGemm.Applies(Filters, k);
+        if (dX is not null && args.Unset(0) && !(UseDirect(g, context) && Strides == (1, 1)) && !pointwiseKernel) dX.Data.AsSpan().Clear();
         if (dbGrad is not null) Numerics.Bias.AddColumnSums(dZ, dbGrad.Data);
         if (dW is not null && !g.IsPointwise && !context.Im2ColOnly && ImplicitWeightGrad.Applies(g, Filters))
         {
@@ -292,8 +249,25 @@ public sealed record Conv2D : WeightedLayer
         }
         if (g.IsPointwise)
         {
-            if (dW is not null) context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
-            if (dX is not null) context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
+            if (dW is not null && PointwiseGemm.Applies(k, Filters))
+                PointwiseGemm.AddTransposedProduct(input.Data, g.Rows, k, args.OutputGrads[0].Data, Filters, dW.Data, context.Threads);
+            else if (dW is not null && context.Threads > 1 && g.Rows >= 2 * 64)
+                WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
+            else if (dW is not null)
+                context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
+            if (dX is not null && pointwiseKernel)
+            {
+                // dX += dZ · kernelᵀ with the (small) kernel transposed once.
+                var transposed = context.Pool.Rent(k * Filters);
+                for (int i = 0; i < k; i++)
+                    for (int f = 0; f < Filters; f++) transposed[f * k + i] = kernel[i * Filters + f];
+                PointwiseGemm.Run(args.OutputGrads[0].Data, g.Rows, Filters, transposed, k, dX.Data, context.Threads, accumulate: !args.Unset(0));
+                context.Pool.Return(transposed);
+            }
+            else if (dX is not null)
+            {
+                context.Gemm.Sgemm(false, true, g.Rows, k, Filters, 1f, dZ, Filters, kernel, Filters, 1f, dX.Data, k);
+            }
             return;
         }
         if (dX is not null && UseDirect(g, context) && Strides == (1, 1))
@@ -355,7 +329,8 @@ public sealed record Conv2D : WeightedLayer
     /// dW += colsᵀ·dZ with the output pixels (the product's k dimension, tens of thousands long)
     /// split over the threads: each takes a contiguous range of pixels, writes its own im2col tiles
     /// and multiplies them on one thread into its own partial sum; the partial sums are then added.
-    /// A thin product with a long k is what a GEMM parallelises worst over its m and n.
+    /// A thin product with a long k is what a GEMM parallelises worst over its m and n. A pointwise
+    /// convolution multiplies slices of its input directly.
     /// </summary>
     private unsafe void WeightGradientSplit(ForwardContext context, IGemm serial, Window2D g, ReadOnlySpan<float> xSpan, ReadOnlySpan<float> dzSpan, Tensor dW)
     {
@@ -379,8 +354,10 @@ public sealed record Conv2D : WeightedLayer
                 for (int start = first; start < last; start += tile)
                 {
                     int rows = Math.Min(tile, last - start);
-                    var c = cols.AsSpan(0, rows * k);
-                    Spatial.Im2Col(x, g, start, rows, c);
+                    ReadOnlySpan<float> c = cols.AsSpan(0, rows * k);
+                    // A pointwise convolution's patches are the input's pixels themselves.
+                    if (g.IsPointwise) c = x.Slice(start * k, rows * k);
+                    else Spatial.Im2Col(x, g, start, rows, cols.AsSpan(0, rows * k));
                     serial.Sgemm(true, false, k, f, rows, 1f, c, k, dZ.Slice(start * f, rows * f), f, beta, partial.AsSpan(0, k * f), f);
                     beta = 1f;
                 }
