@@ -20,7 +20,9 @@ switch (mode)
         return TrainBench.Rss(args[1..]);
     case "fashion":
         return FashionBench.Run(args[1..]);
+    case "lstm":
+        return LstmBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | lstm");
         return 2;
 }

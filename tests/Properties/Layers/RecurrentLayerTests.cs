@@ -1,0 +1,238 @@
+using DeepGraph.Core;
+using DeepGraph.Numerics;
+using DeepGraph.Properties.Execution;
+
+namespace DeepGraph.Properties.Layers;
+
+/// <summary>
+/// The recurrent layers against a float64 reference written from Keras's formulas (straight loops over steps, one
+/// sample at a time), forward and backward: SimpleRNN, LSTM, GRU with reset_after false (TF.js's form, also checked
+/// by the TF.js fixtures) and true (Keras's default, which no fixture covers), masks (a masked step carries state and
+/// output; with zero_output_for_mask, as Bidirectional sets it, the sequence output is 0 there), go_backwards,
+/// return_sequences and return_state, activations whose derivative needs the pre-activation; and Bidirectional in
+/// every merge mode. Gradients of L = Σ r ⊙ outputs are compared with central differences of the float64 reference.
+/// </summary>
+public sealed class RecurrentLayerTests
+{
+    private static readonly LayerId Id = new(1);
+
+    // ---- the float64 reference -------------------------------------------------------------
+
+    private static double Act(string f, double x) => f switch
+    {
+        "tanh" => Math.Tanh(x),
+        "sigmoid" => 1 / (1 + Math.Exp(-x)),
+        "hard_sigmoid" => Math.Clamp(0.2 * x + 0.5, 0, 1),
+        "elu" => x > 0 ? x : Math.Exp(x) - 1,
+        "softsign" => x / (1 + Math.Abs(x)),
+        "swish" => x / (1 + Math.Exp(-x)),
+        "linear" => x,
+        _ => throw new ArgumentException(f),
+    };
+
+    /// <summary>The sizes and options of one reference run.</summary>
+    private sealed record Case(string Cell, string Activation, string Gates, bool GoBackwards, bool ReturnSequences, bool ReturnState, bool Masked, bool ZeroOutput, bool UseBias = true)
+    {
+        public int G => Cell == "simple" ? 1 : Cell == "lstm" ? 4 : 3;
+
+        public override string ToString() => $"{Cell} {Activation}/{Gates}{(GoBackwards ? " backwards" : "")}{(ReturnSequences ? " sequences" : "")}{(ReturnState ? " state" : "")}{(Masked ? " masked" : "")}{(ZeroOutput ? " zero-output" : "")}{(UseBias ? "" : " no-bias")}";
+    }
+
+    private const int N = 2, T = 4, F = 3, U = 3;
+
+    /// <summary>
+    /// Keras's recurrence in float64: outputs [sequence (processing order) or last h, then h (and c) with return_state].
+    /// <paramref name="b"/> is [G·u] or, for "gru_after", [2·G·u] (input bias then recurrent bias).
+    /// </summary>
+    private static double[][] Reference(Case c, double[] x, bool[] mask, double[] w, double[] uk, double[] b)
+    {
+        int g = c.G * U;
+        var seq = new double[N * T * U];
+        var lastH = new double[N * U];
+        var lastC = new double[N * U];
+        for (int n = 0; n < N; n++)
+        {
+            var h = new double[U];
+            var cs = new double[U];
+            for (int s = 0; s < T; s++)
+            {
+                int t = c.GoBackwards ? T - 1 - s : s;
+                bool real = !c.Masked || mask[n * T + t];
+                var zx = new double[g];
+                var rec = new double[g];
+                for (int j = 0; j < g; j++)
+                {
+                    double v = c.UseBias ? b[j] : 0;
+                    for (int f = 0; f < F; f++) v += x[(n * T + t) * F + f] * w[f * g + j];
+                    zx[j] = v;
+                    double r = c.Cell == "gru_after" && c.UseBias ? b[g + j] : 0;
+                    for (int k = 0; k < U; k++) r += h[k] * uk[k * g + j];
+                    rec[j] = r;
+                }
+                var hn = new double[U];
+                var cn = new double[U];
+                for (int k = 0; k < U; k++)
+                {
+                    switch (c.Cell)
+                    {
+                        case "simple":
+                            hn[k] = Act(c.Activation, zx[k] + rec[k]);
+                            break;
+                        case "lstm":
+                            double i = Act(c.Gates, zx[k] + rec[k]), fg = Act(c.Gates, zx[U + k] + rec[U + k]);
+                            double cc = Act(c.Activation, zx[2 * U + k] + rec[2 * U + k]), o = Act(c.Gates, zx[3 * U + k] + rec[3 * U + k]);
+                            cn[k] = fg * cs[k] + i * cc;
+                            hn[k] = o * Act(c.Activation, cn[k]);
+                            break;
+                    }
+                }
+                if (c.Cell is "gru" or "gru_after")
+                {
+                    var z = new double[U];
+                    var r = new double[U];
+                    for (int k = 0; k < U; k++)
+                    {
+                        z[k] = Act(c.Gates, zx[k] + rec[k]);
+                        r[k] = Act(c.Gates, zx[U + k] + rec[U + k]);
+                    }
+                    for (int k = 0; k < U; k++)
+                    {
+                        double inner;
+                        if (c.Cell == "gru_after") inner = r[k] * rec[2 * U + k];
+                        else
+                        {
+                            inner = 0;
+                            for (int m = 0; m < U; m++) inner += r[m] * h[m] * uk[m * g + 2 * U + k];
+                        }
+                        double hh = Act(c.Activation, zx[2 * U + k] + inner);
+                        hn[k] = z[k] * h[k] + (1 - z[k]) * hh;
+                    }
+                }
+                if (real)
+                {
+                    h = hn;
+                    if (c.Cell == "lstm") cs = cn;
+                }
+                for (int k = 0; k < U; k++) seq[(n * T + s) * U + k] = real || !c.ZeroOutput ? h[k] : 0;
+            }
+            Array.Copy(h, 0, lastH, n * U, U);
+            Array.Copy(cs, 0, lastC, n * U, U);
+        }
+        var outputs = new List<double[]> { c.ReturnSequences ? seq : lastH };
+        if (c.ReturnState)
+        {
+            outputs.Add(lastH);
+            if (c.Cell == "lstm") outputs.Add(lastC);
+        }
+        return [.. outputs];
+    }
+
+    // ---- the layer under test --------------------------------------------------------------
+
+    private static RecurrentLayer Make(Case c) => c.Cell switch
+    {
+        "simple" => new SimpleRNN(U, c.Activation, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        "lstm" => new LSTM(U, c.Activation, c.Gates, c.UseBias, true, c.ReturnSequences, c.ReturnState, c.GoBackwards) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        _ => new GRU(U, c.Activation, c.Gates, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, resetAfter: c.Cell == "gru_after") { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+    };
+
+    private sealed record Point(double[] X, bool[] Mask, double[] W, double[] Uk, double[] B);
+
+    private static Point Draw(Case c, int seed)
+    {
+        var rng = new Random(seed);
+        double[] Values(int count, double scale) => [.. Enumerable.Range(0, count).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
+        int g = c.G * U;
+        // Sample 0 keeps steps 0 and 3 and masks 1 and 2; sample 1 masks its first step only (a masked step before any real one).
+        bool[] mask = c.Masked ? [true, false, false, true, false, true, true, true] : [.. Enumerable.Repeat(true, N * T)];
+        return new Point(Values(N * T * F, 1), mask, Values(F * g, 0.8), Values(U * g, 0.8), Values(c.Cell == "gru_after" ? 2 * g : g, 0.5));
+    }
+
+    private static float[] Floats(double[] v) => Array.ConvertAll(v, d => (float)d);
+
+    private static Tensor T32(double[] v, params int[] shape) => Tensor.FromArray(Floats(v), shape);
+
+    private static ForwardContext Context(IGemm gemm, Case c, Point p) =>
+        new(gemm, new TensorPool(), Training: true) { InputMasks = c.Masked ? [Tensor.FromBools(p.Mask, [N, T])] : [] };
+
+    private static RecurrentLayer Built(Case c, Point p)
+    {
+        int g = c.G * U;
+        var bias = c.Cell == "gru_after" ? T32(p.B, 2, g) : T32(p.B, g);
+        Tensor[] weights = c.UseBias ? [T32(p.W, F, g), T32(p.Uk, U, g), bias] : [T32(p.W, F, g), T32(p.Uk, U, g)];
+        return Make(c) with { Params = EquatableArray.Of(weights) };
+    }
+
+    private static IEnumerable<Case> Cases()
+    {
+        foreach (var cell in new[] { "simple", "lstm", "gru", "gru_after" })
+            foreach (var (act, gates) in new[] { ("tanh", "sigmoid"), ("elu", "hard_sigmoid"), ("swish", "sigmoid"), ("softsign", "swish") })
+                foreach (var (back, seqs, state) in new[] { (false, false, false), (true, true, true), (false, true, false), (true, false, true) })
+                    foreach (var (masked, zero) in new[] { (false, false), (true, false), (true, true) })
+                        yield return new Case(cell, act, gates, back, seqs, state, masked, zero && seqs);
+        yield return new Case("lstm", "tanh", "sigmoid", false, true, true, true, false, UseBias: false);
+        yield return new Case("gru_after", "tanh", "sigmoid", true, true, true, true, true, UseBias: false);
+    }
+
+    public static TheoryData<int> CaseIndices => new(Enumerable.Range(0, Cases().Count()));
+
+    private static double Loss(double[][] outputs, double[][] r) => outputs.Select((o, k) => o.Select((v, i) => v * r[k][i]).Sum()).Sum();
+
+    [Theory]
+    [MemberData(nameof(CaseIndices))]
+    public void Forward_and_gradients_match_the_float64_reference(int index)
+    {
+        var c = Cases().ElementAt(index);
+        var p = Draw(c, 100 + index);
+        var layer = Built(c, p);
+        var x = T32(p.X, N, T, F);
+        var shapes = layer.OutputShapes([x.Shape]);
+        var outputs = shapes.Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+        var context = Context(Harness.Managed, c, p);
+        var saved = layer.ForwardTrain(context, [x], outputs);
+
+        var want = Reference(c, p.X, p.Mask, p.W, p.Uk, p.B);
+        Assert.Equal(want.Length, outputs.Length);
+        for (int k = 0; k < want.Length; k++)
+            AssertClose($"{c}: output {k}", outputs[k].Span, want[k], 1e-5);
+
+        // Backward against central differences of the reference.
+        var rng = new Random(7 + index);
+        var r = want.Select(o => o.Select(_ => rng.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var dx = Tensor.Zeros(N, T, F);
+        var grads = layer.Params.Select(w => Tensor.Zeros(w.Shape.ToArray())).ToArray();
+        layer.Backward(context, new BackwardArgs
+        {
+            Inputs = [x], Outputs = outputs, Saved = saved,
+            OutputGrads = [.. r.Select((v, k) => T32(v, outputs[k].Shape.ToArray()))],
+            InputGrads = [dx], ParamGrads = grads,
+        });
+        double[][] point = [p.X, p.W, p.Uk, p.B];
+        Tensor[] analytic = c.UseBias ? [dx, .. grads] : [dx, grads[0], grads[1]];
+        for (int a = 0; a < analytic.Length; a++)
+        {
+            var numeric = new double[point[a].Length];
+            for (int i = 0; i < numeric.Length; i++)
+            {
+                double keep = point[a][i], h = 1e-6;
+                point[a][i] = keep + h;
+                double up = Loss(Reference(c, point[0], p.Mask, point[1], point[2], point[3]), r);
+                point[a][i] = keep - h;
+                double down = Loss(Reference(c, point[0], p.Mask, point[1], point[2], point[3]), r);
+                point[a][i] = keep;
+                numeric[i] = (up - down) / (2 * h);
+            }
+            AssertClose($"{c}: gradient of {new[] { "x", "kernel", "recurrent_kernel", "bias" }[a]}", analytic[a].Span, numeric, 1e-3);
+        }
+    }
+
+    private static void AssertClose(string what, ReadOnlySpan<float> got, double[] want, double tolerance)
+    {
+        Assert.Equal(want.Length, got.Length);
+        for (int i = 0; i < want.Length; i++)
+        {
+            double error = Math.Abs(got[i] - want[i]) / Math.Max(1, Math.Abs(want[i]));
+            Assert.True(error <= tolerance, $"{what}[{i}]: got {got[i]}, want {want[i]}");
+        }
+    }
+}
