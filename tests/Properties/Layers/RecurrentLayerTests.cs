@@ -226,6 +226,91 @@ public sealed class RecurrentLayerTests
         }
     }
 
+    /// <summary>Bidirectional reference: the forward run, the backward run (go_backwards flipped, its sequence turned back to forward time), merged.</summary>
+    private static double[][] BidirectionalReference(Case c, string? mode, double[] x, bool[] mask, Point f, Point b)
+    {
+        var inner = c with { ZeroOutput = c.ReturnSequences };
+        var fo = Reference(inner, x, mask, f.W, f.Uk, f.B);
+        var bo = Reference(inner with { GoBackwards = !c.GoBackwards }, x, mask, b.W, b.Uk, b.B);
+        if (c.ReturnSequences)
+        {
+            var reversed = new double[bo[0].Length];
+            for (int n = 0; n < N; n++)
+                for (int s = 0; s < T; s++)
+                    Array.Copy(bo[0], (n * T + s) * U, reversed, (n * T + T - 1 - s) * U, U);
+            bo[0] = reversed;
+        }
+        var states = fo.Skip(1).Concat(bo.Skip(1));
+        double[] Zip(Func<double, double, double> op) => [.. fo[0].Zip(bo[0], op)];
+        return mode switch
+        {
+            null => [fo[0], bo[0], .. states],
+            "concat" => [[.. Enumerable.Range(0, fo[0].Length / U).SelectMany(row => fo[0].Skip(row * U).Take(U).Concat(bo[0].Skip(row * U).Take(U)))], .. states],
+            "sum" => [Zip((a, b) => a + b), .. states],
+            "mul" => [Zip((a, b) => a * b), .. states],
+            _ => [Zip((a, b) => (a + b) / 2), .. states],
+        };
+    }
+
+    private static IEnumerable<(Case Case, string? Mode)> BidirectionalCases()
+    {
+        foreach (var mode in new[] { "concat", "sum", "mul", "ave", null })
+            foreach (var cell in new[] { "simple", "lstm", "gru", "gru_after" })
+            {
+                yield return (new Case(cell, "tanh", "sigmoid", false, true, cell == "lstm", true, false), mode);
+                yield return (new Case(cell, "tanh", "sigmoid", false, false, true, true, false), mode);
+            }
+    }
+
+    public static TheoryData<int> BidirectionalIndices => new(Enumerable.Range(0, BidirectionalCases().Count()));
+
+    [Theory]
+    [MemberData(nameof(BidirectionalIndices))]
+    public void Bidirectional_forward_and_gradients_match_the_float64_reference(int index)
+    {
+        var (c, mode) = BidirectionalCases().ElementAt(index);
+        var f = Draw(c, 300 + index);
+        var b = Draw(c, 500 + index);
+        var layer = new Bidirectional(Make(c), mode) { Id = Id, Name = "bi" };
+        layer = layer with { Params = EquatableArray.Of(Built(c, f).Params.Concat(Built(c, b).Params)) };
+        var x = T32(f.X, N, T, F);
+        var outputs = layer.OutputShapes([x.Shape]).Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+        var context = Context(Harness.Managed, c, f);
+        var saved = layer.ForwardTrain(context, [x], outputs);
+        var want = BidirectionalReference(c, mode, f.X, f.Mask, f, b);
+        Assert.Equal(want.Length, outputs.Length);
+        for (int k = 0; k < want.Length; k++) AssertClose($"{c} {mode}: output {k}", outputs[k].Span, want[k], 1e-5);
+
+        var rng = new Random(9 + index);
+        var r = want.Select(o => o.Select(_ => rng.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var dx = Tensor.Zeros(N, T, F);
+        var grads = layer.Params.Select(w => Tensor.Zeros(w.Shape.ToArray())).ToArray();
+        layer.Backward(context, new BackwardArgs
+        {
+            Inputs = [x], Outputs = outputs, Saved = saved,
+            OutputGrads = [.. r.Select((v, k) => T32(v, outputs[k].Shape.ToArray()))],
+            InputGrads = [dx], ParamGrads = grads,
+        });
+        double[][] point = [f.X, f.W, f.Uk, f.B, b.W, b.Uk, b.B];
+        Tensor[] analytic = [dx, .. grads];
+        for (int a = 0; a < analytic.Length; a++)
+        {
+            var numeric = new double[point[a].Length];
+            for (int i = 0; i < numeric.Length; i++)
+            {
+                double keep = point[a][i], h = 1e-6;
+                double L() => Loss(BidirectionalReference(c, mode, point[0], f.Mask, f with { W = point[1], Uk = point[2], B = point[3] }, b with { W = point[4], Uk = point[5], B = point[6] }), r);
+                point[a][i] = keep + h;
+                double up = L();
+                point[a][i] = keep - h;
+                double down = L();
+                point[a][i] = keep;
+                numeric[i] = (up - down) / (2 * h);
+            }
+            AssertClose($"{c} {mode}: gradient {a}", analytic[a].Span, numeric, 1e-3);
+        }
+    }
+
     private static void AssertClose(string what, ReadOnlySpan<float> got, double[] want, double tolerance)
     {
         Assert.Equal(want.Length, got.Length);
