@@ -6,6 +6,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using static DeepGraph.Keras.Layers;
+using Model = DeepGraph.Keras.Model;
 
 namespace DeepGraph.Properties.Layers;
 
@@ -139,5 +140,39 @@ public sealed class RecurrentModelTests
         var error = Assert.Throws<NotSupportedException>(() => model.TrainOnBatch(input, Tensor.Zeros(2, 1)));
         Assert.Contains("\"lstm\"", error.Message);
         Assert.Contains("dropout", error.Message);
+    }
+
+    /// <summary>The example of docs/layers-recurrent.md, verbatim: it builds, predicts and trains on padded batches.</summary>
+    private static Keras.Model DocsExample()
+    {
+        Backend.ClearSession();
+        var ids = Input(shape: [(int?)null], dtype: "int32");            // token ids, any length
+        var x = Embedding(20000, 128, maskZero: true).Call(ids);          // id 0 is padding: a mask follows x
+        x = Bidirectional(LSTM(64, returnSequences: true)).Call(x);       // (None, None, 128)
+        x = GRU(32).Call(x);                                              // (None, 32): the last real step's state
+        var output = Dense(1, activation: "sigmoid").Call(x);
+        var model = new Model(ids, output);
+        model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: ["accuracy"]);
+        return model;
+    }
+
+    [Fact]
+    public void The_docs_example_is_this_code_and_trains()
+    {
+        var root = Docs.DocsAreCompiled.RepoRoot();
+        var page = File.ReadAllText(Path.Combine(root, "docs", "layers-recurrent.md")).ReplaceLineEndings("\n");
+        int start = page.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        var block = page[start..page.IndexOf("```", start, StringComparison.Ordinal)];
+        static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("using", StringComparison.Ordinal)));
+        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Layers", "RecurrentModelTests.cs")));
+        Assert.Contains(Trimmed(block), source, StringComparison.Ordinal);
+
+        var model = DocsExample();
+        var rng = new Random(4);
+        var batch = Tensor.FromArray([.. Enumerable.Range(0, 8 * 12).Select(i => i % 12 < 3 + i / 12 ? (float)rng.Next(1, 20000) : 0f)], [8, 12]);
+        var labels = Tensor.FromArray([.. Enumerable.Range(0, 8).Select(i => (float)(i % 2))], [8, 1]);
+        double first = model.TrainOnBatch(batch, labels), last = first;
+        for (int i = 0; i < 10; i++) last = model.TrainOnBatch(batch, labels);
+        Assert.True(last < first, $"loss {first} → {last}");
     }
 }
