@@ -175,4 +175,16 @@ public sealed class RecurrentModelTests
         for (int i = 0; i < 10; i++) last = model.TrainOnBatch(batch, labels);
         Assert.True(last < first, $"loss {first} → {last}");
     }
+
+    [Fact]
+    public void Weights_named_with_tf_keras_cell_scope_load_as_TFjs_names()
+    {
+        // models2/008: two Bidirectional(LSTM); tf.keras 2 names the weights bidirectional/forward_lstm/lstm_cell/kernel:0.
+        var folder = Path.Combine(Serialization.Fixtures.Models2, "008");
+        var json = File.ReadAllText(Path.Combine(folder, "model.json"));
+        var scoped = System.Text.RegularExpressions.Regex.Replace(json, "\"name\": ?\"([^\"]*_lstm(_1)?)/(kernel|recurrent_kernel|bias)\"", "\"name\":\"$1/lstm_cell/$3:0\"");
+        Assert.Contains("forward_lstm/lstm_cell/kernel:0", scoped);
+        var weights = File.ReadAllBytes(Path.Combine(folder, "weights.bin"));
+        Assert.Equal(TfjsModel.Read(json, _ => weights), TfjsModel.Read(scoped, _ => weights));
+    }
 }
