@@ -15,12 +15,12 @@ public static partial class Layers
     /// <param name="returnState">Also output the final state (call with <c>CallMany</c>).</param>
     /// <param name="goBackwards">Run the steps from last to first (a sequence output is in that order).</param>
     /// <param name="stateful">Must be false: stateful layers are not supported.</param>
-    /// <param name="dropout">Input dropout rate (kept; training with a rate above 0 is not supported yet).</param>
-    /// <param name="recurrentDropout">State dropout rate (kept; training with a rate above 0 is not supported yet).</param>
+    /// <param name="dropout">Input dropout rate in training: one mask per sample and feature for every step (Keras clips rates into [0, 1]).</param>
+    /// <param name="recurrentDropout">State dropout rate (kept in the configuration; training with a rate in (0, 1) is not supported yet).</param>
     /// <param name="unroll">Accepted and ignored (the numbers are the same).</param>
     /// <param name="name">The layer's name.</param>
     /// <param name="inputShape">(steps, features), for a Sequential model's first layer.</param>
-    /// <exception cref="ArgumentException">Units not positive, a rate outside [0, 1], <paramref name="stateful"/> true, or an unknown activation.</exception>
+    /// <exception cref="ArgumentException">Units not positive, <paramref name="stateful"/> true, or an unknown activation.</exception>
     public static Layer SimpleRNN(int units, string activation = "tanh", bool useBias = true, bool returnSequences = false, bool returnState = false,
         bool goBackwards = false, bool stateful = false, double dropout = 0, double recurrentDropout = 0, bool unroll = false, string? name = null, int[]? inputShape = null) =>
         Make(name, inputShape, id => new Core.SimpleRNN(units, ActivationFunction.Parse(activation), useBias, returnSequences, returnState, goBackwards, stateful,
@@ -40,12 +40,12 @@ public static partial class Layers
     /// <param name="returnState">Also output the final h and c.</param>
     /// <param name="goBackwards">Run the steps from last to first (a sequence output is in that order).</param>
     /// <param name="stateful">Must be false: stateful layers are not supported.</param>
-    /// <param name="dropout">Input dropout rate (kept; training with a rate above 0 is not supported yet).</param>
-    /// <param name="recurrentDropout">State dropout rate (kept; training with a rate above 0 is not supported yet).</param>
+    /// <param name="dropout">Input dropout rate in training: one mask per sample and feature for every step (Keras clips rates into [0, 1]).</param>
+    /// <param name="recurrentDropout">State dropout rate (kept in the configuration; training with a rate in (0, 1) is not supported yet).</param>
     /// <param name="unroll">Accepted and ignored (the numbers are the same).</param>
     /// <param name="name">The layer's name.</param>
     /// <param name="inputShape">(steps, features), for a Sequential model's first layer.</param>
-    /// <exception cref="ArgumentException">Units not positive, a rate outside [0, 1], <paramref name="stateful"/> true, or an unknown activation.</exception>
+    /// <exception cref="ArgumentException">Units not positive, <paramref name="stateful"/> true, or an unknown activation.</exception>
     public static Layer LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool unitForgetBias = true,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, double dropout = 0, double recurrentDropout = 0,
         bool unroll = false, string? name = null, int[]? inputShape = null) =>
@@ -65,13 +65,13 @@ public static partial class Layers
     /// <param name="returnState">Also output the final h.</param>
     /// <param name="goBackwards">Run the steps from last to first (a sequence output is in that order).</param>
     /// <param name="stateful">Must be false: stateful layers are not supported.</param>
-    /// <param name="dropout">Input dropout rate (kept; training with a rate above 0 is not supported yet).</param>
-    /// <param name="recurrentDropout">State dropout rate (kept; training with a rate above 0 is not supported yet).</param>
+    /// <param name="dropout">Input dropout rate in training: one mask per sample and feature for every step (Keras clips rates into [0, 1]).</param>
+    /// <param name="recurrentDropout">State dropout rate (kept in the configuration; training with a rate in (0, 1) is not supported yet).</param>
     /// <param name="unroll">Accepted and ignored (the numbers are the same).</param>
     /// <param name="resetAfter">Apply the reset gate after the recurrent product (Keras's default true).</param>
     /// <param name="name">The layer's name.</param>
     /// <param name="inputShape">(steps, features), for a Sequential model's first layer.</param>
-    /// <exception cref="ArgumentException">Units not positive, a rate outside [0, 1], <paramref name="stateful"/> true, or an unknown activation.</exception>
+    /// <exception cref="ArgumentException">Units not positive, <paramref name="stateful"/> true, or an unknown activation.</exception>
     public static Layer GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, double dropout = 0, double recurrentDropout = 0,
         bool unroll = false, bool resetAfter = true, string? name = null, int[]? inputShape = null) =>

@@ -22,10 +22,10 @@ public sealed record LSTM : RecurrentLayer
     /// <param name="returnState">Also output the final h and c.</param>
     /// <param name="goBackwards">Run the steps from last to first.</param>
     /// <param name="stateful">Must be false.</param>
-    /// <param name="dropout">Input dropout (training with a rate above 0 is not supported yet).</param>
-    /// <param name="recurrentDropout">State dropout (training with a rate above 0 is not supported yet).</param>
+    /// <param name="dropout">Input dropout rate in training: one mask per sample and feature for every step.</param>
+    /// <param name="recurrentDropout">State dropout rate (kept; training with a rate in (0, 1) is not supported yet).</param>
     /// <param name="unroll">Accepted and ignored.</param>
-    /// <exception cref="ArgumentException">Units not positive, a dropout rate outside [0, 1], or <paramref name="stateful"/> true.</exception>
+    /// <exception cref="ArgumentException">Units not positive, or <paramref name="stateful"/> true.</exception>
     public LSTM(int units, ActivationFunction? activation = null, ActivationFunction? recurrentActivation = null, bool useBias = true, bool unitForgetBias = true,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, double dropout = 0, double recurrentDropout = 0, bool unroll = false)
         : base(units, activation, useBias, returnSequences, returnState, goBackwards, stateful, dropout, recurrentDropout, unroll)

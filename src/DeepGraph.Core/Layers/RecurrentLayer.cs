@@ -17,13 +17,14 @@ namespace DeepGraph.Core;
 /// in that processing order, as in Keras. A mask (from <c>Embedding(mask_zero)</c> or <c>Masking</c>) makes a masked
 /// step carry the state and the output over unchanged (Keras's <c>zero_output_for_mask=False</c>; a
 /// <c>Bidirectional</c> with <c>return_sequences</c> outputs zeros there instead). <c>stateful=True</c> is refused;
-/// <c>dropout</c> and <c>recurrent_dropout</c> are kept in the configuration and do nothing at inference, but training
-/// with them is not supported yet (refused, naming the layer); <c>unroll</c> is accepted and ignored (same numbers).
+/// <c>dropout</c> drops inputs in training (one mask per sample and feature for every step, as Keras);
+/// <c>recurrent_dropout</c> is kept in the configuration and does nothing at inference, but training with it is not
+/// supported yet (refused, naming the layer); <c>unroll</c> is accepted and ignored (same numbers).
 /// </remarks>
 public abstract record RecurrentLayer : WeightedLayer
 {
     /// <summary>The arguments every recurrent layer takes, checked as Keras checks them.</summary>
-    /// <exception cref="ArgumentException">Units not positive, a dropout rate outside [0, 1], or <c>stateful</c> true.</exception>
+    /// <exception cref="ArgumentException">Units not positive, a dropout rate that is not a number, or <c>stateful</c> true.</exception>
     protected RecurrentLayer(int units, ActivationFunction? activation, bool useBias, bool returnSequences, bool returnState, bool goBackwards,
         bool stateful, double dropout, double recurrentDropout, bool unroll)
     {
@@ -35,8 +36,9 @@ public abstract record RecurrentLayer : WeightedLayer
         GoBackwards = goBackwards;
         if (stateful)
             throw new ArgumentException("stateful=True is not supported: DeepGraph's recurrent layers start every batch from a zero state. Use stateful=False.", nameof(stateful));
-        Dropout = dropout is >= 0 and <= 1 ? dropout : throw InvalidArgument("dropout", "a float between 0 and 1", dropout);
-        RecurrentDropout = recurrentDropout is >= 0 and <= 1 ? recurrentDropout : throw InvalidArgument("recurrent_dropout", "a float between 0 and 1", recurrentDropout);
+        // Keras clips the rates into [0, 1] rather than refusing them, and drops only when 0 < rate < 1.
+        Dropout = double.IsNaN(dropout) ? throw InvalidArgument("dropout", "a float between 0 and 1", dropout) : Math.Clamp(dropout, 0, 1);
+        RecurrentDropout = double.IsNaN(recurrentDropout) ? throw InvalidArgument("recurrent_dropout", "a float between 0 and 1", recurrentDropout) : Math.Clamp(recurrentDropout, 0, 1);
         Unroll = unroll;
     }
 
@@ -58,7 +60,7 @@ public abstract record RecurrentLayer : WeightedLayer
     /// <summary>Keras's <c>go_backwards</c>: the steps run from last to first.</summary>
     public bool GoBackwards { get; init; }
 
-    /// <summary>Keras's <c>dropout</c> on the inputs (training only; training with a rate above 0 is not supported yet).</summary>
+    /// <summary>Keras's <c>dropout</c> on the inputs (training only): one mask per sample and feature, for every step.</summary>
     public double Dropout { get; }
 
     /// <summary>Keras's <c>recurrent_dropout</c> on the state (training only; training with a rate above 0 is not supported yet).</summary>
@@ -171,7 +173,24 @@ public abstract record RecurrentLayer : WeightedLayer
     private static IEnumerable<float[]> Arrays(RecurrenceTrace trace) =>
         new[] { trace.X, trace.Z, trace.H, trace.C, trace.A, trace.R, trace.P }.OfType<float[]>();
 
-    private RecurrenceTrace Run(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    /// <summary>
+    /// The input dropout mask of a training pass (Keras's <c>dropout</c>): per sample and feature, 0 with probability
+    /// <see cref="Dropout"/> and 1 / (1 − rate) otherwise, the same for every step; drawn from the pass's seed and the
+    /// layer's name, so two layers (a Bidirectional's two directions) draw different masks.
+    /// </summary>
+    public float[] InputDropoutMask(ForwardContext context, int batch, int features)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        uint hash = 2166136261;
+        foreach (char ch in Name) hash = unchecked((hash ^ ch) * 16777619);
+        var rng = new MathNet.Numerics.Random.Xoshiro256StarStar(Seeds.Derive(context.Seed, unchecked((int)hash)), threadSafe: false);
+        float scale = (float)(1.0 / (1.0 - Dropout));
+        var keep = new float[batch * features];
+        for (int i = 0; i < keep.Length; i++) keep[i] = rng.NextDouble() < Dropout ? 0f : scale;
+        return keep;
+    }
+
+    private RecurrenceTrace Run(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs, float[]? keep = null)
     {
         var x = inputs[0];
         var spec = SpecFor(x);
@@ -181,7 +200,7 @@ public abstract record RecurrentLayer : WeightedLayer
         var last = !ReturnSequences ? outputs[0].Data.AsSpan() : ReturnState ? outputs[1].Data.AsSpan() : default;
         var lastCell = ReturnState && StateCount == 2 ? outputs[2].Data.AsSpan() : default;
         Recurrence.Forward(spec, context.Gemm, x.Span, MaskFor(context, x), Params[0].Span, Params[1].Span, bias.Span, recurrentBias.Span,
-            trace, sequence, last, lastCell);
+            trace, sequence, last, lastCell, keep);
         if (ReturnState && !ReturnSequences) outputs[0].Span.CopyTo(outputs[1].Data);
         return trace;
     }
@@ -194,15 +213,21 @@ public abstract record RecurrentLayer : WeightedLayer
         foreach (var array in Arrays(trace)) context.Pool.Return(array);
     }
 
-    /// <summary>Like <see cref="Forward"/>; saves the trace of the run (inputs in processing order, gates, states).</summary>
-    /// <exception cref="NotSupportedException">The layer has a dropout rate above 0 (training with dropout is not supported yet).</exception>
+    /// <summary>
+    /// Like <see cref="Forward"/>, with the input dropout of <see cref="Dropout"/> (<see cref="InputDropoutMask"/>); saves the
+    /// trace of the run (inputs in processing order, gates, states) and the dropout mask.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The layer has a recurrent dropout rate above 0 (not supported yet in training).</exception>
     public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (Dropout > 0 || RecurrentDropout > 0)
-            throw new NotSupportedException($"Layer \"{Name}\" ({ClassName}) has dropout={Dropout} and recurrent_dropout={RecurrentDropout}: training a recurrent layer with dropout is not supported yet. Use dropout=0 and recurrent_dropout=0 (a Dropout layer before it drops its inputs).");
-        var trace = Run(context, inputs, outputs);
-        return [.. Arrays(trace).Select(a => Tensor.Own(a, Shape.Known(a.Length)))];
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (RecurrentDropout is > 0 and < 1)
+            throw new NotSupportedException($"Layer \"{Name}\" ({ClassName}) has recurrent_dropout={RecurrentDropout}: training with recurrent dropout is not supported yet. Use recurrent_dropout=0 (dropout on the inputs is supported).");
+        var keep = Dropout is > 0 and < 1 ? InputDropoutMask(context, inputs[0].Shape[0]!.Value, inputs[0].Shape[2]!.Value) : null;
+        var trace = Run(context, inputs, outputs, keep);
+        var saved = Arrays(trace).Select(a => Tensor.Own(a, Shape.Known(a.Length)));
+        return keep is null ? [.. saved] : [.. saved, Tensor.Own(keep, Shape.Known(keep.Length))];
     }
 
     /// <summary>Backward through time from the output's (and the states') gradients.</summary>
@@ -235,7 +260,8 @@ public abstract record RecurrentLayer : WeightedLayer
         var dRecurrentBias = dBias.Length == 2 * width ? dBias[width..] : default;
         var dx = args.InputGrads[0] is { } gx ? gx.Data.AsSpan() : default;
         Recurrence.Backward(spec, context.Gemm, MaskFor(context, x), Params[0].Span, Params[1].Span, trace,
-            dSequence, dLast, dLastCell, Grad(0), Grad(1), dInputBias, dRecurrentBias, dx, args.Unset(0), context.Pool);
+            dSequence, dLast, dLastCell, Grad(0), Grad(1), dInputBias, dRecurrentBias, dx, args.Unset(0), context.Pool,
+            Dropout is > 0 and < 1 ? saved[^1] : default);
     }
 
     private static void TensorPrimitivesAdd(float[] into, float[] other) => System.Numerics.Tensors.TensorPrimitives.Add(into, other, into);

@@ -11,7 +11,7 @@ namespace DeepGraph.Core;
 public sealed record SimpleRNN : RecurrentLayer
 {
     /// <summary>A simple recurrent layer of <paramref name="units"/> units; the arguments are Keras's (see <see cref="RecurrentLayer"/>).</summary>
-    /// <exception cref="ArgumentException">Units not positive, a dropout rate outside [0, 1], or <paramref name="stateful"/> true.</exception>
+    /// <exception cref="ArgumentException">Units not positive, or <paramref name="stateful"/> true.</exception>
     public SimpleRNN(int units, ActivationFunction? activation = null, bool useBias = true, bool returnSequences = false, bool returnState = false,
         bool goBackwards = false, bool stateful = false, double dropout = 0, double recurrentDropout = 0, bool unroll = false)
         : base(units, activation, useBias, returnSequences, returnState, goBackwards, stateful, dropout, recurrentDropout, unroll)

@@ -93,10 +93,11 @@ public static class Recurrence
     /// <paramref name="recurrentBias"/> [G] (GRU reset after) or empty. Writes <paramref name="sequence"/> [N, T, u]
     /// in processing order (or leaves it when empty), the last state <paramref name="last"/> [N, u] and the last
     /// LSTM cell state <paramref name="lastCell"/> [N, u] (when not empty); fills <paramref name="trace"/>.
+    /// <paramref name="inputKeep"/> [N, F], when given, multiplies every step's input (Keras's input dropout: one mask for all steps).
     /// </summary>
     public static void Forward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<float> x, ReadOnlySpan<int> mask,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> bias, ReadOnlySpan<float> recurrentBias,
-        RecurrenceTrace trace, Span<float> sequence, Span<float> last, Span<float> lastCell)
+        RecurrenceTrace trace, Span<float> sequence, Span<float> last, Span<float> lastCell, ReadOnlySpan<float> inputKeep = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -109,7 +110,11 @@ public static class Recurrence
         for (int s = 0; s < steps; s++)
         {
             int t = spec.TimeOf(s);
-            for (int b = 0; b < n; b++) x.Slice((b * steps + t) * f, f).CopyTo(X.Slice((s * n + b) * f, f));
+            for (int b = 0; b < n; b++)
+            {
+                if (inputKeep.IsEmpty) x.Slice((b * steps + t) * f, f).CopyTo(X.Slice((s * n + b) * f, f));
+                else TensorPrimitives.Multiply(x.Slice((b * steps + t) * f, f), inputKeep.Slice(b * f, f), X.Slice((s * n + b) * f, f));
+            }
         }
         gemm.Sgemm(false, false, steps * n, g, f, 1f, X, f, kernel, g, 0f, Z, g);
         if (!bias.IsEmpty) Bias.AddToRows(Z[..(steps * n * g)], bias);
@@ -274,11 +279,13 @@ public static class Recurrence
     /// [N, u] (the last state's, empty when none) and <paramref name="dLastCell"/> [N, u] (LSTM, empty when none).
     /// Adds into <paramref name="dKernel"/>, <paramref name="dRecurrent"/>, <paramref name="dBias"/> and
     /// <paramref name="dRecurrentBias"/> (each skipped when empty); writes (or, unless <paramref name="writeDx"/>, adds)
-    /// the input's gradient into <paramref name="dx"/> [N, T, F] when not empty. The trace's Z (and R) hold gradients after.
+    /// the input's gradient into <paramref name="dx"/> [N, T, F] when not empty, times <paramref name="inputKeep"/> when the
+    /// forward pass had one. The trace's Z (and R) hold gradients after.
     /// </summary>
     public static void Backward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<int> mask, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent,
         RecurrenceTrace trace, ReadOnlySpan<float> dSequence, ReadOnlySpan<float> dLast, ReadOnlySpan<float> dLastCell,
-        Span<float> dKernel, Span<float> dRecurrent, Span<float> dBias, Span<float> dRecurrentBias, Span<float> dx, bool writeDx, TensorPool pool)
+        Span<float> dKernel, Span<float> dRecurrent, Span<float> dBias, Span<float> dRecurrentBias, Span<float> dx, bool writeDx, TensorPool pool,
+        ReadOnlySpan<float> inputKeep = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -370,6 +377,7 @@ public static class Recurrence
                     {
                         var src = dxs.Slice((s * n + b) * f, f);
                         var dst = dx.Slice((b * steps + t) * f, f);
+                        if (!inputKeep.IsEmpty) TensorPrimitives.Multiply(src, inputKeep.Slice(b * f, f), src);
                         if (writeDx) src.CopyTo(dst);
                         else TensorPrimitives.Add(dst, src, dst);
                     }

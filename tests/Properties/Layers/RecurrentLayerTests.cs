@@ -10,7 +10,7 @@ namespace DeepGraph.Properties.Layers;
 /// by the TF.js fixtures) and true (Keras's default, which no fixture covers), masks (a masked step carries state and
 /// output; with zero_output_for_mask, as Bidirectional sets it, the sequence output is 0 there), go_backwards,
 /// return_sequences and return_state, activations whose derivative needs the pre-activation; and Bidirectional in
-/// every merge mode. Gradients of L = Σ r ⊙ outputs are compared with central differences of the float64 reference.
+/// every merge mode; input dropout (the layer's own mask applied to x). Gradients of L = Σ r ⊙ outputs are compared with central differences of the float64 reference.
 /// </summary>
 public sealed class RecurrentLayerTests
 {
@@ -31,7 +31,7 @@ public sealed class RecurrentLayerTests
     };
 
     /// <summary>The sizes and options of one reference run.</summary>
-    private sealed record Case(string Cell, string Activation, string Gates, bool GoBackwards, bool ReturnSequences, bool ReturnState, bool Masked, bool ZeroOutput, bool UseBias = true)
+    private sealed record Case(string Cell, string Activation, string Gates, bool GoBackwards, bool ReturnSequences, bool ReturnState, bool Masked, bool ZeroOutput, bool UseBias = true, double Dropout = 0)
     {
         public int G => Cell == "simple" ? 1 : Cell == "lstm" ? 4 : 3;
 
@@ -131,9 +131,9 @@ public sealed class RecurrentLayerTests
 
     private static RecurrentLayer Make(Case c) => c.Cell switch
     {
-        "simple" => new SimpleRNN(U, c.Activation, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
-        "lstm" => new LSTM(U, c.Activation, c.Gates, c.UseBias, true, c.ReturnSequences, c.ReturnState, c.GoBackwards) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
-        _ => new GRU(U, c.Activation, c.Gates, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, resetAfter: c.Cell == "gru_after") { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        "simple" => new SimpleRNN(U, c.Activation, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        "lstm" => new LSTM(U, c.Activation, c.Gates, c.UseBias, true, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        _ => new GRU(U, c.Activation, c.Gates, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout, resetAfter: c.Cell == "gru_after") { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
     };
 
     private sealed record Point(double[] X, bool[] Mask, double[] W, double[] Uk, double[] B);
@@ -172,6 +172,8 @@ public sealed class RecurrentLayerTests
                         yield return new Case(cell, act, gates, back, seqs, state, masked, zero && seqs);
         yield return new Case("lstm", "tanh", "sigmoid", false, true, true, true, false, UseBias: false);
         yield return new Case("gru_after", "tanh", "sigmoid", true, true, true, true, true, UseBias: false);
+        foreach (var cell in new[] { "simple", "lstm", "gru", "gru_after" })
+            yield return new Case(cell, "tanh", "sigmoid", true, true, false, true, false, Dropout: 0.5);
     }
 
     public static TheoryData<int> CaseIndices => new(Enumerable.Range(0, Cases().Count()));
@@ -191,7 +193,16 @@ public sealed class RecurrentLayerTests
         var context = Context(Harness.Managed, c, p);
         var saved = layer.ForwardTrain(context, [x], outputs);
 
-        var want = Reference(c, p.X, p.Mask, p.W, p.Uk, p.B);
+        // With input dropout the layer computes on x ∘ keep (one keep value per sample and feature, for every step).
+        var keep = c.Dropout > 0 ? layer.InputDropoutMask(context, N, F) : Enumerable.Repeat(1f, N * F).ToArray();
+        if (c.Dropout > 0)
+        {
+            Assert.All(keep, k => Assert.True(k == 0f || k == 2f));
+            Assert.Contains(0f, keep);
+            Assert.Contains(2f, keep);
+        }
+        double[] Dropped(double[] v) => [.. v.Select((value, i) => value * keep[(i / (T * F)) * F + i % F])];
+        var want = Reference(c, Dropped(p.X), p.Mask, p.W, p.Uk, p.B);
         Assert.Equal(want.Length, outputs.Length);
         for (int k = 0; k < want.Length; k++)
             AssertClose($"{c}: output {k}", outputs[k].Span, want[k], 1e-5);
@@ -214,12 +225,12 @@ public sealed class RecurrentLayerTests
             var numeric = new double[point[a].Length];
             for (int i = 0; i < numeric.Length; i++)
             {
-                double keep = point[a][i], h = 1e-6;
-                point[a][i] = keep + h;
-                double up = Loss(Reference(c, point[0], p.Mask, point[1], point[2], point[3]), r);
-                point[a][i] = keep - h;
-                double down = Loss(Reference(c, point[0], p.Mask, point[1], point[2], point[3]), r);
-                point[a][i] = keep;
+                double at = point[a][i], h = 1e-6;
+                point[a][i] = at + h;
+                double up = Loss(Reference(c, Dropped(point[0]), p.Mask, point[1], point[2], point[3]), r);
+                point[a][i] = at - h;
+                double down = Loss(Reference(c, Dropped(point[0]), p.Mask, point[1], point[2], point[3]), r);
+                point[a][i] = at;
                 numeric[i] = (up - down) / (2 * h);
             }
             AssertClose($"{c}: gradient of {new[] { "x", "kernel", "recurrent_kernel", "bias" }[a]}", analytic[a].Span, numeric, 1e-3);

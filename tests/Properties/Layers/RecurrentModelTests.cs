@@ -127,19 +127,36 @@ public sealed class RecurrentModelTests
     }
 
     [Fact]
-    public void Stateful_is_refused_and_dropout_trains_only_when_supported()
+    public void Stateful_is_refused_and_recurrent_dropout_trains_only_when_supported()
     {
         var e = Assert.Throws<ArgumentException>(() => LSTM(3, stateful: true));
         Assert.Contains("stateful=True is not supported", e.Message);
         Backend.ClearSession();
         var x = Input(shape: [4, 3]);
-        var model = new Keras.Model(x, Dense(1).Call(LSTM(3, dropout: 0.2).Call(x)));
+        var model = new Keras.Model(x, Dense(1).Call(LSTM(3, recurrentDropout: 0.2).Call(x)));
         var input = Tensor.FromArray(Harness.Uniform(new Random(3), 2 * 4 * 3), [2, 4, 3]);
         Assert.Equal([2, 1], model.Predict(input)[0].Shape.ToArray());
         model.Compile(optimizer: "sgd", loss: "mse");
         var error = Assert.Throws<NotSupportedException>(() => model.TrainOnBatch(input, Tensor.Zeros(2, 1)));
         Assert.Contains("\"lstm\"", error.Message);
-        Assert.Contains("dropout", error.Message);
+        Assert.Contains("recurrent_dropout", error.Message);
+    }
+
+    [Fact]
+    public void Input_dropout_trains_and_leaves_inference_alone()
+    {
+        Backend.ClearSession();
+        var x = Input(shape: [4, 3]);
+        var model = new Keras.Model(x, Dense(1).Call(GRU(3, dropout: 0.3).Call(x)));
+        var input = Tensor.FromArray(Harness.Uniform(new Random(5), 8 * 4 * 3), [8, 4, 3]);
+        var before = model.Predict(input)[0].ToArray();
+        Assert.Equal(before, model.Predict(input)[0].ToArray());
+        model.Compile(optimizer: "adam", loss: "mse");
+        var target = Tensor.FromArray(Harness.Uniform(new Random(6), 8), [8, 1]);
+        double first = model.TrainOnBatch(input, target), last = first;
+        for (int i = 0; i < 20; i++) last = model.TrainOnBatch(input, target);
+        Assert.True(last < first, $"loss {first} → {last}");
+        Assert.Equal(0.3, ((Core.GRU)model.CoreModel.Graph.Layers.Values.Single(l => l is Core.GRU)).Dropout);
     }
 
     /// <summary>The example of docs/layers-recurrent.md, verbatim: it builds, predicts and trains on padded batches.</summary>
