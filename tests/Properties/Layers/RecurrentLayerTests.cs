@@ -1,6 +1,7 @@
 using DeepGraph.Core;
 using DeepGraph.Numerics;
 using DeepGraph.Properties.Execution;
+using DeepGraph.Properties.Numerics;
 
 namespace DeepGraph.Properties.Layers;
 
@@ -182,7 +183,17 @@ public sealed class RecurrentLayerTests
 
     [Theory]
     [MemberData(nameof(CaseIndices))]
-    public void Forward_and_gradients_match_the_float64_reference(int index)
+    public void Forward_and_gradients_match_the_float64_reference(int index) => MatchesReference(index, Harness.Managed);
+
+    /// <summary>The same on every native CBLAS that loads (skipped, saying why, when none does).</summary>
+    [NativeTheory]
+    [MemberData(nameof(CaseIndices))]
+    public void Forward_and_gradients_match_the_float64_reference_on_native_BLAS(int index)
+    {
+        foreach (var gemm in Harness.NativeOrFail) MatchesReference(index, gemm);
+    }
+
+    private static void MatchesReference(int index, IGemm gemm)
     {
         var c = Cases().ElementAt(index);
         var p = Draw(c, 100 + index);
@@ -190,7 +201,7 @@ public sealed class RecurrentLayerTests
         var x = T32(p.X, N, T, F);
         var shapes = layer.OutputShapes([x.Shape]);
         var outputs = shapes.Select(s => Tensor.Zeros(s.ToArray())).ToArray();
-        var context = Context(Harness.Managed, c, p);
+        var context = Context(gemm, c, p);
         var saved = layer.ForwardTrain(context, [x], outputs);
 
         // With input dropout the layer computes on x ∘ keep (one keep value per sample and feature, for every step).
