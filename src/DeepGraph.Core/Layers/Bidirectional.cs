@@ -94,6 +94,7 @@ public sealed record Bidirectional : WeightedLayer
     /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
+        Single(inputs); // initial states are not supported through the wrapper
         var f = ForwardTemplate.OutputShapes(inputs);
         var b = BackwardTemplate.OutputShapes(inputs);
         if (f[0] != b[0])

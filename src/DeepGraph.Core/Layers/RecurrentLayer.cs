@@ -13,7 +13,8 @@ namespace DeepGraph.Core;
 /// (<see cref="Recurrence"/>).
 /// </summary>
 /// <remarks>
-/// The state starts at zero. With <see cref="GoBackwards"/> the steps run from last to first and a sequence output is
+/// The state starts at zero, or at the initial states given as further inputs (Keras's <c>initial_state</c>, or a list
+/// <c>[x, h]</c> / <c>[x, h, c]</c> as Keras's layers take it). With <see cref="GoBackwards"/> the steps run from last to first and a sequence output is
 /// in that processing order, as in Keras. A mask (from <c>Embedding(mask_zero)</c> or <c>Masking</c>) makes a masked
 /// step carry the state and the output over unchanged (Keras's <c>zero_output_for_mask=False</c>; a
 /// <c>Bidirectional</c> with <c>return_sequences</c> outputs zeros there instead). <c>stateful=True</c> is refused;
@@ -114,8 +115,14 @@ public abstract record RecurrentLayer : WeightedLayer
     /// <inheritdoc/>
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
-        var x = Single(inputs);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != 1 && inputs.Count != 1 + StateCount)
+            throw Error($"expects its input and, optionally, its initial state{(StateCount == 2 ? "s [h, c]" : " [h]")}: 1 or {1 + StateCount} tensors, but it received {inputs.Count}: {string.Join(", ", inputs)}.");
+        var x = inputs[0];
         RequireRank(x, 3);
+        for (int k = 1; k < inputs.Count; k++)
+            if (inputs[k].Rank != 2 || inputs[k][-1] != Units || (inputs[k][0] is { } b && x[0] is { } bx && b != bx))
+                throw Error($"received an initial state of shape {inputs[k]} (input {k}); with {Units} units and input {x} it must be ({x[0]?.ToString() ?? "None"}, {Units}).");
         if (x[-1] is null)
             throw Error($"The last dimension of the inputs to a {ClassName} layer should be defined. Found None. Full input shape received: {x}");
         var output = ReturnSequences ? Shape.Of(x[0], x[1], Units) : Shape.Of(x[0], Units);
@@ -200,7 +207,7 @@ public abstract record RecurrentLayer : WeightedLayer
         var last = !ReturnSequences ? outputs[0].Data.AsSpan() : ReturnState ? outputs[1].Data.AsSpan() : default;
         var lastCell = ReturnState && StateCount == 2 ? outputs[2].Data.AsSpan() : default;
         Recurrence.Forward(spec, context.Gemm, x.Span, MaskFor(context, x), Params[0].Span, Params[1].Span, bias.Span, recurrentBias.Span,
-            trace, sequence, last, lastCell, keep);
+            trace, sequence, last, lastCell, keep, inputs.Count > 1 ? inputs[1].Span : default, inputs.Count > 2 ? inputs[2].Span : default);
         if (ReturnState && !ReturnSequences) outputs[0].Span.CopyTo(outputs[1].Data);
         return trace;
     }
@@ -259,9 +266,15 @@ public abstract record RecurrentLayer : WeightedLayer
         var dInputBias = dBias.Length == 2 * width ? dBias[..width] : dBias;
         var dRecurrentBias = dBias.Length == 2 * width ? dBias[width..] : default;
         var dx = args.InputGrads[0] is { } gx ? gx.Data.AsSpan() : default;
+        Span<float> InitialGrad(int k)
+        {
+            if (k >= args.InputGrads.Count || args.InputGrads[k] is not { } g) return default;
+            if (args.Unset(k)) g.Data.AsSpan().Clear();
+            return g.Data;
+        }
         Recurrence.Backward(spec, context.Gemm, MaskFor(context, x), Params[0].Span, Params[1].Span, trace,
             dSequence, dLast, dLastCell, Grad(0), Grad(1), dInputBias, dRecurrentBias, dx, args.Unset(0), context.Pool,
-            Dropout is > 0 and < 1 ? saved[^1] : default);
+            Dropout is > 0 and < 1 ? saved[^1] : default, InitialGrad(1), InitialGrad(2));
     }
 
     private static void TensorPrimitivesAdd(float[] into, float[] other) => System.Numerics.Tensors.TensorPrimitives.Add(into, other, into);

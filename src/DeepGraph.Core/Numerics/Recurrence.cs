@@ -93,11 +93,13 @@ public static class Recurrence
     /// <paramref name="recurrentBias"/> [G] (GRU reset after) or empty. Writes <paramref name="sequence"/> [N, T, u]
     /// in processing order (or leaves it when empty), the last state <paramref name="last"/> [N, u] and the last
     /// LSTM cell state <paramref name="lastCell"/> [N, u] (when not empty); fills <paramref name="trace"/>.
-    /// <paramref name="inputKeep"/> [N, F], when given, multiplies every step's input (Keras's input dropout: one mask for all steps).
+    /// <paramref name="inputKeep"/> [N, F], when given, multiplies every step's input (Keras's input dropout: one mask for all steps);
+    /// <paramref name="initialState"/> and <paramref name="initialCell"/> [N, u], when given, are the states before the first step (else 0).
     /// </summary>
     public static void Forward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<float> x, ReadOnlySpan<int> mask,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> bias, ReadOnlySpan<float> recurrentBias,
-        RecurrenceTrace trace, Span<float> sequence, Span<float> last, Span<float> lastCell, ReadOnlySpan<float> inputKeep = default)
+        RecurrenceTrace trace, Span<float> sequence, Span<float> last, Span<float> lastCell, ReadOnlySpan<float> inputKeep = default,
+        ReadOnlySpan<float> initialState = default, ReadOnlySpan<float> initialCell = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -118,8 +120,14 @@ public static class Recurrence
         }
         gemm.Sgemm(false, false, steps * n, g, f, 1f, X, f, kernel, g, 0f, Z, g);
         if (!bias.IsEmpty) Bias.AddToRows(Z[..(steps * n * g)], bias);
-        H[..nu].Clear();
-        if (trace.C is { } c0) c0.AsSpan(0, nu).Clear();
+        bool initial = !initialState.IsEmpty;
+        if (initial) initialState.CopyTo(H);
+        else H[..nu].Clear();
+        if (trace.C is { } c0)
+        {
+            if (initialCell.IsEmpty) c0.AsSpan(0, nu).Clear();
+            else initialCell.CopyTo(c0);
+        }
         for (int s = 0; s < steps; s++)
         {
             var zs = Z.Slice(s * n * g, n * g);
@@ -129,17 +137,17 @@ public static class Recurrence
             switch (spec.Cell)
             {
                 case RecurrentCell.Simple:
-                    if (s > 0) gemm.Sgemm(false, false, n, u, u, 1f, hp, u, recurrent, u, 1f, zs, u);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, n, u, u, 1f, hp, u, recurrent, u, 1f, zs, u);
                     if (!ps.IsEmpty) zs.CopyTo(ps);
                     Activate.InPlace(spec.Activation, zs, u);
                     zs.CopyTo(hs);
                     break;
                 case RecurrentCell.Lstm:
-                    if (s > 0) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 1f, zs, g);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 1f, zs, g);
                     LstmStep(spec, zs, ps, trace.C.AsSpan(s * nu, nu), trace.C.AsSpan((s + 1) * nu, nu), trace.A.AsSpan(s * nu, nu), hs);
                     break;
                 case RecurrentCell.Gru:
-                    if (s > 0) gemm.Sgemm(false, false, n, 2 * u, u, 1f, hp, u, recurrent, g, 1f, zs, g);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, n, 2 * u, u, 1f, hp, u, recurrent, g, 1f, zs, g);
                     var rh = trace.R.AsSpan(s * nu, nu);
                     for (int b = 0; b < n; b++)
                     {
@@ -147,12 +155,12 @@ public static class Recurrence
                         Gate(spec.RecurrentActivation, z[..(2 * u)], ps.IsEmpty ? default : ps.Slice(b * g, 2 * u), u);
                         TensorPrimitives.Multiply(z.Slice(u, u), hp.Slice(b * u, u), rh.Slice(b * u, u));
                     }
-                    if (s > 0) gemm.Sgemm(false, false, n, u, u, 1f, rh, u, recurrent[(2 * u)..], g, 1f, zs[(2 * u)..], g);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, n, u, u, 1f, rh, u, recurrent[(2 * u)..], g, 1f, zs[(2 * u)..], g);
                     GruFinish(spec, zs, ps, hp, hs);
                     break;
                 case RecurrentCell.GruResetAfter:
                     var rs = trace.R.AsSpan(s * n * g, n * g);
-                    if (s > 0) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 0f, rs, g);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 0f, rs, g);
                     else rs.Clear();
                     if (!recurrentBias.IsEmpty) Bias.AddToRows(rs, recurrentBias);
                     for (int b = 0; b < n; b++)
@@ -280,12 +288,13 @@ public static class Recurrence
     /// Adds into <paramref name="dKernel"/>, <paramref name="dRecurrent"/>, <paramref name="dBias"/> and
     /// <paramref name="dRecurrentBias"/> (each skipped when empty); writes (or, unless <paramref name="writeDx"/>, adds)
     /// the input's gradient into <paramref name="dx"/> [N, T, F] when not empty, times <paramref name="inputKeep"/> when the
-    /// forward pass had one. The trace's Z (and R) hold gradients after.
+    /// forward pass had one; adds the initial states' gradients into <paramref name="dInitialState"/> and <paramref name="dInitialCell"/>
+    /// when not empty. The trace's Z (and R) hold gradients after.
     /// </summary>
     public static void Backward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<int> mask, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent,
         RecurrenceTrace trace, ReadOnlySpan<float> dSequence, ReadOnlySpan<float> dLast, ReadOnlySpan<float> dLastCell,
         Span<float> dKernel, Span<float> dRecurrent, Span<float> dBias, Span<float> dRecurrentBias, Span<float> dx, bool writeDx, TensorPool pool,
-        ReadOnlySpan<float> inputKeep = default)
+        ReadOnlySpan<float> inputKeep = default, Span<float> dInitialState = default, Span<float> dInitialCell = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -304,6 +313,7 @@ public static class Recurrence
             var dhNext = dhNextArr.AsSpan();
             var dc = dcArr.AsSpan();
             var tmp = tmpArr.AsSpan();
+            bool first = !dInitialState.IsEmpty; // the state before step 0 needs its gradient too
             dhNext.Clear();
             dc.Clear();
             if (!dLastCell.IsEmpty) dLastCell.CopyTo(dc);
@@ -327,17 +337,17 @@ public static class Recurrence
                         Derive(spec.Activation, ps, zs, tmp[..nu], u);
                         tmp[..nu].CopyTo(zs);
                         Masked(spec, mask, s, zs, g);
-                        if (s > 0) gemm.Sgemm(false, true, n, u, u, 1f, zs, u, recurrent, u, 0f, dhNext, u);
+                        if (s > 0 || first) gemm.Sgemm(false, true, n, u, u, 1f, zs, u, recurrent, u, 0f, dhNext, u);
                         break;
                     case RecurrentCell.Lstm:
                         LstmBack(spec, zs, ps, trace.C.AsSpan(s * nu, nu), trace.A.AsSpan(s * nu, nu), dh, dc, tmp, mask, s);
-                        if (s > 0) gemm.Sgemm(false, true, n, u, g, 1f, zs, g, recurrent, g, 0f, dhNext, u);
+                        if (s > 0 || first) gemm.Sgemm(false, true, n, u, g, 1f, zs, g, recurrent, g, 0f, dhNext, u);
                         break;
                     case RecurrentCell.Gru:
-                        GruBackBefore(spec, gemm, zs, ps, hp, recurrent, dh, dhNext, tmp, mask, s);
+                        GruBackBefore(spec, gemm, zs, ps, hp, recurrent, dh, dhNext, tmp, mask, s, first);
                         break;
                     case RecurrentCell.GruResetAfter:
-                        GruBackAfter(spec, gemm, zs, ps, hp, trace.R.AsSpan(s * n * g, n * g), recurrent, dh, dhNext, mask, s);
+                        GruBackAfter(spec, gemm, zs, ps, hp, trace.R.AsSpan(s * n * g, n * g), recurrent, dh, dhNext, mask, s, first);
                         break;
                 }
                 if (!mask.IsEmpty)
@@ -345,6 +355,8 @@ public static class Recurrence
                         if (mask[b * steps + t] == 0)
                             dh.Slice(b * u, u).CopyTo(dhNext.Slice(b * u, u)); // dc carries over unchanged: LstmBack leaves masked rows' dc alone
             }
+            if (first) TensorPrimitives.Add(dInitialState, dhNext, dInitialState);
+            if (!dInitialCell.IsEmpty) TensorPrimitives.Add(dInitialCell, dc, dInitialCell);
             // Weight gradients over every step at once.
             if (!dKernel.IsEmpty) gemm.Sgemm(true, false, f, g, tn, 1f, trace.X, f, Z, g, 1f, dKernel, g);
             if (!dBias.IsEmpty) Bias.AddColumnSums(Z[..(tn * g)], dBias);
@@ -458,7 +470,7 @@ public static class Recurrence
 
     /// <summary>GRU (reset before) step backward: gate gradients into <paramref name="zs"/>, the previous state's gradient into <paramref name="dhNext"/>.</summary>
     private static void GruBackBefore(RecurrenceSpec spec, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp,
-        ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, Span<float> tmp, ReadOnlySpan<int> mask, int s)
+        ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, Span<float> tmp, ReadOnlySpan<int> mask, int s, bool first)
     {
         int u = spec.Units, g = spec.Width, n = spec.Batch;
         // Phase 1: dĥ_pre = dh ⊙ (1 − z) ⊙ act′; dz = dh ⊙ (h_prev − ĥ); direct dh_prev = dh ⊙ z.
@@ -504,12 +516,12 @@ public static class Recurrence
             dRhb.CopyTo(r);
         }
         Masked(spec, mask, s, zs, g);
-        if (s > 0) gemm.Sgemm(false, true, n, u, 2 * u, 1f, zs, g, recurrent, g, 1f, dhNext, u);
+        if (s > 0 || first) gemm.Sgemm(false, true, n, u, 2 * u, 1f, zs, g, recurrent, g, 1f, dhNext, u);
     }
 
     /// <summary>GRU (reset after) step backward: gate gradients into <paramref name="zs"/>, the recurrent term's into <paramref name="rs"/>, the previous state's into <paramref name="dhNext"/>.</summary>
     private static void GruBackAfter(RecurrenceSpec spec, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp, Span<float> rs,
-        ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, ReadOnlySpan<int> mask, int s)
+        ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, ReadOnlySpan<int> mask, int s, bool first)
     {
         int u = spec.Units, g = spec.Width, n = spec.Batch;
         var scratch = new float[3 * u];
@@ -545,6 +557,6 @@ public static class Recurrence
         }
         Masked(spec, mask, s, zs, g);
         Masked(spec, mask, s, rs, g);
-        if (s > 0) gemm.Sgemm(false, true, n, u, g, 1f, rs, g, recurrent, g, 1f, dhNext, u);
+        if (s > 0 || first) gemm.Sgemm(false, true, n, u, g, 1f, rs, g, recurrent, g, 1f, dhNext, u);
     }
 }

@@ -45,7 +45,7 @@ public sealed class RecurrentLayerTests
     /// Keras's recurrence in float64: outputs [sequence (processing order) or last h, then h (and c) with return_state].
     /// <paramref name="b"/> is [G·u] or, for "gru_after", [2·G·u] (input bias then recurrent bias).
     /// </summary>
-    private static double[][] Reference(Case c, double[] x, bool[] mask, double[] w, double[] uk, double[] b)
+    private static double[][] Reference(Case c, double[] x, bool[] mask, double[] w, double[] uk, double[] b, double[]? h0 = null, double[]? c0 = null)
     {
         int g = c.G * U;
         var seq = new double[N * T * U];
@@ -53,8 +53,8 @@ public sealed class RecurrentLayerTests
         var lastC = new double[N * U];
         for (int n = 0; n < N; n++)
         {
-            var h = new double[U];
-            var cs = new double[U];
+            var h = h0 is null ? new double[U] : h0[(n * U)..((n + 1) * U)];
+            var cs = c0 is null ? new double[U] : c0[(n * U)..((n + 1) * U)];
             for (int s = 0; s < T; s++)
             {
                 int t = c.GoBackwards ? T - 1 - s : s;
@@ -330,6 +330,57 @@ public sealed class RecurrentLayerTests
                 numeric[i] = (up - down) / (2 * h);
             }
             AssertClose($"{c} {mode}: gradient {a}", analytic[a].Span, numeric, 1e-3);
+        }
+    }
+
+    [Theory]
+    [InlineData("simple")]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    [InlineData("gru_after")]
+    public void Initial_states_start_the_recurrence_and_get_their_gradients(string cell)
+    {
+        var c = new Case(cell, "tanh", "sigmoid", true, true, true, true, false);
+        var p = Draw(c, 700 + cell.Length);
+        var rng = new Random(11);
+        var h0 = Enumerable.Range(0, N * U).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var c0 = Enumerable.Range(0, N * U).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var layer = Built(c, p);
+        var x = T32(p.X, N, T, F);
+        Tensor[] inputs = cell == "lstm" ? [x, T32(h0, N, U), T32(c0, N, U)] : [x, T32(h0, N, U)];
+        var outputs = layer.OutputShapes([.. inputs.Select(i => i.Shape)]).Select(s => Tensor.Zeros(s.ToArray())).ToArray();
+        var context = Context(Harness.Managed, c, p);
+        var saved = layer.ForwardTrain(context, inputs, outputs);
+        double[]? C0(double[][] pt) => cell == "lstm" ? pt[5] : null;
+        double[][] point = [p.X, p.W, p.Uk, p.B, h0, c0];
+        double[][] Run(double[][] pt) => Reference(c, pt[0], p.Mask, pt[1], pt[2], pt[3], pt[4], C0(pt));
+        var want = Run(point);
+        for (int k = 0; k < want.Length; k++) AssertClose($"{c} initial: output {k}", outputs[k].Span, want[k], 1e-5);
+
+        var r = want.Select(o => o.Select(_ => rng.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var grads = inputs.Select(i => Tensor.Zeros(i.Shape.ToArray())).ToArray();
+        var paramGrads = layer.Params.Select(w => Tensor.Zeros(w.Shape.ToArray())).ToArray();
+        layer.Backward(context, new BackwardArgs
+        {
+            Inputs = inputs, Outputs = outputs, Saved = saved,
+            OutputGrads = [.. r.Select((v, k) => T32(v, outputs[k].Shape.ToArray()))],
+            InputGrads = grads, ParamGrads = paramGrads,
+        });
+        Tensor[] analytic = [grads[0], .. paramGrads, grads[1], .. grads.Skip(2)];
+        for (int a = 0; a < analytic.Length; a++)
+        {
+            var numeric = new double[point[a].Length];
+            for (int i = 0; i < numeric.Length; i++)
+            {
+                double at = point[a][i], h = 1e-6;
+                point[a][i] = at + h;
+                double up = Loss(Run(point), r);
+                point[a][i] = at - h;
+                double down = Loss(Run(point), r);
+                point[a][i] = at;
+                numeric[i] = (up - down) / (2 * h);
+            }
+            AssertClose($"{c} initial: gradient {a}", analytic[a].Span, numeric, 1e-3);
         }
     }
 

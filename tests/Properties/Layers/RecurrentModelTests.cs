@@ -204,4 +204,30 @@ public sealed class RecurrentModelTests
         var weights = File.ReadAllBytes(Path.Combine(folder, "weights.bin"));
         Assert.Equal(TfjsModel.Read(json, _ => weights), TfjsModel.Read(scoped, _ => weights));
     }
+
+    [Fact]
+    public void An_encoder_state_starts_a_decoder_as_Keras_seq2seq_does()
+    {
+        // keras.io's sequence-to-sequence example: encoder states as the decoder's initial state (a list [x, h, c]).
+        Backend.ClearSession();
+        var encoderInputs = Input(shape: [(int?)null, 3]);
+        var encoder = LSTM(4, returnState: true).CallMany(encoderInputs);
+        var decoderInputs = Input(shape: [(int?)null, 2]);
+        var decoded = LSTM(4, returnSequences: true).Call([decoderInputs, encoder[1], encoder[2]]);
+        var model = new Model([encoderInputs, decoderInputs], Dense(2).Call(decoded));
+        Assert.Equal("(None, None, 2)", model.Outputs[0].Shape.ToString());
+        var a = Tensor.FromArray(Harness.Uniform(new Random(1), 4 * 5 * 3), [4, 5, 3]);
+        var b = Tensor.FromArray(Harness.Uniform(new Random(2), 4 * 6 * 2), [4, 6, 2]);
+        model.Compile(optimizer: "adam", loss: "mse");
+        Core.LSTM EncoderLayer() => model.CoreModel.Graph.Layers.Values.OfType<Core.LSTM>().Single(l => l.ReturnState);
+        var encoderKernel = EncoderLayer().Params[0].ToArray();
+        var target = Tensor.FromArray(Harness.Uniform(new Random(3), 4 * 6 * 2), [4, 6, 2]);
+        double first = model.TrainOnBatch([a, b], [target]), last = first;
+        for (int i = 0; i < 20; i++) last = model.TrainOnBatch([a, b], [target]);
+        Assert.True(last < first, $"loss {first} → {last}");
+        // The encoder trains only through the decoder's initial state.
+        Assert.NotEqual(encoderKernel, EncoderLayer().Params[0].ToArray());
+        var e = Assert.ThrowsAny<Exception>(() => LSTM(4).Call([decoderInputs, encoder[1]]));
+        Assert.Contains("initial state", e.Message);
+    }
 }
