@@ -70,8 +70,17 @@ internal static class LstmBench
             (core, state, _) = DeepGraph.Core.Trainer.Step(core, state, [x], [y], config, context with { Seed = i }, donate: true);
             if (i >= 5) steps.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
+        // The same pure step without donated buffers (what TrainOnBatch runs): new weight and optimizer-state tensors each step.
+        var pure = new List<double>();
+        for (int i = 0; i < 15; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            (core, state, _) = DeepGraph.Core.Trainer.Step(core, state, [x], [y], config, context with { Seed = i, Profiler = null });
+            if (i >= 5) pure.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
         Console.WriteLine();
-        Console.WriteLine($"DeepGraph per layer (Core step, median of 20: {SideBySide.Median([.. steps]):F1} ms)");
+        Console.WriteLine($"DeepGraph Core step without donated buffers (as TrainOnBatch), median of 10: {SideBySide.Median([.. pure]):F1} ms");
+        Console.WriteLine($"DeepGraph per layer (Core step with donated buffers, median of 20: {SideBySide.Median([.. steps]):F1} ms)");
         Console.WriteLine("| layer | forward ms | backward ms |");
         Console.WriteLine("| --- | ---: | ---: |");
         foreach (var (key, t) in profile.Times)
