@@ -24,7 +24,9 @@ switch (mode)
         return FashionBench.Run(args[1..]);
     case "mobilenet":
         return MobileNetBench.Run(args[1..]);
+    case "lstm":
+        return LstmBench.Run(args[1..]);
     default:
-        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile] [--threads N] | mobilenet [--quick]");
+        Console.Error.WriteLine("usage: DeepGraph.Bench sgemm [--quick] | conv | mnist | smodel | train | fashion | transformer [--quick|--profile] [--threads N] | mobilenet [--quick] | lstm");
         return 2;
 }

@@ -239,6 +239,7 @@ internal sealed class TfjsWeights
     /// <exception cref="ModelFormatError">The weight is missing, taken already, or of another shape.</exception>
     public Tensor Take(string name, Shape expected, string owner, string why)
     {
+        if (!entries.ContainsKey(name) && CellScoped(name) is { } scoped) name = scoped;
         if (!entries.TryGetValue(name, out var entry))
         {
             var prefix = name[..(name.LastIndexOf('/') + 1)];
@@ -266,6 +267,20 @@ internal sealed class TfjsWeights
         }
         entry.Target = data;
         return Tensor.Own(data, expected);
+    }
+
+    /// <summary>
+    /// tf.keras 2's name of a recurrent weight, which puts the cell between the layer and the role
+    /// (<c>lstm/lstm_cell/kernel</c>, <c>bidirectional/forward_lstm/lstm_cell/kernel</c>) where TF.js writes
+    /// <c>lstm/kernel</c>; null when the manifest has no such name.
+    /// </summary>
+    private string? CellScoped(string name)
+    {
+        int slash = name.LastIndexOf('/');
+        if (slash < 0) return null;
+        string head = name[..(slash + 1)], role = name[slash..];
+        return order.FirstOrDefault(k => k.Length > name.Length && k.StartsWith(head, StringComparison.Ordinal) && k.EndsWith(role, StringComparison.Ordinal)
+            && k[head.Length..^role.Length] is var cell && cell.EndsWith("_cell", StringComparison.Ordinal) && !cell.Contains('/'));
     }
 
     /// <summary>Checks that every weight of the manifest was taken by a layer.</summary>

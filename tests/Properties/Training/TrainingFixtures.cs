@@ -111,7 +111,8 @@ public sealed class TrainingFixtures
             int compared = 0;
             for (int i = 0; i < names.Length; i++)
             {
-                var (layerName, role) = (names[i][..names[i].LastIndexOf('/')], names[i][(names[i].LastIndexOf('/') + 1)..]);
+                // layer/role; a wrapper's role has a slash of its own (bidirectional/forward_simple_rnn/kernel).
+                var (layerName, role) = (names[i][..names[i].IndexOf('/')], names[i][(names[i].IndexOf('/') + 1)..]);
                 var layer = layers[layerName];
                 int index = layer.Weights.Select(w => w.Role).ToList().IndexOf(role);
                 var g = gradients.Of(layer.Id)?[index];
