@@ -26,14 +26,9 @@ Console.WriteLine($"{texts.Count} fortunes in {string.Join(", ", languages.Selec
 Console.WriteLine(Backend.BlasReport);
 
 Backend.SetRandomSeed(1);
-var chars = Input(shape: [Length], dtype: "int32", name: "chars");
-var x = Embedding(vocabulary.Length + 2, 32, maskZero: true).Call(chars); // 0 pads a short text: masked, the LSTM skips it
-x = LSTM(64).Call(x);
-var language = Dense(languages.Count, activation: "softmax", name: "language").Call(x);
-var model = new Model(chars, language, name: "fortune_languages");
+var model = FortuneModel.Build(vocabulary.Length + 2, languages.Count, Length);
 model.Summary();
 
-model.Compile(optimizer: Optimizers.Adam(learningRate: 1e-2), loss: "sparse_categorical_crossentropy", metrics: ["accuracy"]);
 var xTrain = Tensor.FromInts(train.Ids, [train.Count, Length]);
 var yTrain = Tensor.FromArray(train.Labels, [train.Count, 1]);
 var xTest = Tensor.FromInts(test.Ids, [test.Count, Length]);

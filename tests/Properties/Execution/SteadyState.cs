@@ -20,11 +20,13 @@ public sealed class SteadyState
         for (int i = 0; i < 5; i++)
             foreach (var y in model.Predict(x, 32)) y.Dispose();
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        // This thread's allocations: the executor rents every activation on the calling thread, and tests running in
+        // parallel (the process-wide count) must not be counted.
+        long before = GC.GetAllocatedBytesForCurrentThread();
         const int calls = 10;
         for (int i = 0; i < calls; i++)
             foreach (var y in model.Predict(x, 32)) y.Dispose();
-        long perCall = (GC.GetTotalAllocatedBytes(precise: true) - before) / calls;
+        long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / calls;
 
         // Bookkeeping (shape records, small arrays) remains; the activations must not.
         Assert.True(perCall < activationBytes / 20, $"{perCall} bytes allocated per call; the activations alone are {activationBytes}");

@@ -22,33 +22,8 @@ public static class Fixtures
     /// <summary><c>tests/fixtures/train2</c>: the second-generation training fixtures copied so far.</summary>
     public static string Train2 => Path.Combine(Root, "tests", "fixtures", "train2");
 
-    /// <summary>
-    /// Every second-generation inference fixture folder name whose layer classes are all registered, for [MemberData].
-    /// While issue 13 is built in parts, a fixture runs once every class it uses exists; the filter goes at integration
-    /// (<see cref="UsesOnlyRegisteredClasses"/>).
-    /// </summary>
-    public static TheoryData<string> Model2Names => Data(Folders(Models2).Where(n => UsesOnlyRegisteredClasses(Path.Combine(Models2, n))));
-
-    /// <summary>Whether every layer <c>class_name</c> in the fixture's model.json (wrapped layers included) is a model or a registered layer class, and every activation is known.</summary>
-    public static bool UsesOnlyRegisteredClasses(string folder)
-    {
-        var names = new List<string>();
-        void Walk(JsonNode? layer)
-        {
-            if (layer?["class_name"] is JsonValue v && v.TryGetValue<string>(out var name)) names.Add(name);
-            var config = layer?["config"];
-            foreach (var key in new[] { "activation", "recurrent_activation" })
-                if (config?[key] is JsonValue a && a.TryGetValue<string>(out var activation)) names.Add("activation:" + activation);
-            if (config?["layers"] is JsonArray layers)
-                foreach (var child in layers) Walk(child);
-            if (config?["layer"] is JsonObject wrapped) Walk(wrapped);
-        }
-        Walk(JsonNode.Parse(Json(folder))!["modelTopology"]);
-        return names.All(n => n is "Sequential" or "Model" or "Functional"
-            || (n.StartsWith("activation:", StringComparison.Ordinal)
-                ? ActivationFunction.All.Any(f => f.KerasName == n["activation:".Length..])
-                : LayerRegistry.Default.Find(n) is not null));
-    }
+    /// <summary>Every second-generation inference fixture folder name, for [MemberData].</summary>
+    public static TheoryData<string> Model2Names => Data(Folders(Models2));
 
     /// <summary>Every inference fixture folder name (000 … 059), for [MemberData].</summary>
     public static TheoryData<string> ModelNames => Data(Folders(Models));
