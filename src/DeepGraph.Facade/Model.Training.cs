@@ -511,11 +511,13 @@ public partial class Model
     }
 
     /// <summary>
-    /// Gives the trained records (copies of their weights) to the layer handles, all at once as
-    /// readers see them: the copies are made first, then every handle adopts its record under
-    /// <see cref="Publication.Gate"/>, which <see cref="CoreModel"/> takes to read its handles.
+    /// Gives the trained records to the layer handles, all at once as readers see them: every handle adopts
+    /// its record under <see cref="Publication.Gate"/>, which <see cref="CoreModel"/> takes to read its handles.
+    /// With <paramref name="copy"/> the records get copies of their weights first (a <c>Fit</c> trains a working
+    /// model in place, so its tensors must not be shared); a step that was not donated made new tensors no one
+    /// else writes, and hands them over as they are.
     /// </summary>
-    private void Publish(Core.Model trained)
+    private void Publish(Core.Model trained, bool copy = true)
     {
         var handles = new Dictionary<LayerId, Layer>();
         void Walk(Model m)
@@ -531,7 +533,7 @@ public partial class Model
         foreach (var record in Trainer.AllLayers(trained).Values)
         {
             if (record is not WeightedLayer weighted || !handles.TryGetValue(record.Id, out var handle)) continue;
-            adopted.Add((handle, weighted with { Params = EquatableArray.Of(weighted.Params.Select(p => Tensor.FromArray(p.ToArray(), p.Shape.ToArray()))) }));
+            adopted.Add((handle, copy ? weighted with { Params = EquatableArray.Of(weighted.Params.Select(p => Tensor.FromArray(p.ToArray(), p.Shape.ToArray()))) } : weighted));
         }
         lock (Publication.Gate)
             foreach (var (handle, record) in adopted) handle.Adopt(record);
@@ -626,7 +628,7 @@ public partial class Model
                 throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
             setup.State = state;
             setup.Steps++;
-            Publish(next);
+            Publish(next, copy: false); // a step without donation: next's tensors are its own
             return logs.Loss;
         }
     }
