@@ -97,6 +97,51 @@ public sealed record Embedding : OpLayer
         return [Ops.Gather(call.Weights[0], ids)];
     }
 
+    /// <summary>Copies the named rows straight into the output (no tape: a gather has nothing to record).</summary>
+    /// <exception cref="ArgumentException">An id is outside [0, input_dim).</exception>
+    public override void Forward(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var ids = AsIds(inputs[0]);
+        CheckIds(ids);
+        var table = Params[0].Span;
+        var y = outputs[0].Data.AsSpan(0, outputs[0].Length);
+        var values = ids.Ints;
+        int d = OutputDim;
+        for (int i = 0; i < values.Length; i++) table.Slice(values[i] * d, d).CopyTo(y.Slice(i * d, d));
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Tensor> ForwardTrain(ForwardContext context, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        Forward(context, inputs, outputs);
+        return [];
+    }
+
+    /// <summary>
+    /// Adds each output row's gradient into the row of the embeddings' gradient its id names (the ids have none):
+    /// one pass over the output gradient, with no dense table built beside the trainer's buffer.
+    /// </summary>
+    public override void Backward(ForwardContext context, BackwardArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.ParamGrads.Count == 0 || args.ParamGrads[0] is not { } gradient) return;
+        var values = AsIds(args.Inputs[0]).Ints;
+        var dy = args.OutputGrads[0].Span;
+        var g = gradient.Data.AsSpan(0, gradient.Length);
+        int d = OutputDim;
+        for (int i = 0; i < values.Length; i++)
+        {
+            var row = g.Slice(values[i] * d, d);
+            System.Numerics.Tensors.TensorPrimitives.Add(row, dy.Slice(i * d, d), row);
+        }
+    }
+
+    /// <summary>The ids as int32: TF.js and Keras users may feed integral float32 ids, which are cast.</summary>
+    private Tensor AsIds(Tensor ids) =>
+        ids.DType == DType.Int32 ? ids : DTypeConversion.Convert(ids, DType.Int32, () => $"layer \"{Name}\" (Embedding)");
+
     private void CheckIds(Tensor ids)
     {
         var values = ids.Ints;
