@@ -38,7 +38,7 @@ public sealed record DepthwiseConv2D : SpatialConv
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
         var x = CheckedImage(inputs);
-        return [CorrelationOutput(x, checked(x[3]!.Value * DepthMultiplier))];
+        return [CorrelationOutput(x, DepthwiseChannels(x[3]!.Value, DepthMultiplier))];
     }
 
     /// <inheritdoc/>

@@ -44,7 +44,7 @@ public sealed record SeparableConv2D : SpatialConv
     protected override IReadOnlyList<Shape> InferShapes(IReadOnlyList<Shape> inputs)
     {
         var x = CheckedImage(inputs);
-        Fits(CorrelationOutput(x, checked(x[3]!.Value * DepthMultiplier)), "a depthwise output");
+        Fits(CorrelationOutput(x, DepthwiseChannels(x[3]!.Value, DepthMultiplier)), "a depthwise output");
         return [CorrelationOutput(x, Filters)];
     }
 

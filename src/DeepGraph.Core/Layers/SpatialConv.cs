@@ -48,6 +48,20 @@ public abstract record SpatialConv : WeightedLayer
     public Tensor? Bias => IsBuilt && UseBias ? WeightNamed("bias") : null;
 
     /// <summary>
+    /// The channels a depthwise step makes from <paramref name="channels"/> input channels, each repeated
+    /// <paramref name="depthMultiplier"/> times; refused, naming the layer, when the product does not fit a dimension
+    /// (a model file may say any multiplier).
+    /// </summary>
+    /// <exception cref="ShapeError">channels × depth_multiplier exceeds what a tensor axis holds.</exception>
+    protected int DepthwiseChannels(int channels, int depthMultiplier)
+    {
+        long product = (long)channels * depthMultiplier;
+        if (product > TensorLimits.MaxElements)
+            throw Error($"cannot repeat {channels} input channels {depthMultiplier} times (depth_multiplier): {product:N0} channels are more than a tensor holds ({TensorLimits.MaxElements:N0} values).");
+        return (int)product;
+    }
+
+    /// <summary>
     /// The single input, checked to be a channels-last image (rank 4, channels known and non-zero)
     /// over which the window (kernel, dilation) can slide.
     /// </summary>

@@ -35,7 +35,7 @@ let ok =
         model.Save path
         let loaded = Models.LoadModel path
         let reloaded = loaded.Predict(x).[0]
-        printfn "saved: %s" (Directory.GetFiles folder |> Array.map Path.GetFileName |> Array.sort |> String.concat ", ")
+        printfn "saved: %s" (Directory.GetFiles folder |> Array.map (Path.GetFileName >> string) |> Array.sort |> String.concat ", ")
         printfn "predictions: %A, first %.6f, reloaded %.6f" (predicted.Shape.ToArray()) predicted.[0, 0] reloaded.[0, 0]
         printfn "reloaded predictions equal: %b" (predicted.Equals reloaded)
         history.Epoch.Count = 1 && Double.IsFinite loss && predicted.Shape.ToArray() = [| samples; 1 |]

@@ -9,7 +9,7 @@ namespace DeepGraph.Properties.Serialization;
 
 /// <summary>
 /// Mutation fuzzing of the TF.js reader (issue 11 part 3). Every case takes one public fixture
-/// (<c>tests/fixtures/models/*</c> and <c>tests/fixtures/train/*</c>), damages its model.json or a weight file
+/// (<c>tests/fixtures/models/*</c>, <c>train/*</c>, <c>models2/*</c> and <c>train2/*</c>), damages its model.json or a weight file
 /// in one way, writes it to a temporary folder and loads it with <see cref="Models.LoadModel"/>.
 /// Law: loading returns a model or throws <see cref="ModelFormatError"/> / <see cref="IOException"/> /
 /// <see cref="InsufficientMemoryException"/> (never one whose inner exception is a reader bug such as
@@ -36,7 +36,7 @@ public sealed class MutationFuzzTests(ITestOutputHelper output) : IDisposable
     }
 
     private static readonly string[] FixtureFolders =
-        [.. Directory.GetDirectories(Fixtures.Models).Order(StringComparer.Ordinal), .. Directory.GetDirectories(Fixtures.Train).Order(StringComparer.Ordinal)];
+        [.. new[] { Fixtures.Models, Fixtures.Train, Fixtures.Models2, Fixtures.Train2 }.SelectMany(parent => Directory.GetDirectories(parent).Order(StringComparer.Ordinal))];
 
     /// <summary>Config fields whose numbers decide sizes.</summary>
     private static readonly string[] NumericFields =
