@@ -13,7 +13,7 @@ namespace DeepGraph.Serialization;
 /// <item><see cref="Read"/> checks the manifest alone — names, shapes, sizes in checked arithmetic, no
 /// file named twice — and each group's files' lengths against the bytes its weights declare, without
 /// reading a byte of data;</item>
-/// <item><see cref="Take"/>, called as the reader builds each layer, checks the weight against what the
+/// <item><see cref="Take(string, Shape, string, string)"/>, called as the reader builds each layer, checks the weight against what the
 /// layer needs and allocates it (still empty);</item>
 /// <item>once every layer is built and <see cref="CheckAllTaken"/> found no weight left over,
 /// <see cref="Fill"/> streams the files into those weights, checking again that each file holds
@@ -21,7 +21,7 @@ namespace DeepGraph.Serialization;
 /// </list>
 /// So the memory used is at most the model's own weights, whatever the manifest or the files say.
 /// </summary>
-internal sealed class TfjsWeights
+internal sealed class TfjsWeights : IWeightSource
 {
     private readonly Dictionary<string, Entry> entries;
     private readonly List<string> order;
@@ -161,7 +161,7 @@ internal sealed class TfjsWeights
     }
 
     /// <summary>
-    /// Streams every group's files into the weights <see cref="Take"/> handed out, in manifest order;
+    /// Streams every group's files into the weights <see cref="Take(string, Shape, string, string)"/> handed out, in manifest order;
     /// call it after <see cref="CheckAllTaken"/>. Each file must end exactly where the manifest says.
     /// </summary>
     /// <exception cref="ModelFormatError">A file cannot be read or its length is not what the manifest says.</exception>
@@ -227,6 +227,11 @@ internal sealed class TfjsWeights
             throw new ModelFormatError($"weightsManifest[{group.Index}]: weight file \"{group.Paths[file]}\" could not be read: {e.Message}", e);
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>TF.js names a layer's weights <c>layer/role</c>; each is taken by that name (<see cref="Take(string, Shape, string, string)"/>).</remarks>
+    public IReadOnlyList<Tensor> Take(WeightSite site, IReadOnlyList<WeightSpec> specs, string owner, string why) =>
+        [.. specs.Select(w => Take($"{site.Name}/{w.Role}", w.Shape, owner, why))];
 
     /// <summary>The name without Keras's <c>:0</c> suffix, the form names are matched in.</summary>
     private static string Key(string name) => name.EndsWith(":0", StringComparison.Ordinal) ? name[..^2] : name;

@@ -439,7 +439,7 @@ public sealed class CustomLayers
 
             var kind = CustomLayer.Kind(c => new Unregistered((int)c["units"]!));
             WriteWith(model, path, kind);
-            var error = Assert.Throws<ModelFormatError>(() => Models.LoadModel(path));
+            var error = Assert.Throws<UnsupportedLayerError>(() => Models.LoadModel(path));
             Assert.Contains("'Unregistered'", error.Message);
             Assert.Contains("\"odd\"", error.Message);
             Assert.Contains("RegisterKerasSerializable", error.Message);

@@ -43,7 +43,7 @@ public sealed class CustomObjectsTests : IDisposable
     {
         var path = SaveWith(new Scale(3) { Id = new(3), Name = "triple" }, Scale.Kind);
 
-        var e = Assert.Throws<ModelFormatError>(() => Models.LoadModel(path));
+        var e = Assert.Throws<UnsupportedLayerError>(() => Models.LoadModel(path));
         Assert.Contains("unknown layer class 'Scale'", e.Message);
         Assert.Contains("\"triple\"", e.Message);
         Assert.Contains("RegisterKerasSerializable", e.Message);

@@ -22,6 +22,15 @@ public static class Fixtures
     /// <summary><c>tests/fixtures/train2</c>: the second-generation training fixtures copied so far.</summary>
     public static string Train2 => Path.Combine(Root, "tests", "fixtures", "train2");
 
+    /// <summary><c>tests/fixtures/keras-files</c>: models written by Keras itself, with inputs and expected outputs (its README).</summary>
+    public static string KerasFiles => Path.Combine(Root, "tests", "fixtures", "keras-files");
+
+    /// <summary>Every expected-output case of <see cref="KerasFiles"/>: the path of its <c>.io.json</c> relative to <c>expected/</c>, for [MemberData].</summary>
+    public static TheoryData<string> KerasFileCases => Data(
+        Directory.EnumerateFiles(Path.Combine(KerasFiles, "expected"), "*.io.json", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(KerasFiles, "expected"), f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal));
+
     /// <summary>Every second-generation inference fixture folder name, for [MemberData].</summary>
     public static TheoryData<string> Model2Names => Data(Folders(Models2));
 

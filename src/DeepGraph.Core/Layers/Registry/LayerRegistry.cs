@@ -99,14 +99,15 @@ public sealed class LayerRegistry
     /// The record a layer <paramref name="config"/> of class <paramref name="className"/> describes, unbuilt
     /// (<see cref="LayerKind.ReadLayer"/>).
     /// </summary>
-    /// <exception cref="ModelFormatError">The class is not registered (the message names it, the layer, and the known classes), or a value is missing or invalid.</exception>
+    /// <exception cref="UnsupportedLayerError">The class is not registered (the message names it, the layer, and the known classes).</exception>
+    /// <exception cref="ModelFormatError">A value is missing or invalid.</exception>
     public Layer Read(string className, LayerConfig config, LayerId id, string name)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var kind = Find(className) ?? throw new ModelFormatError(
+        var kind = Find(className) ?? throw new UnsupportedLayerError(
             $"{config.Where}: unknown layer class '{className}' (layer \"{name}\"). DeepGraph reads these classes: {string.Join(", ", ClassNames)}. " +
             "A custom layer class must be registered to be read (Keras's custom_objects: a LayerKind added with LayerRegistry.With, " +
-            "or Saving.RegisterKerasSerializable in the facade).");
+            "or Saving.RegisterKerasSerializable in the facade).", name, className, null);
         return kind.ReadLayer(config, id, name);
     }
 

@@ -203,7 +203,7 @@ public partial class LayerRegistryTests
     public void An_unknown_class_is_refused_naming_it_the_layer_and_the_known_classes()
     {
         var config = LayerConfig.Of(new JsonObject { ["factor"] = 2.0 }, "Model \"m\": layer \"scale_1\" (Scale)");
-        var e = Assert.Throws<ModelFormatError>(() => LayerRegistry.Default.Read("Scale", config, Id, "scale_1"));
+        var e = Assert.Throws<UnsupportedLayerError>(() => LayerRegistry.Default.Read("Scale", config, Id, "scale_1"));
         Assert.Contains("unknown layer class 'Scale'", e.Message);
         Assert.Contains("\"scale_1\"", e.Message);
         Assert.Contains("Dense", e.Message);
@@ -260,7 +260,7 @@ public partial class LayerRegistryTests
         Assert.Equal(json, TfjsModel.Write(back, "w.bin", registry).ModelJson);
 
         // Without the kind: refused by name, both ways.
-        var read = Assert.Throws<ModelFormatError>(() => TfjsModel.Read(json, _ => weights));
+        var read = Assert.Throws<UnsupportedLayerError>(() => TfjsModel.Read(json, _ => weights));
         Assert.Contains("unknown layer class 'Scale'", read.Message);
         Assert.Contains("\"scale\"", read.Message);
         var write = Assert.Throws<ModelFormatError>(() => TfjsModel.Write(model, "w.bin"));
