@@ -67,7 +67,7 @@ internal sealed class KerasModelReader(IWeightSource weights, bool keras3, Layer
         var unnamed = LayerConfig.Of(entry["config"], $"{where}: config of layer {(entryName is null ? "" : $"\"{entryName}\" ")}({className})");
         var name = unnamed.OptionalString("name") ?? entryName ?? throw unnamed.Error("name", "the layer's name");
         var at = $"{where}: layer \"{name}\" ({className})";
-        var config = LayerConfig.Of(KerasDialect.ReadLayerConfig(className, unnamed.Object, at), at);
+        var config = LayerConfig.Of(KerasDialect.ReadLayerConfig(className, unnamed.Object, at, keras3, kerasVersion), at);
         Layer layer;
         try
         {
