@@ -18,8 +18,6 @@ public static partial class KerasDialect
         ["LSTM"] = ["implementation", "time_major"],
         ["GRU"] = ["implementation", "time_major"],
         ["SimpleRNN"] = ["implementation", "time_major"],
-        // keras/src/layers/core/embedding.py: input_length is deprecated (popped with a warning).
-        ["Embedding"] = ["input_length"],
         // keras/src/layers/regularization/spatial_dropout.py: __init__(rate, seed, name, dtype) — no trainable, no noise_shape.
         ["SpatialDropout1D"] = ["noise_shape", "trainable"],
         ["SpatialDropout2D"] = ["noise_shape", "trainable"],
@@ -104,6 +102,8 @@ public static partial class KerasDialect
             if (key is "name" or "trainable" or "dtype" || dropped.Contains(key)) continue;
             // Keras 2's Attention had `causal`; Keras 3 takes use_causal_mask at call time. Kept only when true (DeepGraph's meaning).
             if (key == "causal" && value is JsonValue cv && cv.TryGetValue<bool>(out var causal) && !causal) continue;
+            // keras/src/layers/core/embedding.py pops input_length (deprecated, with a warning): written only when set.
+            if (key == "input_length" && value is null) continue;
             config[renamed.GetValueOrDefault(key, key)] = Keras3Value(key, value, depth);
         }
         return config;
@@ -146,7 +146,8 @@ public static partial class KerasDialect
         };
     }
 
-    private static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue && double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null;
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 

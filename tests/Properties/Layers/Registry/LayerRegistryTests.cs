@@ -31,7 +31,7 @@ public partial class LayerRegistryTests
     /// A generator of records per built-in class name, with the layer's name and trainable flag left to
     /// <see cref="Named"/>. A kind registered without a generator here fails <see cref="Every_default_kind_has_a_generator"/>.
     /// </summary>
-    private static readonly Dictionary<string, Gen<Layer>> Records = Union(CoreRecords, RecurrentRecords, SequenceRecords, ConvolutionRecords, ElementwiseRecords, AttentionRecords);
+    internal static readonly Dictionary<string, Gen<Layer>> Records = Union(CoreRecords, RecurrentRecords, SequenceRecords, ConvolutionRecords, ElementwiseRecords, AttentionRecords);
 
     private static Dictionary<string, T> Union<T>(params Dictionary<string, T>[] parts)
     {
@@ -112,7 +112,7 @@ public partial class LayerRegistryTests
     };
 
     /// <summary>Any registered record, with a generated name and trainable flag (an InputLayer has no trainable flag).</summary>
-    private static readonly Gen<Layer> AnyRecord =
+    internal static readonly Gen<Layer> AnyRecord =
         from className in Gen.Elements(Records.Keys.Order(StringComparer.Ordinal).ToArray())
         from record in Records[className]
         from name in Gen.Elements("dense", "conv2d_3", "block1_conv1", "naïve name", "x/y")
