@@ -45,7 +45,8 @@ public static partial class KerasDialect
     /// <param name="className">The layer's class name.</param>
     /// <param name="config">The layer's config as the file gives it.</param>
     /// <param name="where">Where the config sits, for messages.</param>
-    /// <param name="keras3">True for a config written by Keras 3 (there <c>hard_sigmoid</c> is relu6(x + 3)/6).</param>
+    /// <param name="keras3">True for a config written by Keras 3 (there <c>hard_sigmoid</c> is relu6(x + 3)/6); a known
+    /// <paramref name="kerasVersion"/> takes precedence (a tf.keras 2.15 <c>.keras</c> file has Keras 2's activations).</param>
     /// <param name="kerasVersion">The Keras version that wrote the file (<c>2.1.3</c>, <c>2.2.4-tf</c>), or null when unknown.</param>
     /// <exception cref="ModelFormatError">The config uses what DeepGraph cannot read (a quantized layer, a ragged input …).</exception>
     /// <exception cref="UnsupportedLayerError">The file was written by Keras 1.</exception>
@@ -62,7 +63,9 @@ public static partial class KerasDialect
                 $"{where}: the file was written by Keras {kerasVersion}, whose layer configs (Keras 1) DeepGraph does not read. Load it in Keras 2 and save it again.",
                 name, className, kerasVersion);
         }
-        keras3 |= version is { Major: >= 3 };
+        // The version, when known, decides what `hard_sigmoid` means: tf.keras 2.13–2.15 wrote `.keras` files in Keras 3's
+        // container layout with Keras 2's activations.
+        if (version is { } known) keras3 = known.Major >= 3;
         var copy = (JsonObject)config.DeepClone();
         Normalize(className, copy, where, keras3, version, 0);
         return copy;

@@ -245,6 +245,9 @@ public class KerasDialectTests
         Assert.Equal(ActivationFunction.HardSigmoidKeras3, dense.Activation);
         // The same name in a Keras 2 config is Keras 2's hard sigmoid.
         Assert.Equal(ActivationFunction.HardSigmoid, Assert.IsType<Dense>(Read("Dense", """{"units": 3, "activation": "hard_sigmoid"}""", keras3: false)).Activation);
+        // A known version decides: tf.keras 2.15's .keras files have Keras 3's layout but Keras 2's activations.
+        Assert.Equal(ActivationFunction.HardSigmoid, Assert.IsType<Dense>(Read("Dense", """{"units": 3, "activation": "hard_sigmoid"}""", keras3: true, version: "2.15.0")).Activation);
+        Assert.Equal(ActivationFunction.HardSigmoidKeras3, Assert.IsType<Dense>(Read("Dense", """{"units": 3, "activation": "hard_sigmoid"}""", keras3: false, version: "3.1.0")).Activation);
     }
 
     [Fact]
