@@ -189,6 +189,35 @@ public class KerasDialectTests
             Assert.Equal("keras.layers", (string?)entry["config"]!["layer"]!["module"]);
     }
 
+    /// <summary>
+    /// Whole entries as Keras 3 writes them for <c>Dense(4, activation="relu", name="dense")</c> (keras/src/layers/core/dense.py
+    /// and layer.py get_config, serialized by keras/src/saving/serialization_lib.py; recent Keras 3 versions add
+    /// <c>quantization_config: null</c>, which older ones refuse, so it is left out) and <c>Input((7, 3), name="input_layer")</c>
+    /// (keras/src/layers/core/input_layer.py; later Keras 3 versions add <c>ragged</c> and <c>optional</c>, both false, which
+    /// the first Keras 3 versions' InputLayer does not take).
+    /// </summary>
+    [Fact]
+    public void Golden_Keras_3_entries()
+    {
+        var dense = KerasDialect.Keras3Layer(new Dense(4, "relu") { Id = G, Name = "dense" }, Registry);
+        var expected = JsonNode.Parse("""
+            {"module": "keras.layers", "class_name": "Dense", "registered_name": null,
+             "config": {"name": "dense", "trainable": true,
+                        "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+                        "units": 4, "activation": "relu", "use_bias": true,
+                        "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null}, "registered_name": null},
+                        "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
+                        "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}}
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, dense), dense.ToJsonString());
+        var input = KerasDialect.Keras3Layer(new InputLayer(Shape.Of([null, 7, 3])) { Id = G, Name = "input_layer" }, Registry);
+        var expectedInput = JsonNode.Parse("""
+            {"module": "keras.layers", "class_name": "InputLayer", "registered_name": null,
+             "config": {"batch_shape": [null, 7, 3], "dtype": "float32", "sparse": false, "name": "input_layer"}}
+            """);
+        Assert.True(JsonNode.DeepEquals(expectedInput, input), input.ToJsonString());
+    }
+
     [Fact]
     public void Keras_3_names_of_activations_and_initializers()
     {
