@@ -6,10 +6,26 @@ public static partial class Layers
     /// 1-D convolution over (batch, steps, channels) → (batch, steps', filters) (Keras's <c>Conv1D</c>).
     /// <paramref name="padding"/> is <c>valid</c>, <c>same</c> or <c>causal</c> ((k − 1)·dilation zeros before the sequence: step t sees only steps ≤ t).
     /// </summary>
-    /// <exception cref="ArgumentException">An argument is out of range, the padding or the activation unknown.</exception>
+    /// <param name="filters">Output channels.</param>
+    /// <param name="kernelSize">Kernel length.</param>
+    /// <param name="strides">Stride along the steps.</param>
+    /// <param name="padding"><c>valid</c>, <c>same</c> or <c>causal</c>.</param>
+    /// <param name="activation">The activation applied to the output (over its last axis); linear when null.</param>
+    /// <param name="useBias">Whether a bias is added.</param>
+    /// <param name="dilationRate">Dilation along the steps.</param>
+    /// <param name="name">The layer's name; a unique one is made when null.</param>
+    /// <param name="inputShape">The input shape without the batch, for a first layer.</param>
+    /// <param name="dataFormat"><c>channels_last</c> (the default): input (batch, steps, channels); <c>channels_first</c>: input
+    /// (batch, channels, steps) → (batch, filters, steps'). The kernel is (kernelSize, channels, filters) either way.</param>
+    /// <exception cref="ArgumentException">An argument is out of range, the padding, the data format or the activation unknown.</exception>
     public static Layer Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", string? activation = null,
-        bool useBias = true, int dilationRate = 1, string? name = null, int[]? inputShape = null) =>
-        Make(name, inputShape, id => new Core.Conv1D(filters, kernelSize, strides, padding, Core.ActivationFunction.Parse(activation), useBias, dilationRate) { Id = id, Name = "" });
+        bool useBias = true, int dilationRate = 1, string? name = null, int[]? inputShape = null, string dataFormat = "channels_last")
+    {
+        if (dataFormat is not ("channels_last" or "channels_first"))
+            throw new ArgumentException($"The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: {dataFormat}", nameof(dataFormat));
+        return Make(name, inputShape, id => new Core.Conv1D(filters, kernelSize, strides, padding, Core.ActivationFunction.Parse(activation), useBias, dilationRate,
+            dataFormat == "channels_first") { Id = id, Name = "" });
+    }
 
     /// <summary>
     /// Transposed 1-D convolution (Keras's <c>Conv1DTranspose</c>): (batch, steps, channels) → (batch, steps·strides (same) or
