@@ -108,4 +108,19 @@ public sealed class ConvolutionModels
         var x = Random(2, 16, 12, 2);
         TrainsSavesAndLoads(model, x, x, ["InputLayer", "Conv1D", "DepthwiseConv1D", "SeparableConv1D", "Conv1DTranspose"]);
     }
+
+    [Fact]
+    public void A_channels_first_1D_convnet_trains_saves_and_loads()
+    {
+        Backend.ClearSession();
+        Backend.SetRandomSeed(5);
+        var series = Input(shape: [3, 12]); // (channels, steps)
+        var y = Conv1D(4, 3, padding: "same", activation: "tanh", dataFormat: "channels_first").Call(series);
+        y = Conv1D(3, 2, strides: 2, padding: "causal", dataFormat: "channels_first").Call(y);
+        Assert.Equal(Shape.Batched(3, 6), y.Shape);
+        var model = new Model(series, y);
+        var x = Random(3, 16, 3, 12);
+        var target = Random(4, 16, 3, 6);
+        TrainsSavesAndLoads(model, x, target, ["InputLayer", "Conv1D", "Conv1D"]);
+    }
 }

@@ -17,7 +17,8 @@ public partial class LayerRegistryTests
                      from padding in Gen.Elements("valid", "same", "causal")
                      from act in Activation
                      from bias in ArbMap.Default.GeneratorFor<bool>()
-                     select (Layer)new Conv1D(filters, kernel, dilated ? 1 : stride, padding, act, bias, dilated ? dilation : 1) { Id = Id, Name = "x" },
+                     from channelsFirst in ArbMap.Default.GeneratorFor<bool>()
+                     select (Layer)new Conv1D(filters, kernel, dilated ? 1 : stride, padding, act, bias, dilated ? dilation : 1, channelsFirst) { Id = Id, Name = "x" },
         ["Conv1DTranspose"] = from filters in Gen.Choose(1, 512)
                               from kernel in Gen.Choose(1, 9)
                               from stride in Gen.Choose(1, 3)
