@@ -5,6 +5,7 @@ using DeepGraph.Serialization;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using PureHDF;
 using static DeepGraph.Properties.Layers.OpLayerHarness;
 
 namespace DeepGraph.Properties.Layers;
@@ -281,5 +282,63 @@ public sealed class Conv1DChannelsFirstTests
         Assert.Equal(3 * 3 * 4 + 4, conv.CountParams());
         var e = Assert.Throws<ArgumentException>(() => Keras.Layers.Conv1D(4, 3, dataFormat: "channels_middle"));
         Assert.Contains("data_format", e.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// The 16 channels-first models of keras-files end to end without a Keras loader: each file's Conv1D config read by
+/// the registry, its weights read straight from model_weights with PureHDF, the expected input run through the layer
+/// and compared with the expected output (computed independently in float64 from Keras's semantics).
+/// </summary>
+public sealed class Conv1DChannelsFirstKerasFiles
+{
+    /// <summary>The .h5 paths (relative to keras-files) of the channels-first models.</summary>
+    public static TheoryData<string> Files => new(Directory.EnumerateFiles(Serialization.Fixtures.KerasFiles, "*_cf_*.h5", SearchOption.AllDirectories)
+        .Select(f => Path.GetRelativePath(Serialization.Fixtures.KerasFiles, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
+
+    [Fact]
+    public void There_are_16_files() => Assert.Equal(16, Files.Count);
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void The_layer_gives_the_expected_output(string relative)
+    {
+        using var file = H5File.OpenRead(Path.Combine(Serialization.Fixtures.KerasFiles, relative));
+        var model = JsonNode.Parse(file.Attribute("model_config").Read<string>())!;
+        var entry = Assert.Single(model["config"]!["layers"]!.AsArray())!;
+        Assert.Equal("Conv1D", (string?)entry["class_name"]);
+        string name = (string)entry["config"]!["name"]!, where = $"{relative}: layer \"{name}\"";
+        var config = LayerConfig.Of(KerasDialect.ReadLayerConfig("Conv1D", entry["config"]!.AsObject(), where, keras3: false, kerasVersion: "2.3.1"), where);
+        var layer = (Conv1D)LayerRegistry.Default.Read("Conv1D", config, new LayerId(1), name);
+        Assert.True(layer.ChannelsFirst);
+        var input = config.DeclaredInputShape()!;
+        var specs = layer.WeightSpecs([input]);
+        var weights = $"model_weights/{name}/{name}";
+        var values = specs.Select(s =>
+        {
+            var data = file.Dataset($"{weights}/{s.Role}:0");
+            Assert.Equal(s.Shape.Select(d => (ulong)d!.Value), data.Space.Dimensions);
+            return Tensor.FromArray(data.Read<float[]>(), [.. s.Shape.Select(d => d!.Value)]);
+        });
+        var built = layer with { Params = EquatableArray.Of(values) };
+
+        var io = JsonNode.Parse(File.ReadAllText(Path.Combine(Serialization.Fixtures.KerasFiles, "expected", relative + ".io.json")))!;
+        var bin = File.ReadAllBytes(Path.Combine(Serialization.Fixtures.KerasFiles, "expected", relative + ".io.bin"));
+        Tensor Read(string tensor)
+        {
+            var t = io["tensors"]!.AsArray().Single(x => (string?)x!["name"] == tensor)!;
+            var shape = t["shape"]!.AsArray().Select(d => (int)d!).ToArray();
+            var floats = new float[(int)t["bytes"]! / 4];
+            Buffer.BlockCopy(bin, (int)t["offset"]!, floats, 0, floats.Length * 4);
+            return Tensor.FromArray(floats, shape);
+        }
+        var x = Read("input_0");
+        var want = Read("output_0");
+        var got = Forward(built, [x])[0];
+        Assert.Equal(want.Shape, got.Shape);
+        var wanted = want.ToArray();
+        var gotten = got.ToArray();
+        for (int i = 0; i < wanted.Length; i++)
+            Assert.True(Math.Abs(gotten[i] - wanted[i]) <= 1e-4 * Math.Max(1, Math.Abs(wanted[i])), $"{relative}: output[{i}] {gotten[i]}, want {wanted[i]}");
     }
 }
