@@ -132,28 +132,6 @@ public static class KerasH5
         file.Write(stream);
     }
 
-    /// <summary>
-    /// Writes <paramref name="model"/>'s weights as Keras's <c>save_weights</c> does in tf.keras 2.x: the
-    /// layer groups at the root, with root attributes <c>layer_names</c>, <c>backend</c> and <c>keras_version</c>.
-    /// </summary>
-    internal static void WriteWeights(Model model, Stream stream)
-    {
-        var file = new H5File();
-        var group = WeightsGroup(model);
-        foreach (var (name, value) in group) file[name] = value;
-        foreach (var (name, value) in group.Attributes) file.Attributes[name] = value;
-        file.Write(stream);
-    }
-
-    /// <summary>The JSON of Keras's <c>model.to_json()</c> for <paramref name="model"/> (Keras 2's schema, as <see cref="Write"/> puts in <c>model_config</c>).</summary>
-    internal static string ModelJson(Model model, LayerRegistry? registry = null) => new JsonObject
-    {
-        ["class_name"] = model.IsSequential ? "Sequential" : "Functional",
-        ["config"] = TfjsModel.ModelConfig(model, registry ?? LayerRegistry.Default, inputEntry: true),
-        ["keras_version"] = WrittenKerasVersion,
-        ["backend"] = WrittenBackend,
-    }.ToJsonString();
-
     // ---- writing -------------------------------------------------------------------------
 
     /// <summary>The layers Keras lists in <c>layer_names</c>: a Functional model's in order (inputs included), a Sequential's without its input.</summary>
