@@ -95,6 +95,7 @@ internal sealed class H5Weights : IWeightSource
             if (!parent.LinkExists(parts[i]))
                 throw new ModelFormatError($"{at}: the group has no {(i == parts.Length - 1 ? "dataset" : "group")} \"{string.Join('/', parts[..(i + 1)])}\"; the weight is listed but missing.");
             var child = parent.Get(parts[i]);
+            KerasH5.CheckInFile(child, parent, $"{at}: \"{string.Join('/', parts[..(i + 1)])}\"");
             if (i < parts.Length - 1)
                 parent = child as IH5Group ?? throw new ModelFormatError($"{at}: \"{string.Join('/', parts[..(i + 1)])}\" is not a group.");
             else if (child is IH5Dataset dataset)

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepGraph.Core;
@@ -306,8 +307,31 @@ public static class KerasH5
         CheckLinkName(name, parentName);
         if (!parent.LinkExists(name))
             throw new ModelFormatError($"{char.ToUpperInvariant(parentName[0])}{parentName[1..]} has no group \"{name}\".");
-        return parent.Get(name) as IH5Group
+        var child = parent.Get(name);
+        CheckInFile(child, parent, $"\"{name}\" in {parentName}");
+        return child as IH5Group
             ?? throw new ModelFormatError($"\"{name}\" in {parentName} is not a group.");
+    }
+
+    // PureHDF follows HDF5 external links (to any file path, absolute ones included) and says nothing about it; the
+    // file an object was read from is only known to its internal reference. These are read once, immutable.
+    private static readonly PropertyInfo? ReferenceProperty = typeof(NativeObject).GetProperty("Reference", BindingFlags.NonPublic | BindingFlags.Instance);
+    private static readonly PropertyInfo? FileProperty = ReferenceProperty?.PropertyType.GetProperty("File", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance);
+
+    /// <summary>
+    /// Refuses <paramref name="child"/> unless it lives in the same file as <paramref name="parent"/>: an external link
+    /// would make the model's weights come from another file on the machine.
+    /// </summary>
+    internal static void CheckInFile(IH5Object child, IH5Object parent, string what)
+    {
+        if (ReferenceProperty is null || FileProperty is null)
+            throw new ModelFormatError("This PureHDF version does not let DeepGraph check that a file's objects are its own; .h5 files cannot be read safely with it.");
+        var reference = ReferenceProperty;
+        var file = FileProperty;
+        object? FileOf(IH5Object o) => o is NativeObject && reference.GetValue(o) is { } r ? file.GetValue(r) : null;
+        var own = FileOf(parent);
+        if (own is null || !ReferenceEquals(FileOf(child), own))
+            throw new ModelFormatError($"{what} is an external link to another file; DeepGraph reads only what the file itself holds.");
     }
 
     /// <summary>Checks that a name read from the file is one HDF5 link name (no path, no <c>.</c> or <c>..</c>).</summary>
