@@ -25,7 +25,9 @@ namespace DeepGraph.Serialization;
 /// array. Weights may be float32 or float64. A file written with the Theano backend that has
 /// convolution kernels is refused (Keras 2 flips those kernels on loading; DeepGraph does not).</para>
 /// <para>The file is untrusted: attributes and dataset shapes are read and checked against what each
-/// layer needs before any weight data is read, and nothing is returned half-loaded. Every failure is a
+/// layer needs before any weight data is read (their declared bytes must fit in the file, so a small file
+/// cannot make the reader allocate much), objects reached through HDF5 external links or stored as virtual
+/// datasets (data in other files) are refused, and nothing is returned half-loaded. Every failure is a
 /// <see cref="ModelFormatError"/> (an unknown layer class an <see cref="UnsupportedLayerError"/>).</para>
 /// <para>Writing emits tf.keras 2.x's layout (see <see cref="Write"/>).</para>
 /// </remarks>
@@ -42,6 +44,7 @@ public static class KerasH5
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The file is not a Keras model or cannot be read.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights, which the file does hold, do not fit in memory.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read or seek.</exception>
     public static KerasFileContents Read(Stream stream, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -72,6 +75,7 @@ public static class KerasH5
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The JSON or the weights cannot be read, or they do not match.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights, which the file does hold, do not fit in memory.</exception>
+    /// <exception cref="ArgumentException"><paramref name="weights"/> cannot read or seek.</exception>
     /// <remarks>A full-model <c>.h5</c> is taken as the weights file too (its <c>model_weights</c> group), as Keras takes it.</remarks>
     public static KerasFileContents ReadJsonAndWeights(string modelJson, Stream weights, LayerRegistry? registry = null)
     {
