@@ -407,7 +407,7 @@ public static class KerasArchive
             AddVars(root, paths[i], layer.Name);
             foreach (var (sub, name) in KerasVariablePaths.SubObjects(layer)) AddVars(root, paths[i] + "/" + sub, name);
             var weights = layer.Weights;
-            var where = KerasVariablePaths.Of(layer.ClassName, [.. weights.Select(w => w.Role)]);
+            var where = KerasVariablePaths.Of(layer.ClassName, [.. weights.Select(w => w.Role)], layer is TimeDistributed { Layer: RecurrentLayer });
             for (int k = 0; k < weights.Count; k++)
             {
                 var full = paths[i] + "/" + where[k][0];

@@ -26,9 +26,14 @@ internal static class KerasVariablePaths
 
     /// <summary>
     /// For each weight of a layer of class <paramref name="className"/> (its roles in declaration order), the dataset
-    /// paths relative to the layer's object path where Keras 3 may keep it, the one it writes first.
+    /// paths relative to the layer's object path where Keras 3 may keep it, the one it writes first (MultiHeadAttention:
+    /// Keras 3 visits public attributes before private ones and has the public <c>query_dense</c> … since early 2024,
+    /// so <c>_query_dense</c> is read only as a fallback for files of older Keras 3 versions).
     /// </summary>
-    public static string[][] Of(string className, IReadOnlyList<string> roles)
+    /// <param name="className">The layer's class name.</param>
+    /// <param name="roles">The layer's weights' roles, in declaration order.</param>
+    /// <param name="wrapsRecurrent">True when a TimeDistributed wraps a recurrent layer (whose variables sit in its cell).</param>
+    public static string[][] Of(string className, IReadOnlyList<string> roles, bool wrapsRecurrent = false)
     {
         var result = new string[roles.Count][];
         var counters = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -49,7 +54,9 @@ internal static class KerasVariablePaths
                 "Bidirectional" => head.StartsWith("backward_", StringComparison.Ordinal)
                     ? [$"backward_layer/cell/vars/{Next("backward")}"]
                     : [$"forward_layer/cell/vars/{Next("forward")}"],
-                "TimeDistributed" => [$"layer/vars/{counters.GetValueOrDefault("layer")}", $"layer/cell/vars/{Next("layer")}"],
+                "TimeDistributed" => wrapsRecurrent
+                    ? [$"layer/cell/vars/{counters.GetValueOrDefault("layer")}", $"layer/vars/{Next("layer")}"]
+                    : [$"layer/vars/{counters.GetValueOrDefault("layer")}", $"layer/cell/vars/{Next("layer")}"],
                 "MultiHeadAttention" when AttentionParts.TryGetValue(head, out var part) =>
                     [$"{part}/vars/{counters.GetValueOrDefault(part)}", $"_{part}/vars/{Next(part)}"],
                 _ => [$"vars/{Next("")}"],

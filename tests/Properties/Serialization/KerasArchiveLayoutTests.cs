@@ -167,6 +167,11 @@ public sealed class KerasArchiveLayoutTests
         Assert.Equal("[6, 2, 3]", mha["layers/multi_head_attention/query_dense/vars/0"]);
         Assert.Equal("name=attention_output", mha["layers/multi_head_attention/output_dense/vars"]);
 
+        var td = Tree(Open(KerasArchiveTests.WriteBytes(KerasArchiveTests.Builders["wrappers"]())).Weights);
+        Assert.Equal("[3, 2]", td["layers/time_distributed/layer/vars/0"]);
+        Assert.Equal("[1]", td["layers/time_distributed_1/layer/vars/1"]);
+        Assert.Equal("[2]", td["layers/layer_normalization/vars/1"]);
+
         var bn = Tree(Open(KerasArchiveTests.WriteBytes(KerasArchiveTests.Builders["conv_bn"]())).Weights);
         Assert.Equal("[3, 3, 2, 3]", bn["layers/conv2d/vars/0"]);
         Assert.Equal(["0", "1", "2", "3"], bn.Keys.Where(k => k.StartsWith("layers/batch_normalization/vars/", StringComparison.Ordinal)).Select(k => k[^1..]));

@@ -137,6 +137,14 @@ public sealed class KerasArchiveTests
             var n = BatchNormalization().Call(c);
             return new KerasModel(x, Dense(2).Call(GlobalAveragePooling2D().Call(n)), name: "conv").CoreModel;
         },
+        ["wrappers"] = () =>
+        {
+            Keras.Backend.ClearSession();
+            var x = Input(shape: [4, 3], name: "steps");
+            var d = TimeDistributed(Dense(2, activation: "relu")).Call(Masking(0.0).Call(x));
+            var n = LayerNormalization().Call(d);
+            return new KerasModel(x, TimeDistributed(Dense(1)).Call(n), name: "wrapped").CoreModel;
+        },
         ["attention"] = () =>
         {
             Keras.Backend.ClearSession();
