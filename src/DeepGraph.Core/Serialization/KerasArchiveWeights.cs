@@ -98,7 +98,8 @@ internal static class KerasVariablePaths
 /// Nothing is read before it is claimed: <see cref="Take"/> checks the dataset's type and shape against what the layer
 /// needs and allocates only that; <see cref="Fill"/> reads the data once every layer is built. Datasets under the
 /// model's <c>layers</c> (or <c>_layer_checkpoint_dependencies</c>) and root <c>vars</c> groups must all be claimed;
-/// the other top-level groups (<c>optimizer</c>, compile metrics) hold training state DeepGraph does not restore and are not read.
+/// the other top-level groups (<c>optimizer</c>, compile metrics) hold training state DeepGraph does not restore and are not read,
+/// nor is a <c>seed_generator</c> group (random-generator state).
 /// </summary>
 internal sealed class KerasArchiveWeights : IWeightSource
 {
@@ -221,6 +222,9 @@ internal sealed class KerasArchiveWeights : IWeightSource
                 var childPath = Join(path, child.Name);
                 switch (child)
                 {
+                    // A random generator's state (a SeedGenerator's, should a version save one) is no weight.
+                    case IH5Group when child.Name == "seed_generator":
+                        break;
                     case IH5Dataset when !taken.Contains(childPath):
                         extra.Add(childPath);
                         break;

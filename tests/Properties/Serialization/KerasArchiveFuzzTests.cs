@@ -140,6 +140,18 @@ public sealed class KerasArchiveFuzzTests
     }
 
     [Fact]
+    public void Optimizer_state_and_random_generator_state_are_not_weights_and_are_not_read()
+    {
+        var model = KerasArchiveTests.ReadBytes(KerasArchiveHandMadeTests.Small(editWeights: w =>
+        {
+            w["optimizer/vars/0"] = ([3f], [1]);
+            w["optimizer/vars/1"] = (new float[6], [3, 2]);
+            w["layers/dense/seed_generator/vars/0"] = ([1f, 2f], [2]);
+        })).Model;
+        Assert.Equal(3, model.Layers.Count);
+    }
+
+    [Fact]
     public void Unknown_classes_are_refused_with_the_layer_its_class_and_the_version()
     {
         var e = Assert.Throws<UnsupportedLayerError>(() => KerasArchiveTests.ReadBytes(KerasArchiveHandMadeTests.Small(
