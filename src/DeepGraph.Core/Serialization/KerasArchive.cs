@@ -201,7 +201,7 @@ public static class KerasArchive
         var config = ModelEntry(model, registry, nested: false);
         if (compileConfig is not null) config["compile_config"] = compileConfig.DeepClone();
         var metadata = new JsonObject { ["keras_version"] = KerasVersion, ["date_saved"] = DateSaved };
-        var weights = WeightsFile(model);
+        var weights = WeightsFile(model, registry);
 
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         void Add(string name, byte[] bytes)
@@ -261,7 +261,7 @@ public static class KerasArchive
         var entry = KerasDialect.Keras3Layer(layer, registry);
         if ((layer.Weights.Count > 0 || MergeClasses.Contains(layer.ClassName)) && inputShapes.Count > 0)
         {
-            entry["build_config"] = layer is MultiHeadAttention
+            entry["build_config"] = layer.ClassName == "MultiHeadAttention"
                 ? new JsonObject
                 {
                     ["shapes_dict"] = new JsonObject
@@ -312,7 +312,7 @@ public static class KerasArchive
                     {
                         args.Add(KerasTensor(inputs[0]));
                     }
-                    else if (layer is MultiHeadAttention)
+                    else if (layer.ClassName == "MultiHeadAttention")
                     {
                         args.Add(KerasTensor(inputs[0]));
                         args.Add(KerasTensor(inputs[1]));
@@ -357,10 +357,10 @@ public static class KerasArchive
     /// <c>model.weights.h5</c> in Keras 3's layout: a <c>vars</c> group per object (the model, each layer, the objects a
     /// layer holds), named by the object's <c>name</c> attribute (Keras 3.6+), holding datasets <c>0</c>, <c>1</c>, ….
     /// </summary>
-    private static byte[] WeightsFile(Model model)
+    private static byte[] WeightsFile(Model model, LayerRegistry registry)
     {
         var root = new H5File();
-        AddModel(root, model);
+        AddModel(root, model, registry);
         using var buffer = new MemoryStream();
         root.Write(buffer);
         return buffer.ToArray();
@@ -387,7 +387,7 @@ public static class KerasArchive
         if (!owner.ContainsKey("vars")) owner["vars"] = Vars(name);
     }
 
-    private static void AddModel(H5Group root, Model model, string path = "")
+    private static void AddModel(H5Group root, Model model, LayerRegistry registry, string path = "")
     {
         AddVars(root, path, model.Name);
         var graph = model.Graph;
@@ -401,13 +401,15 @@ public static class KerasArchive
             var layer = entries[i];
             if (layer is Model nested)
             {
-                AddModel(root, nested, paths[i]);
+                AddModel(root, nested, registry, paths[i]);
                 continue;
             }
             AddVars(root, paths[i], layer.Name);
-            foreach (var (sub, name) in KerasVariablePaths.SubObjects(layer)) AddVars(root, paths[i] + "/" + sub, name);
             var weights = layer.Weights;
-            var where = KerasVariablePaths.Of(layer.ClassName, [.. weights.Select(w => w.Role)], layer is TimeDistributed { Layer: RecurrentLayer });
+            string[] roles = [.. weights.Select(w => w.Role)];
+            var written = registry.Write(layer);
+            foreach (var (sub, name) in KerasVariablePaths.SubObjects(layer.ClassName, roles, written)) AddVars(root, paths[i] + "/" + sub, name);
+            var where = KerasVariablePaths.Of(layer.ClassName, roles, KerasVariablePaths.WrapsRecurrent(layer.ClassName, written));
             for (int k = 0; k < weights.Count; k++)
             {
                 var full = paths[i] + "/" + where[k][0];

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeepGraph.Core;
 using PureHDF;
 using PureHDF.VOL.Native;
@@ -65,32 +66,43 @@ internal static class KerasVariablePaths
         return result;
     }
 
-    /// <summary>The groups a layer holds below its own object path, with the names Keras gives them (written as each <c>vars</c> group's <c>name</c>).</summary>
-    public static IEnumerable<(string Path, string Name)> SubObjects(Layer layer)
+    /// <summary>
+    /// The groups a layer of class <paramref name="className"/> holds below its own object path, with the names Keras gives
+    /// them (written as each <c>vars</c> group's <c>name</c>), from its weights' roles and its config as the registry writes it.
+    /// </summary>
+    public static IEnumerable<(string Path, string Name)> SubObjects(string className, IReadOnlyList<string> roles, JsonObject config)
     {
-        switch (layer)
+        static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        static string Cell(string? recurrent) => KerasObjectPaths.SnakeCase(recurrent ?? "") + "_cell";
+        string? Head(string prefix) => roles.Select(r => r.Split('/')[0]).FirstOrDefault(h => h.StartsWith(prefix, StringComparison.Ordinal));
+        if (Recurrent.Contains(className))
         {
-            case RecurrentLayer r:
-                yield return ("cell", KerasObjectPaths.SnakeCase(r.ClassName) + "_cell");
-                break;
-            case Bidirectional b:
-                {
-                    var cell = KerasObjectPaths.SnakeCase(b.Layer.ClassName) + "_cell";
-                    yield return ("forward_layer", "forward_" + b.Layer.Name);
-                    yield return ("forward_layer/cell", cell);
-                    yield return ("backward_layer", "backward_" + (b.BackwardLayer ?? b.Layer).Name);
-                    yield return ("backward_layer/cell", KerasObjectPaths.SnakeCase((b.BackwardLayer ?? b.Layer).ClassName) + "_cell");
-                    break;
-                }
-            case TimeDistributed t:
-                yield return ("layer", t.Layer.Name);
-                if (t.Layer is RecurrentLayer inner) yield return ("layer/cell", KerasObjectPaths.SnakeCase(inner.ClassName) + "_cell");
-                break;
-            case MultiHeadAttention:
-                foreach (var (name, part) in AttentionParts) yield return (part, name);
-                break;
+            yield return ("cell", Cell(className));
+        }
+        else if (className == "Bidirectional")
+        {
+            var inner = config["layer"] as JsonObject;
+            var backward = config["backward_layer"] as JsonObject ?? inner;
+            var innerName = Text(inner?["config"]?["name"]) ?? "";
+            yield return ("forward_layer", Head("forward_") ?? "forward_" + innerName);
+            yield return ("forward_layer/cell", Cell(Text(inner?["class_name"])));
+            yield return ("backward_layer", Head("backward_") ?? "backward_" + (Text(backward?["config"]?["name"]) ?? innerName));
+            yield return ("backward_layer/cell", Cell(Text(backward?["class_name"])));
+        }
+        else if (className == "TimeDistributed" && config["layer"] is JsonObject inner)
+        {
+            yield return ("layer", Text(inner["config"]?["name"]) ?? "");
+            if (Text(inner["class_name"]) is { } c && Recurrent.Contains(c)) yield return ("layer/cell", Cell(c));
+        }
+        else if (className == "MultiHeadAttention")
+        {
+            foreach (var (name, part) in AttentionParts) yield return (part, name);
         }
     }
+
+    /// <summary>True for a TimeDistributed whose config wraps a recurrent layer.</summary>
+    public static bool WrapsRecurrent(string className, JsonObject config) =>
+        className == "TimeDistributed" && config["layer"]?["class_name"] is JsonValue v && v.TryGetValue<string>(out var c) && Recurrent.Contains(c);
 }
 
 /// <summary>
