@@ -1,5 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeepGraph.Core;
+using PureHDF;
+using PureHDF.VOL.Native;
 
 namespace DeepGraph.Serialization;
 
@@ -8,22 +11,87 @@ namespace DeepGraph.Serialization;
 /// <c>model_config</c>, weights under <c>model_weights</c>) and the weights-only file of
 /// <c>save_weights</c> read with the JSON of <c>model.to_json()</c>.
 /// </summary>
+/// <remarks>
+/// <para>Reading takes Keras 2.0–2.x and tf.keras 2.x files: the config is the root attribute
+/// <c>model_config</c> (Keras 2's schema), each layer's weights sit in the group named after it
+/// (under <c>model_weights</c>, or at the root of a weights-only file), listed by the group's
+/// <c>weight_names</c> attribute in the order the layer declares them. A weight is matched to the
+/// layer's weight by name (<c>dense/kernel:0</c>, tf.keras's cell-scoped <c>lstm/lstm_cell/kernel:0</c>,
+/// a nested model's <c>inner_dense/kernel:0</c> in the nested model's group); a layer whose names do
+/// not follow its own name (Keras renames a layer's variables <c>conv_1/…</c> when the name was
+/// taken) takes its group's weights in order, as Keras loads them. String attributes may be
+/// fixed- or variable-length; a layer without weights stores <c>weight_names</c> as an empty float64
+/// array. Weights may be float32 or float64. A file written with the Theano backend that has
+/// convolution kernels is refused (Keras 2 flips those kernels on loading; DeepGraph does not).</para>
+/// <para>The file is untrusted: attributes and dataset shapes are read and checked against what each
+/// layer needs before any weight data is read, and nothing is returned half-loaded. Every failure is a
+/// <see cref="ModelFormatError"/> (an unknown layer class an <see cref="UnsupportedLayerError"/>).</para>
+/// <para>Writing emits tf.keras 2.x's layout (see <see cref="Write"/>).</para>
+/// </remarks>
 public static class KerasH5
 {
+    /// <summary>The <c>keras_version</c> written: the config follows tf.keras 2.15's Keras 2 schema.</summary>
+    internal const string WrittenKerasVersion = "2.15.0";
+
+    /// <summary>The <c>backend</c> written.</summary>
+    internal const string WrittenBackend = "tensorflow";
+
     /// <summary>The model a legacy full-model <c>.h5</c> holds.</summary>
     /// <param name="stream">The file, readable and seekable.</param>
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The file is not a Keras model or cannot be read.</exception>
-    public static KerasFileContents Read(Stream stream, LayerRegistry? registry = null) =>
-        throw new NotImplementedException("issue 14: legacy .h5 reading");
+    public static KerasFileContents Read(Stream stream, LayerRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return Guard("The .h5 file", () =>
+        {
+            using var file = Open(stream, "The .h5 file");
+            var configText = StringAttribute(file, "model_config", "the file")
+                ?? throw new ModelFormatError(
+                    "The .h5 file has no root attribute \"model_config\": it is not a Keras full-model file" +
+                    (file.AttributeExists("layer_names") ? " (it is a weights-only file of save_weights; read it with the model's JSON)." : "."));
+            var version = StringAttribute(file, "keras_version", "the file");
+            var backend = StringAttribute(file, "backend", "the file");
+            JsonObject? training = null;
+            if (StringAttribute(file, "training_config", "the file") is { } trainingText)
+                training = ParseJson(trainingText, "The root attribute \"training_config\"") as JsonObject
+                    ?? throw new ModelFormatError("The root attribute \"training_config\" is not a JSON object.");
+            if (!file.LinkExists("model_weights"))
+                throw new ModelFormatError("The .h5 file has a \"model_config\" but no \"model_weights\" group: the weights are missing.");
+            var weightsGroup = Group(file, "model_weights", "the file");
+            var model = ReadModel(configText, "model_config", weightsGroup, "model_weights", version, backend, registry);
+            return new KerasFileContents(model, "h5", version, training);
+        });
+    }
 
     /// <summary>The model <paramref name="modelJson"/> (Keras's <c>model.to_json()</c>) describes, with the weights of a <c>save_weights</c> HDF5 file.</summary>
     /// <param name="modelJson">The JSON text.</param>
     /// <param name="weights">The weights file, readable and seekable.</param>
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The JSON or the weights cannot be read, or they do not match.</exception>
-    public static KerasFileContents ReadJsonAndWeights(string modelJson, Stream weights, LayerRegistry? registry = null) =>
-        throw new NotImplementedException("issue 14: Keras JSON + weights .h5 reading");
+    /// <remarks>A full-model <c>.h5</c> is taken as the weights file too (its <c>model_weights</c> group), as Keras takes it.</remarks>
+    public static KerasFileContents ReadJsonAndWeights(string modelJson, Stream weights, LayerRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelJson);
+        ArgumentNullException.ThrowIfNull(weights);
+        return Guard("The weights file", () =>
+        {
+            var json = ParseJson(modelJson, "The model JSON");
+            string? jsonVersion = (json as JsonObject)?["keras_version"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            using var file = Open(weights, "The weights file");
+            IH5Group root = file;
+            string rootName = "the weights file";
+            if (!file.AttributeExists("layer_names") && file.LinkExists("model_weights"))
+            {
+                root = Group(file, "model_weights", "the weights file");
+                rootName = "model_weights";
+            }
+            var version = jsonVersion ?? StringAttribute(root, "keras_version", rootName);
+            var backend = StringAttribute(root, "backend", rootName) ?? StringAttribute(file, "backend", "the weights file");
+            var model = ReadModel(modelJson, "The model JSON", root, rootName, version, backend, registry);
+            return new KerasFileContents(model, "json+h5", version);
+        });
+    }
 
     /// <summary>Writes <paramref name="model"/> as a legacy full-model <c>.h5</c> to <paramref name="stream"/>.</summary>
     /// <param name="model">The model.</param>
@@ -31,6 +99,226 @@ public static class KerasH5
     /// <param name="trainingConfig">The root attribute <c>training_config</c> to write (Keras 2's schema), or null for an uncompiled model.</param>
     /// <param name="registry">The layer classes written (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">A layer has no Keras form.</exception>
-    public static void Write(Model model, Stream stream, JsonObject? trainingConfig = null, LayerRegistry? registry = null) =>
-        throw new NotImplementedException("issue 14: legacy .h5 writing");
+    /// <remarks>
+    /// The layout is tf.keras 2.x's: root attributes <c>keras_version</c> (<c>2.15.0</c>: the config follows its Keras 2
+    /// schema), <c>backend</c> (<c>tensorflow</c>), <c>model_config</c> (the model's Keras 2 JSON, a Sequential's layers led by
+    /// its <c>InputLayer</c>) and, when given, <c>training_config</c>; a group <c>model_weights</c> with attributes
+    /// <c>layer_names</c> (the model's layers in order; a Sequential's input layer is not one of them), <c>backend</c> and
+    /// <c>keras_version</c>, and per layer a group with attribute <c>weight_names</c> (<c>dense/kernel:0</c>; a recurrent
+    /// layer's are cell-scoped, <c>lstm/lstm_cell/kernel:0</c>; a nested model's group holds its layers' weights, trainable
+    /// ones first) and a float32 dataset at each name's path. Deviations from Keras's bytes: strings are written as
+    /// variable-length UTF-8 (tf.keras writes fixed-length ASCII; h5py and Keras read both), a weightless layer's
+    /// <c>weight_names</c> is an empty float64 array as Keras writes it, no <c>optimizer_weights</c> group is written,
+    /// and the HDF5 object layout is PureHDF's rather than libhdf5's.
+    /// </remarks>
+    public static void Write(Model model, Stream stream, JsonObject? trainingConfig = null, LayerRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stream);
+        registry ??= LayerRegistry.Default;
+        var modelConfig = new JsonObject
+        {
+            ["class_name"] = model.IsSequential ? "Sequential" : "Functional",
+            ["config"] = TfjsModel.ModelConfig(model, registry, inputEntry: true),
+        };
+        var file = new H5File
+        {
+            ["model_weights"] = WeightsGroup(model),
+        };
+        file.Attributes["keras_version"] = WrittenKerasVersion;
+        file.Attributes["backend"] = WrittenBackend;
+        file.Attributes["model_config"] = modelConfig.ToJsonString();
+        if (trainingConfig is not null) file.Attributes["training_config"] = trainingConfig.ToJsonString();
+        file.Write(stream);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/>'s weights as Keras's <c>save_weights</c> does in tf.keras 2.x: the
+    /// layer groups at the root, with root attributes <c>layer_names</c>, <c>backend</c> and <c>keras_version</c>.
+    /// </summary>
+    internal static void WriteWeights(Model model, Stream stream)
+    {
+        var file = new H5File();
+        var group = WeightsGroup(model);
+        foreach (var (name, value) in group) file[name] = value;
+        foreach (var (name, value) in group.Attributes) file.Attributes[name] = value;
+        file.Write(stream);
+    }
+
+    /// <summary>The JSON of Keras's <c>model.to_json()</c> for <paramref name="model"/> (Keras 2's schema, as <see cref="Write"/> puts in <c>model_config</c>).</summary>
+    internal static string ModelJson(Model model, LayerRegistry? registry = null) => new JsonObject
+    {
+        ["class_name"] = model.IsSequential ? "Sequential" : "Functional",
+        ["config"] = TfjsModel.ModelConfig(model, registry ?? LayerRegistry.Default, inputEntry: true),
+        ["keras_version"] = WrittenKerasVersion,
+        ["backend"] = WrittenBackend,
+    }.ToJsonString();
+
+    // ---- writing -------------------------------------------------------------------------
+
+    /// <summary>The layers Keras lists in <c>layer_names</c>: a Functional model's in order (inputs included), a Sequential's without its input.</summary>
+    private static IEnumerable<Layer> TopLayers(Model model) =>
+        model.IsSequential ? model.Layers : model.LayerOrder.Select(id => model.Graph.Layers[id]);
+
+    private static H5Group WeightsGroup(Model model)
+    {
+        var layers = TopLayers(model).ToList();
+        foreach (var g in layers.GroupBy(l => l.Name).Where(g => g.Count() > 1))
+            throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: the layer name \"{g.Key}\" is used {g.Count()} times; layer names must be unique.");
+        var group = new H5Group();
+        foreach (var layer in layers)
+        {
+            var (trainable, frozen) = TfjsModel.WeightOrder(layer);
+            var weights = trainable.Concat(frozen).Select(w => (Name: CellScoped(layer, w.Name) + ":0", w.Value)).ToList();
+            foreach (var dup in weights.GroupBy(w => w.Name).Where(d => d.Count() > 1))
+                throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight name \"{dup.Key}\" would be used {dup.Count()} times in layer \"{layer.Name}\". Layer names must be unique across the model and its nested models.");
+            var layerGroup = new H5Group();
+            layerGroup.Attributes["weight_names"] = weights.Count == 0 ? Array.Empty<double>() : weights.Select(w => w.Name).ToArray();
+            foreach (var (name, value) in weights)
+            {
+                var parts = name.Split('/');
+                var at = layerGroup;
+                for (int i = 0; i < parts.Length - 1; i++)
+                {
+                    if (!at.TryGetValue(parts[i], out var next)) at[parts[i]] = next = new H5Group();
+                    at = next as H5Group ?? throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight \"{name}\" of layer \"{layer.Name}\" clashes with another weight's path.");
+                }
+                if (at.ContainsKey(parts[^1]))
+                    throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight \"{name}\" of layer \"{layer.Name}\" clashes with another weight's path.");
+                at[parts[^1]] = new H5Dataset(value.Span.ToArray(), fileDims: [.. value.Shape.Select(d => (ulong)d!.Value)]);
+            }
+            group[layer.Name] = layerGroup;
+        }
+        group.Attributes["layer_names"] = layers.Select(l => l.Name).ToArray();
+        group.Attributes["backend"] = WrittenBackend;
+        group.Attributes["keras_version"] = WrittenKerasVersion;
+        return group;
+    }
+
+    /// <summary>tf.keras 2.x's name of a recurrent layer's weight (<c>lstm/lstm_cell/kernel</c>, <c>bidirectional/forward_lstm/lstm_cell/kernel</c>).</summary>
+    private static string CellScoped(Layer layer, string name)
+    {
+        var cell = layer switch
+        {
+            RecurrentLayer r => Cell(r),
+            Bidirectional b => Cell(b.Layer),
+            _ => null,
+        };
+        if (cell is null) return name;
+        int slash = name.LastIndexOf('/');
+        return slash < 0 ? name : $"{name[..slash]}/{cell}{name[slash..]}";
+    }
+
+    private static string? Cell(RecurrentLayer layer) => layer.ClassName switch
+    {
+        "LSTM" => "lstm_cell",
+        "GRU" => "gru_cell",
+        "SimpleRNN" => "simple_rnn_cell",
+        _ => null,
+    };
+
+    // ---- reading -------------------------------------------------------------------------
+
+    /// <summary>Runs <paramref name="read"/>, turning whatever PureHDF or a layer throws into a <see cref="ModelFormatError"/>.</summary>
+    private static T Guard<T>(string what, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException and not InsufficientMemoryException)
+        {
+            throw new ModelFormatError($"{what} could not be read (corrupt, truncated or not a Keras HDF5 file): {e.Message}", e);
+        }
+    }
+
+    private static NativeFile Open(Stream stream, string what)
+    {
+        if (!stream.CanRead || !stream.CanSeek)
+            throw new ArgumentException($"{what} must be readable and seekable.", nameof(stream));
+        try
+        {
+            return H5File.Open(stream, leaveOpen: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ModelFormatError($"{what} is not an HDF5 file (or is corrupt or truncated): {e.Message}", e);
+        }
+    }
+
+    private static JsonNode? ParseJson(string text, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatError($"{what} is not valid JSON (corrupt or truncated): {e.Message}", e);
+        }
+    }
+
+    private static Model ReadModel(string configText, string where, IH5Group weightsRoot, string rootName, string? version, string? backend, LayerRegistry? registry)
+    {
+        var root = LayerConfig.Of(ParseJson(configText, where), where);
+        var className = root.String("class_name");
+        bool keras3 = (version ?? "").StartsWith("3.", StringComparison.Ordinal) || root.Has("module");
+        var weights = H5Weights.Read(weightsRoot, rootName, backend);
+        var model = new KerasModelReader(weights, keras3, registry ?? LayerRegistry.Default, version).ReadModel(className, root["config"], null, where);
+        weights.CheckAllTaken();
+        weights.Fill();
+        return model;
+    }
+
+    /// <summary>A string attribute of <paramref name="owner"/> (fixed- or variable-length, scalar or a one-element array), or null when absent.</summary>
+    internal static string? StringAttribute(IH5Object owner, string name, string ownerName)
+    {
+        if (!owner.AttributeExists(name)) return null;
+        var attribute = owner.Attribute(name);
+        var type = attribute.Type;
+        if (type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
+            throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not a string (it is of HDF5 class {type.Class}).");
+        var dims = attribute.Space.Dimensions;
+        if (dims.Length > 1 || (dims.Length == 1 && dims[0] != 1))
+            throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not one string (its shape is [{string.Join(", ", dims)}]).");
+        return dims.Length == 0 ? attribute.Read<string>() : attribute.Read<string[]>()[0];
+    }
+
+    /// <summary>A list-of-strings attribute (<c>layer_names</c>, <c>weight_names</c>): strings, or an empty numeric array.</summary>
+    internal static string[] StringsAttribute(IH5Object owner, string name, string ownerName)
+    {
+        if (!owner.AttributeExists(name))
+            throw new ModelFormatError($"{char.ToUpperInvariant(ownerName[0])}{ownerName[1..]} has no attribute \"{name}\".");
+        var attribute = owner.Attribute(name);
+        var dims = attribute.Space.Dimensions;
+        if (dims.Length > 1)
+            throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not a list (its shape is [{string.Join(", ", dims)}]).");
+        ulong count = dims.Length == 0 ? 1 : dims[0];
+        var type = attribute.Type;
+        if (type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength)
+        {
+            if (count > 1_000_000)
+                throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} lists {count} names; a model this large cannot be read.");
+            return dims.Length == 0 ? [attribute.Read<string>()] : attribute.Read<string[]>();
+        }
+        if (count == 0) return []; // Keras writes a weightless layer's weight_names as an empty float64 array
+        throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not a list of strings (it is of HDF5 class {type.Class}).");
+    }
+
+    /// <summary>The group <paramref name="name"/> (one link name, no path) of <paramref name="parent"/>.</summary>
+    internal static IH5Group Group(IH5Group parent, string name, string parentName)
+    {
+        CheckLinkName(name, parentName);
+        if (!parent.LinkExists(name))
+            throw new ModelFormatError($"{char.ToUpperInvariant(parentName[0])}{parentName[1..]} has no group \"{name}\".");
+        return parent.Get(name) as IH5Group
+            ?? throw new ModelFormatError($"\"{name}\" in {parentName} is not a group.");
+    }
+
+    /// <summary>Checks that a name read from the file is one HDF5 link name (no path, no <c>.</c> or <c>..</c>).</summary>
+    internal static void CheckLinkName(string name, string where)
+    {
+        if (name.Length == 0 || name.Contains('/') || name is "." or ".." || name.Contains('\0'))
+            throw new ModelFormatError($"{char.ToUpperInvariant(where[0])}{where[1..]}: \"{name}\" is not a layer or weight name (empty, a path, or \".\"/\"..\").");
+    }
 }

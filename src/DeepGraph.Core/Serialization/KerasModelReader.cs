@@ -321,6 +321,11 @@ internal sealed class KerasModelReader(IWeightSource weights, bool keras3, Layer
             {
                 var refs = new List<Ref>();
                 KerasTensors(keras3["args"], refs, at);
+                // Tensors passed by keyword follow the positional ones: MultiHeadAttention's query, value, key in
+                // that order, then the rest as written (an RNN's initial_state); a mask is carried with its tensor.
+                if (keras3["kwargs"] is JsonObject kwargs)
+                    foreach (var (_, value) in kwargs.Where(k => k.Key != "mask").OrderBy(k => KeywordOrder(k.Key)))
+                        KerasTensors(value, refs, at);
                 result.Add([.. refs]);
             }
             else if (call is JsonArray list && list.Count > 0 && list[0] is JsonValue)
@@ -338,6 +343,8 @@ internal sealed class KerasModelReader(IWeightSource weights, bool keras3, Layer
         }
         return result;
     }
+
+    private static int KeywordOrder(string key) => key switch { "query" => 0, "value" => 1, "key" => 2, _ => 3 };
 
     private static void KerasTensors(JsonNode? node, List<Ref> refs, string where)
     {

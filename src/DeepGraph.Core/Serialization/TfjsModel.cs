@@ -185,7 +185,11 @@ public static class TfjsModel
     // ---- writing -------------------------------------------------------------------------
 
     /// <summary>The config of a model: Keras 2's Sequential or Functional schema, as TF.js writes it.</summary>
-    private static JsonObject ModelConfig(Model model, LayerRegistry registry)
+    /// <param name="model">The model.</param>
+    /// <param name="registry">The layer classes written.</param>
+    /// <param name="inputEntry">True to give every Sequential (nested ones too) an <c>InputLayer</c> entry first, as tf.keras 2.x writes
+    /// (unless the Sequential takes its input from a nested model first); false for TF.js's choice, which can put the input's shape on the first layer.</param>
+    internal static JsonObject ModelConfig(Model model, LayerRegistry registry, bool inputEntry = false)
     {
         var config = new JsonObject { ["name"] = model.Name };
         if (model.IsSequential)
@@ -196,12 +200,12 @@ public static class TfjsModel
             // Three ways a Sequential gets its input; pick the one that reads back to the same input layer.
             bool fromNested = layers.Count > 0 && layers[0] is Model { Inputs.Count: 1 } nested &&
                 nested.InputLayers[0].Name == input.Name && nested.InputLayers[0].BatchShape == input.BatchShape && nested.InputLayers[0].DType == input.DType;
-            bool onFirstLayer = !fromNested && layers.Count > 0 && layers[0] is not Model && input.Name == layers[0].Name + "_input" && input.DType == DType.Float32;
+            bool onFirstLayer = !inputEntry && !fromNested && layers.Count > 0 && layers[0] is not Model && input.Name == layers[0].Name + "_input" && input.DType == DType.Float32;
             if (!fromNested && !onFirstLayer)
                 entries.Add(new JsonObject { ["class_name"] = "InputLayer", ["config"] = registry.Write(input) });
             for (int i = 0; i < layers.Count; i++)
             {
-                var entry = SequentialEntry(layers[i], registry);
+                var entry = SequentialEntry(layers[i], registry, inputEntry);
                 if (i == 0 && onFirstLayer)
                 {
                     var layerConfig = (JsonObject)entry["config"]!;
@@ -227,7 +231,7 @@ public static class TfjsModel
                 {
                     ["name"] = layer.Name,
                     ["class_name"] = ClassName(layer),
-                    ["config"] = ConfigOf(layer, registry),
+                    ["config"] = ConfigOf(layer, registry, inputEntry),
                     ["inbound_nodes"] = new JsonArray([.. calls]),
                 };
             })]);
@@ -239,18 +243,20 @@ public static class TfjsModel
         return config;
     }
 
-    private static JsonObject SequentialEntry(Layer layer, LayerRegistry registry) => new() { ["class_name"] = ClassName(layer), ["config"] = ConfigOf(layer, registry) };
+    private static JsonObject SequentialEntry(Layer layer, LayerRegistry registry, bool inputEntry) =>
+        new() { ["class_name"] = ClassName(layer), ["config"] = ConfigOf(layer, registry, inputEntry) };
 
-    private static string ClassName(Layer layer) => layer is Model m ? (m.IsSequential ? "Sequential" : "Model") : layer.ClassName;
+    /// <summary>The <c>class_name</c> a layer is written with: <c>Sequential</c> or <c>Model</c> for a model, else its own.</summary>
+    internal static string ClassName(Layer layer) => layer is Model m ? (m.IsSequential ? "Sequential" : "Model") : layer.ClassName;
 
     /// <summary>A layer's config: a nested model's graph, or what the layer's registered kind writes.</summary>
-    private static JsonObject ConfigOf(Layer layer, LayerRegistry registry) => layer is Model m ? ModelConfig(m, registry) : registry.Write(layer);
+    private static JsonObject ConfigOf(Layer layer, LayerRegistry registry, bool inputEntry) => layer is Model m ? ModelConfig(m, registry, inputEntry) : registry.Write(layer);
 
     /// <summary>
     /// TF.js's weight order: a layer's trainable weights, then its non-trainable ones, gathered over
     /// the layers of a model (descending into nested models) — all of a frozen layer's or model's weights are non-trainable.
     /// </summary>
-    private static (List<(string Name, Tensor Value)> Trainable, List<(string Name, Tensor Value)> Frozen) WeightOrder(Layer layer)
+    internal static (List<(string Name, Tensor Value)> Trainable, List<(string Name, Tensor Value)> Frozen) WeightOrder(Layer layer)
     {
         var trainable = new List<(string, Tensor)>();
         var frozen = new List<(string, Tensor)>();

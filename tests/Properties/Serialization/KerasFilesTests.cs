@@ -1,0 +1,166 @@
+using System.Text.Json.Nodes;
+using DeepGraph.Core;
+using DeepGraph.Properties.Execution;
+using DeepGraph.Serialization;
+
+namespace DeepGraph.Properties.Serialization;
+
+/// <summary>
+/// Every legacy <c>.h5</c> that Keras itself wrote (tests/fixtures/keras-files, its README) loads through
+/// <see cref="KerasH5.Read"/> and predicts the expected outputs within 1e-4·max(1, |want|), survives a write
+/// and a read with the same predictions — or is refused, naming the layer, for the one accepted reason below.
+/// </summary>
+/// <remarks>
+/// <para>Accepted refusals: the 16 files whose names carry <c>_cf_</c> use Conv1D with <c>data_format</c>
+/// <c>channels_first</c>, which DeepGraph's Conv1D does not compute yet (another branch adds it). Such a file
+/// must either be refused with a <see cref="ModelFormatError"/> naming the Conv1D layer and channels_first, or
+/// predict right; so the test holds before and after that branch lands. No other file may be refused.</para>
+/// <para>The four files simple_lstm, simple_rnn, simple_flatten_lstm and simple_flatten_rnn declare a fixed batch
+/// of 25 while the expected inputs have batch 2 (Keras runs them on any batch). The test repeats the input rows
+/// to fill the declared batch and compares the first rows of each output with the expected ones.</para>
+/// </remarks>
+public sealed class KerasFilesTests
+{
+    /// <summary>The legacy-h5 cases of <see cref="Fixtures.KerasFileCases"/>.</summary>
+    public static TheoryData<string> H5Cases
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (var row in Fixtures.KerasFileCases)
+            {
+                var path = row;
+                if (Io(path)["format"]!.GetValue<string>() == "legacy-h5") data.Add(path);
+            }
+            return data;
+        }
+    }
+
+    internal static JsonNode Io(string relative) => JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.KerasFiles, "expected", relative)))!;
+
+    /// <summary>The inputs and expected outputs of a case.</summary>
+    internal static (string Model, Tensor[] Inputs, Tensor[] Outputs) Case(string relative)
+    {
+        var io = Io(relative);
+        var tensors = io["tensors"]!.AsArray();
+        var bin = Path.Combine(Fixtures.KerasFiles, "expected", relative[..^".io.json".Length] + ".io.bin");
+        var all = FixturePredictions.ReadBundle(bin, tensors);
+        var names = tensors.Select(t => t!["name"]!.GetValue<string>()).ToList();
+        return (Path.Combine(Fixtures.KerasFiles, io["model"]!.GetValue<string>()),
+            [.. all.Where((_, i) => names[i].StartsWith("input_", StringComparison.Ordinal))],
+            [.. all.Where((_, i) => names[i].StartsWith("output_", StringComparison.Ordinal))]);
+    }
+
+    internal static KerasFileContents Load(string modelPath)
+    {
+        using var stream = File.OpenRead(modelPath);
+        return KerasH5.Read(stream);
+    }
+
+    /// <summary>
+    /// The model's outputs for <paramref name="inputs"/>; when the model declares a fixed batch larger than the
+    /// inputs', the rows are repeated to fill it and the first rows of each output returned.
+    /// </summary>
+    internal static Tensor[] Predict(Model model, Tensor[] inputs)
+    {
+        int batch = inputs[0].Shape[0]!.Value;
+        int? fixedBatch = model.InputLayers[0].BatchShape[0];
+        if (fixedBatch is { } b && b != batch)
+        {
+            var filled = inputs.Select(t => Repeat(t, b)).ToArray();
+            var outs = Executor.Run(model, filled, new ForwardContext(Harness.Managed, new TensorPool()));
+            return [.. outs.Select(o => FirstRows(o, batch))];
+        }
+        return Executor.Run(model, inputs, new ForwardContext(Harness.Managed, new TensorPool()));
+    }
+
+    private static Tensor Repeat(Tensor t, int rows)
+    {
+        int have = t.Shape[0]!.Value, row = t.Length / have;
+        var values = new float[rows * row];
+        for (int r = 0; r < rows; r++) t.Span.Slice(r % have * row, row).CopyTo(values.AsSpan(r * row));
+        return Tensor.FromArray(values, [rows, .. t.Shape.Skip(1).Select(d => d!.Value)]);
+    }
+
+    private static Tensor FirstRows(Tensor t, int rows)
+    {
+        int row = t.Length / t.Shape[0]!.Value;
+        return Tensor.FromArray(t.Span[..(rows * row)].ToArray(), [rows, .. t.Shape.Skip(1).Select(d => d!.Value)]);
+    }
+
+    /// <summary>True when the refusal is the accepted one: a channels_first Conv1D of a <c>_cf_</c> file, named in the message.</summary>
+    internal static bool AcceptedRefusal(string relative, ModelFormatError e) =>
+        relative.Contains("_cf_", StringComparison.Ordinal) && e.Message.Contains("channels_first", StringComparison.Ordinal)
+        && e.Message.Contains("Conv1D", StringComparison.Ordinal) && e.Message.Contains("layer \"", StringComparison.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(H5Cases))]
+    public void Keras_written_h5_predicts_what_Keras_computes_or_is_refused_naming_the_layer(string relative)
+    {
+        var (modelPath, inputs, outputs) = Case(relative);
+        KerasFileContents contents;
+        try
+        {
+            contents = Load(modelPath);
+        }
+        catch (ModelFormatError e) when (AcceptedRefusal(relative, e))
+        {
+            return; // accepted: see the class remarks
+        }
+        Assert.Equal("h5", contents.Format);
+        Assert.Equal(Io(relative)["keras_version"]!.GetValue<string>(), contents.KerasVersion);
+        Assert.True(contents.Model.Graph.Layers.Values.All(l => l.IsBuilt));
+        double worst = Models2Fixtures.Worst(Predict(contents.Model, inputs), outputs);
+        Assert.True(worst <= 1e-4, $"{relative}: worst relative difference {worst:G3} > 1e-4");
+    }
+
+    [Theory]
+    [MemberData(nameof(H5Cases))]
+    public void Keras_written_h5_written_and_read_again_predicts_the_same(string relative)
+    {
+        var (modelPath, inputs, _) = Case(relative);
+        KerasFileContents contents;
+        try
+        {
+            contents = Load(modelPath);
+        }
+        catch (ModelFormatError e) when (AcceptedRefusal(relative, e))
+        {
+            return; // accepted: see the class remarks
+        }
+        var model = contents.Model;
+        using var written = new MemoryStream();
+        KerasH5.Write(model, written, contents.TrainingConfig);
+        written.Position = 0;
+        var reread = KerasH5.Read(written);
+        Assert.Equal(model, reread.Model);
+        Assert.Equal(contents.TrainingConfig?.ToJsonString(), reread.TrainingConfig?.ToJsonString());
+        var want = Predict(model, inputs);
+        var got = Predict(reread.Model, inputs);
+        Assert.Equal(want.Length, got.Length);
+        for (int o = 0; o < want.Length; o++) Assert.Equal(want[o].Span.ToArray(), got[o].Span.ToArray());
+    }
+
+    [Fact]
+    public void Only_the_channels_first_files_are_refused_and_the_others_are_many()
+    {
+        int loaded = 0;
+        var refused = new List<string>();
+        foreach (var row in H5Cases)
+        {
+            var relative = row;
+            try
+            {
+                Load(Case(relative).Model);
+                loaded++;
+            }
+            catch (ModelFormatError e)
+            {
+                Assert.True(AcceptedRefusal(relative, e), $"{relative} refused: {e.Message}");
+                refused.Add(relative);
+            }
+        }
+        Assert.True(refused.Count <= 16, $"{refused.Count} refused");
+        Assert.True(loaded >= 238, $"only {loaded} loaded");
+    }
+}
