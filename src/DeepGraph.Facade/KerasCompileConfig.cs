@@ -20,15 +20,16 @@ internal static class KerasCompileConfig
     /// <summary>Keys of Keras's optimizer configs that change nothing DeepGraph does when at their defaults (null, false, 0, 1).</summary>
     private static readonly HashSet<string> Harmless =
     [
-        "name", "decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum", "ema_overwrite_frequency",
+        "name", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum", "ema_overwrite_frequency",
         "weight_decay", "jit_compile", "is_legacy_optimizer", "loss_scale_factor", "gradient_accumulation_steps", "amsgrad", "centered",
     ];
 
     /// <summary>Compiles <paramref name="model"/> from whichever settings the file had; what cannot be used is added to <paramref name="warnings"/>.</summary>
     public static void Apply(Model model, JsonObject? trainingConfig, JsonObject? compileConfig, List<string> warnings)
     {
-        var config = compileConfig ?? trainingConfig;
-        if (config is null) return;
+        if ((compileConfig ?? trainingConfig) is not { } given) return;
+        // Read from its text, so numbers read alike whether the object was parsed or built in memory.
+        var config = JsonNode.Parse(given.ToJsonString())!.AsObject();
         string what = compileConfig is not null ? "compile_config" : "training_config";
         Core.Optimizer optimizer;
         LossSpec loss;
@@ -107,6 +108,12 @@ internal static class KerasCompileConfig
         LearningRateSchedule? schedule = null;
         double? rate = Number("learning_rate") ?? Number("lr");
         if (config["learning_rate"] is JsonObject scheduleNode) schedule = ReadSchedule(scheduleNode);
+        // Keras 2's time-based decay: lr / (1 + decay · iterations), Keras's InverseTimeDecay with one step per unit.
+        if (Number("decay") is { } decay and not 0)
+        {
+            if (schedule is not null) throw new Unsupported("the optimizer has both a learning-rate schedule and a decay.");
+            schedule = new InverseTimeDecay(rate ?? Known(className)!.LearningRate, 1, decay);
+        }
         var result = optimizer switch
         {
             Sgd => Optimizers.SGD(rate ?? 0.01, Number("momentum") ?? 0, Flag("nesterov")),
@@ -115,7 +122,7 @@ internal static class KerasCompileConfig
             Core.Adagrad => Optimizers.Adagrad(rate ?? 0.01, Number("initial_accumulator_value") ?? 0.1, Number("epsilon") ?? 1e-7),
             _ => throw new Unsupported($"the optimizer \"{className}\" is not one DeepGraph has."),
         };
-        var known = new HashSet<string>(Harmless) { "learning_rate", "lr", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho", "initial_accumulator_value" };
+        var known = new HashSet<string>(Harmless) { "decay", "learning_rate", "lr", "momentum", "nesterov", "beta_1", "beta_2", "epsilon", "rho", "initial_accumulator_value" };
         foreach (var key in config.Select(p => p.Key).Where(k => !known.Contains(k)))
             warnings.Add($"The optimizer's option \"{key}\" is not one DeepGraph has; it was ignored.");
         return schedule is null ? result : result with { Schedule = schedule, LearningRate = (float)schedule.At(0) };
@@ -134,9 +141,12 @@ internal static class KerasCompileConfig
     {
         var className = (string?)node["class_name"];
         var c = node["config"] as JsonObject ?? [];
+        bool staircase = c["staircase"] is JsonValue s && (bool)s;
         if (className == "ExponentialDecay")
-            return Schedules.ExponentialDecay((double)c["initial_learning_rate"]!, (long)(double)c["decay_steps"]!, (double)c["decay_rate"]!, c["staircase"] is JsonValue s && (bool)s);
-        throw new Unsupported($"the learning-rate schedule \"{className}\" is not read from files (ExponentialDecay is).");
+            return Schedules.ExponentialDecay((double)c["initial_learning_rate"]!, (long)(double)c["decay_steps"]!, (double)c["decay_rate"]!, staircase);
+        if (className == "InverseTimeDecay")
+            return new InverseTimeDecay((double)c["initial_learning_rate"]!, (long)(double)c["decay_steps"]!, (double)c["decay_rate"]!, staircase);
+        throw new Unsupported($"the learning-rate schedule \"{className}\" is not read from files (ExponentialDecay and InverseTimeDecay are).");
     }
 
     private static LossSpec ReadLossSpec(JsonNode? node) => node switch
@@ -289,6 +299,20 @@ internal static class KerasCompileConfig
     private static JsonObject OptimizerConfig(Core.Optimizer optimizer, bool keras3)
     {
         var c = new JsonObject { ["name"] = keras3 ? optimizer.Name.ToLowerInvariant() : optimizer.Name, ["learning_rate"] = Plain(optimizer.LearningRate) };
+        double decay = 0;
+        switch (optimizer.Schedule)
+        {
+            case InverseTimeDecay { DecaySteps: 1, Staircase: false } legacy when !keras3:
+                c["learning_rate"] = legacy.InitialLearningRate;
+                decay = legacy.DecayRate;
+                break;
+            case InverseTimeDecay t:
+                c["learning_rate"] = ScheduleNode(t.ClassName, t.InitialLearningRate, t.DecaySteps, t.DecayRate, t.Staircase, keras3);
+                break;
+            case Core.ExponentialDecay e:
+                c["learning_rate"] = ScheduleNode(e.ClassName, e.InitialLearningRate, e.DecaySteps, e.DecayRate, e.Staircase, keras3);
+                break;
+        }
         if (keras3)
         {
             foreach (var key in new[] { "weight_decay", "clipnorm", "global_clipnorm", "clipvalue" }) c[key] = null;
@@ -300,7 +324,7 @@ internal static class KerasCompileConfig
         }
         else
         {
-            c["decay"] = 0.0;
+            c["decay"] = decay;
         }
         switch (optimizer)
         {
@@ -326,6 +350,16 @@ internal static class KerasCompileConfig
                 break;
         }
         return c;
+    }
+
+    private static JsonObject ScheduleNode(string className, double initial, long steps, double rate, bool staircase, bool keras3)
+    {
+        var node = new JsonObject();
+        if (keras3) node["module"] = "keras.optimizers.schedules";
+        node["class_name"] = className;
+        node["config"] = new JsonObject { ["initial_learning_rate"] = initial, ["decay_steps"] = steps, ["decay_rate"] = rate, ["staircase"] = staircase, ["name"] = className };
+        if (keras3) node["registered_name"] = null;
+        return node;
     }
 
     /// <summary>One loss for all outputs when they share it, else a dictionary by output name; null when a loss has no Keras form (a function of the program's).</summary>
@@ -389,4 +423,29 @@ internal static class KerasCompileConfig
 
     private static JsonNode? LossWeightsNode(TrainingConfig config) =>
         config.LossWeights.All(w => w == 1) ? null : new JsonArray([.. config.LossWeights.Select(w => (JsonNode)w)]);
+}
+
+/// <summary>
+/// Keras's <c>InverseTimeDecay</c>: initial / (1 + rate · step / decaySteps), the quotient rounded down with
+/// <paramref name="Staircase"/>. Keras 2's optimizer option <c>decay</c> is this schedule with one step per unit.
+/// </summary>
+/// <param name="InitialLearningRate">The rate at step 0.</param>
+/// <param name="DecaySteps">The steps per unit of decay (positive).</param>
+/// <param name="DecayRate">The decay per unit.</param>
+/// <param name="Staircase">Whether the rate changes only every <paramref name="DecaySteps"/> steps.</param>
+internal sealed record InverseTimeDecay(double InitialLearningRate, long DecaySteps, double DecayRate, bool Staircase = false) : LearningRateSchedule
+{
+    /// <summary>The steps per unit, checked.</summary>
+    public long DecaySteps { get; init; } = DecaySteps > 0 ? DecaySteps : throw new ArgumentOutOfRangeException(nameof(DecaySteps), DecaySteps, $"Argument `decay_steps` must be > 0. Received: decay_steps={DecaySteps}");
+
+    /// <inheritdoc/>
+    public override string ClassName => "InverseTimeDecay";
+
+    /// <inheritdoc/>
+    public override double At(long step)
+    {
+        double p = (double)step / DecaySteps;
+        if (Staircase) p = Math.Floor(p);
+        return InitialLearningRate / (1 + DecayRate * p);
+    }
 }

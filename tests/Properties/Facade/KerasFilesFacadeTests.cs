@@ -441,6 +441,31 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
+    public void Keras_2_decay_becomes_an_inverse_time_schedule_and_schedules_survive_both_config_forms()
+    {
+        Backend.ClearSession();
+        var training = JsonNode.Parse("""{"optimizer_config": {"class_name": "SGD", "config": {"lr": 0.1, "momentum": 0.0, "decay": 0.5, "nesterov": false}}, "loss": "mse"}""")!.AsObject();
+        var model = Compiled(Dense2(), training, null, out var warnings);
+        Assert.Empty(warnings);
+        var schedule = model.Optimizer!.Schedule!;
+        Assert.Equal("InverseTimeDecay", schedule.ClassName);
+        foreach (var step in new long[] { 0, 1, 7, 100 }) Assert.Equal(0.1 / (1 + 0.5 * step), schedule.At(step), 12);
+
+        foreach (var optimizer in new[] { model.Optimizer, Optimizers.Adam(Schedules.ExponentialDecay(0.01, decaySteps: 10, decayRate: 0.5, staircase: true)) })
+        {
+            var source = Dense2();
+            source.Compile(optimizer, "mse");
+            foreach (var (t, c) in new[] { (KerasCompileConfig.ToTrainingConfig(source), (JsonObject?)null), (null, KerasCompileConfig.ToCompileConfig(source)) })
+            {
+                var again = Compiled(Dense2(), t, c, out var w);
+                Assert.Empty(w);
+                Assert.Equal(optimizer.Schedule!.ClassName, again.Optimizer!.Schedule!.ClassName);
+                foreach (var step in new long[] { 0, 3, 10, 25 }) Assert.Equal(optimizer.Schedule.At(step), again.Optimizer.Schedule.At(step), 12);
+            }
+        }
+    }
+
+    [Fact]
     public void An_uncompiled_model_or_one_with_a_function_loss_writes_no_compile_settings()
     {
         Backend.ClearSession();
@@ -597,6 +622,23 @@ public sealed class KerasFilesFacadeTests : IDisposable
         File.Copy(path + ".io.bin", PathOf("other" + Extension(format)) + ".io.bin");
         var e = Assert.Throws<ModelVerificationError>(() => Models.LoadModel(PathOf("other" + Extension(format)), verify: true));
         Assert.True(Math.Abs(e.Got - e.Want) > e.Tolerance);
+    }
+
+    [Fact]
+    [Trait("Needs", "KerasContainers")]
+    public void Keras_written_files_load_compiled_from_their_training_config_and_train()
+    {
+        Backend.ClearSession();
+        // Written by Keras 2 with model.compile(...): RMSprop with decay 1e-6 (Keras 2's time-based decay).
+        var relative = "dl4j-test-resources/src/main/resources/modelimport/keras/examples/activations/ReLU_3_model.h5";
+        var model = Models.LoadModel(Path.Combine(Fixtures.KerasFiles, relative));
+        Assert.Empty(model.LoadWarnings);
+        Assert.NotNull(model.Optimizer);
+        Assert.Equal("InverseTimeDecay", model.Optimizer!.Schedule?.ClassName);
+        var c = ReadCase(relative + ".io.json");
+        var loss = model.Evaluate(c.Inputs[0], c.Outputs[0])["loss"];
+        Assert.True(double.IsFinite(loss));
+        Assert.Equal(0, loss, 6); // the expected outputs are the model's own: nothing to learn
     }
 
     [Fact]
