@@ -66,5 +66,11 @@ public sealed class ModelsFromKerasIsCompiled : IDisposable
         var same = ModelsFromKeras.SaveAndVerify(model, dir, x);
         Assert.Equal(outputs[0].ToArray(), same.Predict(x)[0].ToArray());
         Assert.Null(ModelsFromKeras.Refused(Path.Combine(dir, "checked.keras")));
+
+        // Keras JSON (the topology alone, as to_json() gives it) and a weights file beside it.
+        var topology = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "copy.json")))!["modelTopology"]!;
+        File.WriteAllText(Path.Combine(dir, "model.json"), topology.ToJsonString());
+        File.Copy(Path.Combine(dir, "copy.h5"), Path.Combine(dir, "model.weights.h5"));
+        Assert.Equal(outputs[0].ToArray(), ModelsFromKeras.LoadJsonAndWeights(dir).Predict(x)[0].ToArray());
     }
 }

@@ -643,6 +643,55 @@ public sealed class KerasFilesFacadeTests : IDisposable
 
     [Fact]
     [Trait("Needs", "KerasContainers")]
+    public void Keras_json_with_a_weights_file_loads_through_the_two_path_overload_and_verifies()
+    {
+        Backend.ClearSession();
+        var model = TwoHeads();
+        model.Save(PathOf("tfjs.json"));
+        model.Save(PathOf("weights.h5"));
+        // The topology alone is what model.to_json() gives.
+        File.WriteAllText(PathOf("model.json"), JsonNode.Parse(File.ReadAllText(PathOf("tfjs.json")))!["modelTopology"]!.ToJsonString());
+        AssertSamePredictions(model, Models.LoadModel(PathOf("model.json"), PathOf("weights.h5")));
+        // Its test case sits beside the JSON.
+        File.Copy(PathOf("tfjs.json"), PathOf("cased.json"));
+        model.Save(PathOf("cased.json"), testCase: [Probe]);
+        File.WriteAllText(PathOf("cased.json"), File.ReadAllText(PathOf("model.json")));
+        Models.LoadModel(PathOf("cased.json"), PathOf("weights.h5"), verify: true);
+    }
+
+    [Theory]
+    [Trait("Needs", "KerasContainers")]
+    [InlineData("keras-team-keras@22ad5fdb32/model.keras")]
+    [InlineData("dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/rnn_191.h5")]
+    public void A_truncated_or_mutated_keras_file_is_a_model_format_error_or_loads(string relative)
+    {
+        var original = File.ReadAllBytes(Path.Combine(Fixtures.KerasFiles, relative));
+        var rng = new Random(relative.Length);
+        var path = PathOf("mutated" + Path.GetExtension(relative));
+        for (int trial = 0; trial < 40; trial++)
+        {
+            byte[] bytes;
+            if (trial % 2 == 0) bytes = original[..rng.Next(0, original.Length)];
+            else
+            {
+                bytes = (byte[])original.Clone();
+                for (int k = 0; k < 1 + trial / 8; k++) bytes[rng.Next(bytes.Length)] ^= (byte)(1 << rng.Next(8));
+            }
+            File.WriteAllBytes(path, bytes);
+            Backend.ClearSession();
+            try
+            {
+                Models.LoadModel(path);
+            }
+            catch (ModelFormatError)
+            {
+                // refused by type: what an untrusted file may cause
+            }
+        }
+    }
+
+    [Fact]
+    [Trait("Needs", "KerasContainers")]
     public void A_keras_files_case_copied_beside_its_model_verifies()
     {
         Backend.ClearSession();
