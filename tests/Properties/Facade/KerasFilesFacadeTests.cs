@@ -603,6 +603,52 @@ public sealed class KerasFilesFacadeTests : IDisposable
 
     [Theory]
     [Trait("Needs", "KerasContainers")]
+    [InlineData(".keras")]
+    [InlineData(".h5")]
+    public void ModelCheckpoint_saves_keras_formats_by_extension_compiled(string extension)
+    {
+        Backend.ClearSession();
+        var model = Dense2();
+        model.Compile("adam", "categorical_crossentropy");
+        var x = Tensor.FromArray([.. Enumerable.Range(0, 8 * 8).Select(i => (float)Math.Sin(i))], [8, 8]);
+        var y = Tensor.FromArray([.. Enumerable.Range(0, 8 * 2).Select(i => (float)(i % 2))], [8, 2]);
+        model.Fit(x, y, epochs: 2, batchSize: 4, verbose: 0, callbacks: [new ModelCheckpoint(PathOf("e{epoch}" + extension))]);
+        var loaded = Models.LoadModel(PathOf("e2" + extension));
+        AssertSamePredictions(model, loaded);
+        Assert.IsType<Core.Adam>(loaded.Optimizer);
+    }
+
+    [Fact]
+    [Trait("Needs", "KerasContainers")]
+    public void A_keras_file_whose_optimizer_DeepGraph_lacks_loads_uncompiled_with_a_load_warning()
+    {
+        Backend.ClearSession();
+        var model = Dense2();
+        model.Compile("adam", "categorical_crossentropy", metrics: ["accuracy"]);
+        var path = PathOf("m.keras");
+        model.Save(path);
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("config.json")!;
+            JsonObject config;
+            using (var reader = new StreamReader(entry.Open())) config = JsonNode.Parse(reader.ReadToEnd())!.AsObject();
+            Assert.Equal("Adam", (string?)config["compile_config"]!["optimizer"]!["class_name"]);
+            config["compile_config"]!["optimizer"] = new JsonObject { ["module"] = "keras.optimizers", ["class_name"] = "Lion", ["config"] = new JsonObject { ["learning_rate"] = 0.001 }, ["registered_name"] = null };
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("config.json").Open());
+            writer.Write(config.ToJsonString());
+        }
+        var loaded = Models.LoadModel(path);
+        Assert.Null(loaded.Optimizer);
+        Assert.Contains("Lion", Assert.Single(loaded.LoadWarnings));
+        AssertSamePredictions(model, loaded);
+        // The warning is the load's: the model it gives trains once compiled by the program.
+        loaded.Compile("sgd", "mse");
+        Assert.NotNull(loaded.Optimizer);
+    }
+
+    [Theory]
+    [Trait("Needs", "KerasContainers")]
     [InlineData("keras")]
     [InlineData("h5")]
     public void A_keras_format_model_saved_with_a_test_case_verifies_and_a_changed_weight_fails(string format)
