@@ -25,8 +25,9 @@ internal sealed class H5Weights : IWeightSource
     private readonly string rootName;
     private readonly string? backend;
 
-    private sealed class Entry(string group, string name, IH5Dataset dataset, Shape shape, long count, bool float64)
+    private sealed class Entry(string group, string name, IH5Dataset dataset, Shape shape, long count, bool float64, bool chunked)
     {
+        public bool Chunked { get; } = chunked;
         public string Group { get; } = group;
         public string Name { get; } = name;
         public string Key { get; } = Normalized(name);
@@ -49,7 +50,8 @@ internal sealed class H5Weights : IWeightSource
     /// <param name="root">The group holding the layer groups.</param>
     /// <param name="rootName">Its name, for messages (<c>model_weights</c>).</param>
     /// <param name="backend">The backend the file says wrote it, or null.</param>
-    public static H5Weights Read(IH5Group root, string rootName, string? backend)
+    /// <param name="fileLength">The file's length in bytes: the weights stored whole (not compressed) must fit in it.</param>
+    public static H5Weights Read(IH5Group root, string rootName, string? backend, long fileLength)
     {
         var groups = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -70,6 +72,14 @@ internal sealed class H5Weights : IWeightSource
             groups[layerName] = entries;
             order.Add(layerName);
         }
+        // A dataset stored whole needs its bytes in the file; one split in (possibly compressed) chunks at least a
+        // deflate stream's worth (about 1/1032 of them). So a small file cannot make the reader allocate much.
+        double whole = 0, chunked = 0;
+        foreach (var entry in groups.Values.SelectMany(g => g))
+            (entry.Chunked ? ref chunked : ref whole) += entry.Count * (entry.Float64 ? 8.0 : 4.0);
+        if (whole > fileLength || whole + chunked / 1032 > fileLength)
+            throw new ModelFormatError(
+                $"{rootName}: the weights declare {whole + chunked:F0} bytes of data, but the file holds only {fileLength} bytes: it is truncated or its shapes are corrupt.");
         return new H5Weights(groups, order, rootName, backend?.Trim());
     }
 
@@ -124,7 +134,7 @@ internal sealed class H5Weights : IWeightSource
             if (chunk > Math.Max(count * 8.0, 1 << 20) * 4)
                 throw new ModelFormatError($"{at}: the dataset's chunks ([{string.Join(", ", dataset.Layout.Chunks)}]) are far larger than its data; the file is corrupt.");
         }
-        return new Entry(layerName, weightName, dataset, Shape.Of(shape), count, type.Size == 8);
+        return new Entry(layerName, weightName, dataset, Shape.Of(shape), count, type.Size == 8, dataset.Layout.Class == H5DataLayoutClass.Chunked);
     }
 
     /// <summary>

@@ -251,12 +251,15 @@ public static class KerasArchive
         };
     }
 
-    /// <summary>A layer's entry (a nested model's included), with its <c>build_config</c> when Keras 3 writes one (layers with weights, Sequential models).</summary>
+    /// <summary>Keras 3's merge layers: no weights, but a <c>build</c> of their own, so Keras writes their <c>build_config</c>.</summary>
+    private static readonly HashSet<string> MergeClasses = new(StringComparer.Ordinal) { "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot" };
+
+    /// <summary>A layer's entry (a nested model's included), with its <c>build_config</c> when Keras 3 writes one (layers with weights, merge layers, Sequential models; Keras records it when a layer's own <c>build</c> runs).</summary>
     private static JsonObject LayerEntry(Layer layer, IReadOnlyList<Shape> inputShapes, LayerRegistry registry)
     {
         if (layer is Model m) return ModelEntry(m, registry, nested: true);
         var entry = KerasDialect.Keras3Layer(layer, registry);
-        if (layer is WeightedLayer && inputShapes.Count > 0)
+        if ((layer.Weights.Count > 0 || MergeClasses.Contains(layer.ClassName)) && inputShapes.Count > 0)
         {
             entry["build_config"] = layer is MultiHeadAttention
                 ? new JsonObject

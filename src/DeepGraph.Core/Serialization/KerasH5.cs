@@ -40,6 +40,7 @@ public static class KerasH5
     /// <param name="stream">The file, readable and seekable.</param>
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The file is not a Keras model or cannot be read.</exception>
+    /// <exception cref="InsufficientMemoryException">The model's weights, which the file does hold, do not fit in memory.</exception>
     public static KerasFileContents Read(Stream stream, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -59,7 +60,7 @@ public static class KerasH5
             if (!file.LinkExists("model_weights"))
                 throw new ModelFormatError("The .h5 file has a \"model_config\" but no \"model_weights\" group: the weights are missing.");
             var weightsGroup = Group(file, "model_weights", "the file");
-            var model = ReadModel(configText, "model_config", weightsGroup, "model_weights", version, backend, registry);
+            var model = ReadModel(configText, "model_config", weightsGroup, "model_weights", stream.Length, version, backend, registry);
             return new KerasFileContents(model, "h5", version, training);
         });
     }
@@ -69,6 +70,7 @@ public static class KerasH5
     /// <param name="weights">The weights file, readable and seekable.</param>
     /// <param name="registry">The layer classes read (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">The JSON or the weights cannot be read, or they do not match.</exception>
+    /// <exception cref="InsufficientMemoryException">The model's weights, which the file does hold, do not fit in memory.</exception>
     /// <remarks>A full-model <c>.h5</c> is taken as the weights file too (its <c>model_weights</c> group), as Keras takes it.</remarks>
     public static KerasFileContents ReadJsonAndWeights(string modelJson, Stream weights, LayerRegistry? registry = null)
     {
@@ -88,7 +90,7 @@ public static class KerasH5
             }
             var version = jsonVersion ?? StringAttribute(root, "keras_version", rootName);
             var backend = StringAttribute(root, "backend", rootName) ?? StringAttribute(file, "backend", "the weights file");
-            var model = ReadModel(modelJson, "The model JSON", root, rootName, version, backend, registry);
+            var model = ReadModel(modelJson, "The model JSON", root, rootName, weights.Length, version, backend, registry);
             return new KerasFileContents(model, "json+h5", version);
         });
     }
@@ -131,28 +133,6 @@ public static class KerasH5
         if (trainingConfig is not null) file.Attributes["training_config"] = trainingConfig.ToJsonString();
         file.Write(stream);
     }
-
-    /// <summary>
-    /// Writes <paramref name="model"/>'s weights as Keras's <c>save_weights</c> does in tf.keras 2.x: the
-    /// layer groups at the root, with root attributes <c>layer_names</c>, <c>backend</c> and <c>keras_version</c>.
-    /// </summary>
-    internal static void WriteWeights(Model model, Stream stream)
-    {
-        var file = new H5File();
-        var group = WeightsGroup(model);
-        foreach (var (name, value) in group) file[name] = value;
-        foreach (var (name, value) in group.Attributes) file.Attributes[name] = value;
-        file.Write(stream);
-    }
-
-    /// <summary>The JSON of Keras's <c>model.to_json()</c> for <paramref name="model"/> (Keras 2's schema, as <see cref="Write"/> puts in <c>model_config</c>).</summary>
-    internal static string ModelJson(Model model, LayerRegistry? registry = null) => new JsonObject
-    {
-        ["class_name"] = model.IsSequential ? "Sequential" : "Functional",
-        ["config"] = TfjsModel.ModelConfig(model, registry ?? LayerRegistry.Default, inputEntry: true),
-        ["keras_version"] = WrittenKerasVersion,
-        ["backend"] = WrittenBackend,
-    }.ToJsonString();
 
     // ---- writing -------------------------------------------------------------------------
 
@@ -226,8 +206,10 @@ public static class KerasH5
         {
             return read();
         }
-        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException and not InsufficientMemoryException)
+        catch (Exception e) when (e is not ModelFormatError and not InsufficientMemoryException)
         {
+            // PureHDF sizes its buffers from the file's metadata: a corrupt size shows as an OutOfMemoryException
+            // ("array dimensions exceeded"), a corrupt structure as any exception; both are the file's fault.
             throw new ModelFormatError($"{what} could not be read (corrupt, truncated or not a Keras HDF5 file): {e.Message}", e);
         }
     }
@@ -240,7 +222,7 @@ public static class KerasH5
         {
             return H5File.Open(stream, leaveOpen: true);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             throw new ModelFormatError($"{what} is not an HDF5 file (or is corrupt or truncated): {e.Message}", e);
         }
@@ -258,12 +240,12 @@ public static class KerasH5
         }
     }
 
-    private static Model ReadModel(string configText, string where, IH5Group weightsRoot, string rootName, string? version, string? backend, LayerRegistry? registry)
+    private static Model ReadModel(string configText, string where, IH5Group weightsRoot, string rootName, long fileLength, string? version, string? backend, LayerRegistry? registry)
     {
         var root = LayerConfig.Of(ParseJson(configText, where), where);
         var className = root.String("class_name");
         bool keras3 = (version ?? "").StartsWith("3.", StringComparison.Ordinal) || root.Has("module");
-        var weights = H5Weights.Read(weightsRoot, rootName, backend);
+        var weights = H5Weights.Read(weightsRoot, rootName, backend, fileLength);
         var model = new KerasModelReader(weights, keras3, registry ?? LayerRegistry.Default, version).ReadModel(className, root["config"], null, where);
         weights.CheckAllTaken();
         weights.Fill();
@@ -278,10 +260,12 @@ public static class KerasH5
         var type = attribute.Type;
         if (type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
             throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not a string (it is of HDF5 class {type.Class}).");
+        CheckStringSize(type, name, ownerName);
         var dims = attribute.Space.Dimensions;
         if (dims.Length > 1 || (dims.Length == 1 && dims[0] != 1))
             throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not one string (its shape is [{string.Join(", ", dims)}]).");
-        return dims.Length == 0 ? attribute.Read<string>() : attribute.Read<string[]>()[0];
+        string? text = dims.Length == 0 ? attribute.Read<string>() : attribute.Read<string[]>()[0];
+        return text ?? throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} holds no string; the file is corrupt.");
     }
 
     /// <summary>A list-of-strings attribute (<c>layer_names</c>, <c>weight_names</c>): strings, or an empty numeric array.</summary>
@@ -297,12 +281,23 @@ public static class KerasH5
         var type = attribute.Type;
         if (type.Class is H5DataTypeClass.String or H5DataTypeClass.VariableLength)
         {
+            CheckStringSize(type, name, ownerName);
             if (count > 1_000_000)
                 throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} lists {count} names; a model this large cannot be read.");
-            return dims.Length == 0 ? [attribute.Read<string>()] : attribute.Read<string[]>();
+            string?[] names = dims.Length == 0 ? [attribute.Read<string>()] : attribute.Read<string[]>();
+            if (Array.IndexOf(names, null) is int missing and >= 0)
+                throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} has no string at position {missing}; the file is corrupt.");
+            return names!;
         }
         if (count == 0) return []; // Keras writes a weightless layer's weight_names as an empty float64 array
         throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} is not a list of strings (it is of HDF5 class {type.Class}).");
+    }
+
+    /// <summary>Refuses a fixed-length string type longer than any Keras attribute (a corrupt size would make PureHDF allocate it).</summary>
+    private static void CheckStringSize(IH5DataType type, string name, string ownerName)
+    {
+        if (type.Class == H5DataTypeClass.String && type.Size > 1 << 26)
+            throw new ModelFormatError($"The attribute \"{name}\" of {ownerName} declares strings of {type.Size} bytes; the file is corrupt.");
     }
 
     /// <summary>The group <paramref name="name"/> (one link name, no path) of <paramref name="parent"/>.</summary>

@@ -176,4 +176,42 @@ public sealed class KerasArchiveTests
         var read = ReadBytes(WriteBytes(model, compile));
         Assert.True(JsonNode.DeepEquals(compile, read.CompileConfig));
     }
+
+    [Fact]
+    public void Tensors_passed_by_keyword_are_read_in_call_order()
+    {
+        // mha(query=q, value=v) and mha(value=v, key=v, query=a), as Keras 3 records keyword calls: every tensor in kwargs.
+        var model = Builders["attention"]();
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(WriteBytes(model)), System.IO.Compression.ZipArchiveMode.Read);
+        var members = zip.Entries.ToDictionary(e => e.FullName, e =>
+        {
+            using var s = e.Open();
+            using var m = new MemoryStream();
+            s.CopyTo(m);
+            return m.ToArray();
+        });
+        var config = JsonNode.Parse(members["config.json"])!;
+        foreach (var entry in config["config"]!["layers"]!.AsArray().Where(e => (string)e!["class_name"]! == "MultiHeadAttention"))
+        {
+            var node = entry!["inbound_nodes"]![0]!.AsObject();
+            var args = node["args"]!.AsArray();
+            var kwargs = node["kwargs"]!.AsObject();
+            var keyed = new JsonObject { ["value"] = args[1]!.DeepClone() };
+            if (kwargs["key"] is { } key) keyed["key"] = key.DeepClone();
+            keyed["query"] = args[0]!.DeepClone();
+            node["args"] = new JsonArray();
+            node["kwargs"] = keyed;
+        }
+        members["config.json"] = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+        using var output = new MemoryStream();
+        using (var rezip = new System.IO.Compression.ZipArchive(output, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var (name, bytes) in members)
+            {
+                using var s = rezip.CreateEntry(name).Open();
+                s.Write(bytes);
+            }
+        var read = ReadBytes(output.ToArray()).Model;
+        var x = Inputs(model, 3);
+        Assert.Equal(Run(model, x), Run(read, x));
+    }
 }
