@@ -261,7 +261,8 @@ public partial class Model : Layer
     /// <param name="format"><c>"keras"</c>, <c>"h5"</c> or <c>"tfjs"</c> (Keras's <c>save_format</c>); null to go by the extension.</param>
     /// <param name="testCase">Inputs, one tensor per model input, whose outputs are stored beside the file as its test case.</param>
     /// <exception cref="ArgumentException">The extension names no format and none is given; the format is unknown or disagrees with the extension;
-    /// the test case's inputs do not fit the model.</exception>
+    /// the test case has another number of inputs than the model.</exception>
+    /// <exception cref="ShapeError">The test case's inputs have shapes the model cannot take (nothing is written).</exception>
     /// <exception cref="ModelFormatError">A layer has no form in the format.</exception>
     /// <exception cref="IOException">A file cannot be written (the saved model, if any, is left as it was).</exception>
     public void Save(string path, string? format = null, IReadOnlyList<Tensor>? testCase = null) => Models.Save(this, path, format, testCase);

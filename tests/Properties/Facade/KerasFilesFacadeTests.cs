@@ -104,10 +104,25 @@ public sealed class KerasFilesFacadeTests : IDisposable
         return new Model(x, [score, kind], name: "two_heads");
     }
 
-    private static void AssertSamePredictions(Model want, Model got)
+    /// <summary>A model nesting another, with a recurrent layer: input [5, 3] → LSTM → nested (Dense) → Dense.</summary>
+    private static Model NestedRecurrent()
     {
-        var w = want.Predict(Probe);
-        var g = got.Predict(Probe);
+        Backend.SetRandomSeed(13);
+        var innerInput = Input(shape: [4], name: "inner_in");
+        var inner = new Model(innerInput, Dense(3, activation: "relu", name: "inner_dense").Call(innerInput), name: "inner");
+        var x = Input(shape: [5, 3], name: "steps");
+        var h = LSTM(4, name: "lstm").Call(x);
+        return new Model(x, Dense(1, name: "head").Call(inner.Call(h)), name: "outer");
+    }
+
+    private static readonly Tensor SequenceProbe = Tensor.FromArray([.. Enumerable.Range(0, 3 * 5 * 3).Select(i => (float)Math.Cos(0.3 * i))], [3, 5, 3]);
+
+    private static void AssertSamePredictions(Model want, Model got) => AssertSamePredictions(want, got, want.Inputs[0].Shape.Rank == 3 ? SequenceProbe : Probe);
+
+    private static void AssertSamePredictions(Model want, Model got, Tensor probe)
+    {
+        var w = want.Predict(probe);
+        var g = got.Predict(probe);
         Assert.Equal(w.Length, g.Length);
         for (int k = 0; k < w.Length; k++) Assert.Equal(w[k].ToArray(), g[k].ToArray());
         Assert.Equal(want.GetWeights(), got.GetWeights());
@@ -553,7 +568,7 @@ public sealed class KerasFilesFacadeTests : IDisposable
     [MemberData(nameof(FormatPairs))]
     public void Save_then_load_gives_identical_predictions_for_every_format_pair(string first, string second)
     {
-        foreach (var build in new Func<Model>[] { Dense2, TwoHeads })
+        foreach (var build in new Func<Model>[] { Dense2, TwoHeads, NestedRecurrent })
         {
             Backend.ClearSession();
             var model = build();
