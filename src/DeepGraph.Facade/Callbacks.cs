@@ -237,7 +237,7 @@ public sealed class EarlyStopping : Callback
 /// </summary>
 /// <remarks>
 /// <c>saveWeightsOnly</c> is accepted for Keras code but saves the whole model: the TF.js layers format
-/// always pairs the topology with the weights file, and <see cref="Models.LoadModel"/> reads the pair back.
+/// always pairs the topology with the weights file, and <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool)"/> reads the pair back.
 /// </remarks>
 /// <example><code>
 /// var checkpoint = new ModelCheckpoint("ckpt/best.json", monitor: "val_accuracy", saveBestOnly: true);
@@ -249,14 +249,14 @@ public sealed class ModelCheckpoint : Callback
     private bool warned;
 
     /// <summary>A callback that saves the model to <paramref name="filepath"/> at the end of each epoch.</summary>
-    /// <param name="filepath">The model JSON path, ending in <c>.json</c>, with optional fields such as <c>{epoch:02d}</c> or <c>{val_loss:.2f}</c> (Python <c>str.format</c>).</param>
+    /// <param name="filepath">The model path, ending in <c>.keras</c>, <c>.h5</c> or <c>.json</c>, with optional fields such as <c>{epoch:02d}</c> or <c>{val_loss:.2f}</c> (Python <c>str.format</c>).</param>
     /// <param name="monitor">The log key compared when <paramref name="saveBestOnly"/>.</param>
     /// <param name="verbose">1 prints a line when saving or when the value did not improve.</param>
     /// <param name="saveBestOnly">Save only when <paramref name="monitor"/> beats the best value so far.</param>
     /// <param name="saveWeightsOnly">Accepted for Keras code; the whole model is saved either way (see remarks).</param>
     /// <param name="mode">"min", "max" or "auto": "max" when the monitor name contains <c>acc</c> or starts with <c>fmeasure</c>, else "min" (Keras's rule for this callback). An unknown mode is reported and treated as "auto".</param>
     /// <param name="output">Where messages and warnings go; the console by default.</param>
-    /// <exception cref="ArgumentException"><paramref name="filepath"/> does not end in <c>.json</c>: the Keras formats (<c>.keras</c>, <c>.h5</c>) come later.</exception>
+    /// <exception cref="ArgumentException"><paramref name="filepath"/> does not end in a format <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes (<c>.keras</c>, <c>.h5</c>, <c>.json</c>).</exception>
     public ModelCheckpoint(string filepath, string monitor = "val_loss", int verbose = 0, bool saveBestOnly = false,
         bool saveWeightsOnly = false, string mode = "auto", TextWriter? output = null)
     {

@@ -241,15 +241,47 @@ public partial class Model : Layer
     }
 
     /// <summary>
-    /// Saves the model in TensorFlow.js's layers-model format, which <see cref="Models.LoadModel"/> and
-    /// <c>tf.loadLayersModel</c> read: <paramref name="path"/> (the <c>model.json</c>) and, beside it, the
-    /// weight file it names (<see cref="Models.WeightsFileName"/>: <c>model.weights.&lt;content hash&gt;.bin</c>).
-    /// The saved model is replaced as one step: after a failure or a kill at any moment the path holds
-    /// the old model or the new one; saves to one path from several threads or processes take turns.
+    /// Saves the model (Keras's <c>model.save</c>), in the format <paramref name="format"/> names or, without it, the
+    /// path's extension: <c>.keras</c> Keras 3's zip (<c>config.json</c>, <c>metadata.json</c>, <c>model.weights.h5</c>), which
+    /// Keras 3 loads; <c>.h5</c> the legacy HDF5 full model Keras 2 and tf.keras load; <c>.json</c> TensorFlow.js's layers
+    /// model, which <c>tf.loadLayersModel</c> reads — the JSON and, beside it, the weight file it names
+    /// (<see cref="Models.WeightsFileName"/>: <c>model.weights.&lt;content hash&gt;.bin</c>). A compiled model's settings go
+    /// with it (<c>training_config</c> in <c>.h5</c>, <c>compile_config</c> in <c>.keras</c>). <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool)"/>
+    /// reads every one of them back.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="path"/> does not end in <c>.json</c> (the Keras formats <c>.keras</c> and <c>.h5</c> come later).</exception>
+    /// <remarks>
+    /// The saved model is replaced as one step: the file is written whole under a temporary name and renamed over the
+    /// path, so after a failure or a kill at any moment the path holds the old model or the new one; saves to one path
+    /// from several threads or processes take turns. With <paramref name="testCase"/>, the model is run on those inputs
+    /// and they and its outputs are written beside the file (<c>path.io.json</c>, <c>path.io.bin</c>) for
+    /// <c>LoadModel(path, verify: true)</c>; a save without one removes a test case an earlier save left there, since it
+    /// described the old model.
+    /// </remarks>
+    /// <param name="path">The file: <c>m.keras</c>, <c>m.h5</c> or <c>m.json</c>.</param>
+    /// <param name="format"><c>"keras"</c>, <c>"h5"</c> or <c>"tfjs"</c> (Keras's <c>save_format</c>); null to go by the extension.</param>
+    /// <param name="testCase">Inputs, one tensor per model input, whose outputs are stored beside the file as its test case.</param>
+    /// <exception cref="ArgumentException">The extension names no format and none is given; the format is unknown or disagrees with the extension;
+    /// the test case has another number of inputs than the model.</exception>
+    /// <exception cref="ShapeError">The test case's inputs have shapes the model cannot take (nothing is written).</exception>
+    /// <exception cref="ModelFormatError">A layer has no form in the format.</exception>
     /// <exception cref="IOException">A file cannot be written (the saved model, if any, is left as it was).</exception>
-    public void Save(string path) => Models.Save(this, path);
+    public void Save(string path, string? format = null, IReadOnlyList<Tensor>? testCase = null) => Models.Save(this, path, format, testCase);
+
+    /// <summary>
+    /// What <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool)"/> could not carry over from the file without
+    /// failing the load: compile settings whose optimizer or loss DeepGraph lacks (the model is then uncompiled), options it
+    /// does not have. Empty for a model built in code, or loaded whole.
+    /// </summary>
+    public IReadOnlyList<string> LoadWarnings { get; internal set; } = [];
+
+    /// <summary>What <c>Compile</c> set, for writing it into a file; null when the model is not compiled.</summary>
+    internal (TrainingConfig Config, IReadOnlyList<string> OutputNames)? Compiled
+    {
+        get
+        {
+            lock (trainingGate) return training is { } t ? (t.Config, t.OutputNames) : null;
+        }
+    }
 
     /// <summary>Prints Keras's summary table to the console.</summary>
     public void Summary() => Summary(Console.WriteLine);

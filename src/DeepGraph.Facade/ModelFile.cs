@@ -32,37 +32,114 @@ namespace DeepGraph.Keras;
 /// weight file is deleted, since another process might be saving the same content.</para>
 /// <para>Files of the form <c>m.weights.&lt;16 hex&gt;.bin</c> belong to <c>m.json</c>: a save deletes the
 /// ones its JSON no longer names, so copy the pair together (<see cref="Models.WeightsFileName"/>) rather
-/// than keeping another JSON that names them. A <see cref="Models.LoadModel"/> that runs while another
+/// than keeping another JSON that names them. A <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool)"/> that runs while another
 /// thread or process saves to the same path can read the old JSON and then miss its deleted weights
 /// (a <see cref="FileNotFoundException"/> or <see cref="ModelFormatError"/>): load again.</para>
 /// </remarks>
 internal static class ModelFile
 {
-    /// <summary>The one extension <see cref="Model.Save"/> writes.</summary>
+    /// <summary>The extension of the TF.js format's JSON file.</summary>
     public const string Extension = ".json";
 
     /// <summary>Locks per path within the process (64 stripes): the fallback when the system mutex is unavailable.</summary>
     private static readonly object[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new object())];
 
+    /// <summary>The formats <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes, by the names its <c>format:</c> takes.</summary>
+    public static readonly IReadOnlyList<string> Formats = ["keras", "h5", "tfjs"];
+
     /// <summary>
-    /// Refuses a path <see cref="Model.Save"/> would write in a format other than its name says:
-    /// the Keras formats (<c>.keras</c>, <c>.h5</c>) do not exist yet, and anything but <c>.json</c> is refused.
+    /// The format <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes to <paramref name="path"/>: <paramref name="format"/>
+    /// when given (<c>keras</c>, <c>h5</c>, <c>tfjs</c>; a path whose extension names another format is refused), otherwise
+    /// by extension: <c>.keras</c> Keras 3's zip, <c>.h5</c>/<c>.hdf5</c> the legacy HDF5 full model, <c>.json</c> TensorFlow.js.
     /// </summary>
-    /// <exception cref="ArgumentException">The path does not end in <c>.json</c>.</exception>
-    public static void CheckPath(string path, string caller, string paramName)
+    /// <exception cref="ArgumentException">The extension names no format and none is given, the format is unknown, or they disagree.</exception>
+    public static string CheckPath(string path, string caller, string paramName, string? format = null)
     {
         var extension = Path.GetExtension(path);
-        if (extension.Equals(Extension, StringComparison.OrdinalIgnoreCase)) return;
         var lower = extension.ToLowerInvariant();
-        var reason = lower is ".keras" or ".h5" or ".hdf5"
-            ? $"\"{lower}\" is a Keras file format, which DeepGraph does not write yet"
-            : extension.Length == 0
-                ? "the path has no extension (Keras 2 would write a TensorFlow SavedModel folder there, a format DeepGraph does not write)"
-                : $"\"{extension}\" is not a format DeepGraph writes";
-        const string supported = "DeepGraph saves the TensorFlow.js layers format only: give a path ending in \".json\" (the weights are written beside it), " +
-            "which Models.LoadModel and tf.loadLayersModel read. The Keras formats (.keras, .h5) come in a later version.";
+        string? byExtension = lower switch
+        {
+            ".keras" => "keras",
+            ".h5" or ".hdf5" => "h5",
+            Extension => "tfjs",
+            _ => null,
+        };
+        const string supported = "DeepGraph saves Keras 3's .keras, the legacy Keras .h5 and the TensorFlow.js layers format: give a path ending in \".keras\", \".h5\" or \".json\" " +
+            "(TF.js: the weights are written beside it), or name the format with format: \"keras\", \"h5\" or \"tfjs\".";
+        if (format is not null)
+        {
+            var wanted = format.ToLowerInvariant() switch
+            {
+                "keras" or ".keras" => "keras",
+                "h5" or ".h5" or "hdf5" => "h5",
+                "tfjs" or "tf.js" or "json" => "tfjs",
+                _ => throw new ArgumentException($"{caller}: unknown format \"{format}\". {supported}", "format"),
+            };
+            if (byExtension is not null && byExtension != wanted)
+                throw new ArgumentException($"{caller}: cannot save to \"{path}\" in format \"{wanted}\": its extension \"{extension}\" is the {byExtension} format's. Give a path that agrees with the format.", paramName);
+            if (wanted == "tfjs" && byExtension is null)
+                throw new ArgumentException($"{caller}: cannot save to \"{path}\" in format \"tfjs\": a TensorFlow.js model is a \".json\" file (its weights are written beside it).", paramName);
+            return wanted;
+        }
+        if (byExtension is not null) return byExtension;
+        var reason = extension.Length == 0
+            ? "the path has no extension (Keras 2 would write a TensorFlow SavedModel folder there, a format DeepGraph does not write)"
+            : $"\"{extension}\" is not a format DeepGraph writes";
         throw new ArgumentException($"{caller}: cannot save to \"{path}\": {reason}. {supported}", paramName);
     }
+
+    /// <summary>
+    /// Writes one file, <paramref name="path"/>, as one step: <paramref name="write"/> fills a uniquely named temporary file
+    /// beside it, which is flushed to disk and renamed over the path (under the same lock as TF.js saves); on any
+    /// exception the temporary file is removed and the path keeps what it held.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="write">Writes the file's content to the stream.</param>
+    /// <param name="step">Called with <c>file written</c> before the rename, for tests that make a step fail.</param>
+    public static void SaveFile(string path, Action<Stream> write, Action<string>? step = null)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var file = Path.GetFullPath(path);
+        if (Directory.Exists(file))
+            throw new IOException($"Model.Save: cannot save to \"{path}\": it is an existing folder; give the path of the model file.");
+        var folder = Path.GetDirectoryName(file)!;
+        Directory.CreateDirectory(folder);
+        var stripe = Stripes[(int)((uint)LockKey(file).GetHashCode() % (uint)Stripes.Length)];
+        lock (stripe)
+        {
+            using var mutex = TakeSystemLock(file);
+            try
+            {
+                var temporary = $"{file}.{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(8, lowercase: true)}.tmp";
+                try
+                {
+                    using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+                    {
+                        write(stream);
+                        stream.Flush(flushToDisk: true);
+                    }
+                    step?.Invoke("file written");
+                    File.Move(temporary, file, overwrite: true);
+                }
+                catch
+                {
+                    TryDelete(temporary);
+                    throw;
+                }
+                FlushFolder(folder);
+            }
+            finally
+            {
+                mutex?.ReleaseMutex();
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> as one step (<see cref="SaveFile(string, Action{Stream}, Action{string}?)"/>).</summary>
+    public static void SaveFile(string path, byte[] bytes) => SaveFile(path, s => s.Write(bytes));
+
+    /// <summary>Removes a file if it is there (best effort).</summary>
+    public static void Remove(string path) => TryDelete(path);
 
     /// <summary>The weight file's name for a model saved as <paramref name="stem"/><c>.json</c>: <c>stem.weights.&lt;16 hex of SHA-256&gt;.bin</c>.</summary>
     public static string WeightsFileName(string stem, ReadOnlySpan<byte> weights) =>
@@ -96,7 +173,8 @@ internal static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckPath(path, "Model.Save", nameof(path));
+        if (CheckPath(path, "Model.Save", nameof(path)) != "tfjs")
+            throw new ArgumentException($"Model.Save: \"{path}\" is not a TensorFlow.js path (.json).", nameof(path));
         var file = Path.GetFullPath(path);
         if (Directory.Exists(file))
             throw new IOException($"Model.Save: cannot save to \"{path}\": it is an existing folder; give the path of the model's .json file.");

@@ -4,56 +4,181 @@ using DeepGraph.Serialization;
 namespace DeepGraph.Keras;
 
 /// <summary>
-/// Keras's <c>keras.models</c>: loading a saved model. The format is TensorFlow.js's layers model —
-/// a <c>model.json</c> (the Keras topology and a weights manifest) and the binary weight files it names.
+/// Keras's <c>keras.models</c>: loading a saved model. Every format Keras writes is read, told by the
+/// file's bytes rather than its name: Keras 3's <c>.keras</c> zip, the legacy HDF5 <c>.h5</c> full model
+/// (Keras 2.x, tf.keras, Keras 3), TensorFlow.js's layers model (a <c>model.json</c> and the weight files it
+/// names), and Keras JSON from <c>model.to_json()</c> with a <c>save_weights</c> HDF5 file.
 /// </summary>
 /// <example><code>
-/// Model model = Models.LoadModel("path/model.json");
+/// Model model = Models.LoadModel("path/model.keras");
 /// Tensor[] ys = model.Predict(Tensor.FromArray(new float[2 * 28 * 28], [2, 28, 28, 1]));
-/// model.Save("out/model.json");   // writes out/model.json and the weight file it names, out/model.weights.&lt;hash&gt;.bin
+/// model.Save("out/model.h5");     // by extension: .keras, .h5 or .json (TF.js)
 /// </code></example>
 public static class Models
 {
     /// <summary>
-    /// The model saved at <paramref name="path"/> (a TF.js <c>model.json</c>; its weight files are
-    /// read from the same folder), with a layer handle for each layer: a Sequential file gives a
-    /// <see cref="Sequential"/>, a nested model gives a <see cref="Model"/> handle. The layers are
-    /// new layers of the current session, as if the program had built them.
+    /// The model saved at <paramref name="path"/>, with a layer handle for each layer: a Sequential file gives a
+    /// <see cref="Sequential"/>, a nested model gives a <see cref="Model"/> handle. The layers are new layers of
+    /// the current session, as if the program had built them. The format is told by the file's first bytes, not its
+    /// name: a zip is a Keras 3 <c>.keras</c> archive, an HDF5 file (its signature at offset 0, or after a user
+    /// block of 512, 1024, 2048 … bytes) a legacy full-model <c>.h5</c>, JSON a TensorFlow.js <c>model.json</c>
+    /// whose weight files are read from the same folder. Keras JSON from <c>model.to_json()</c> holds no weights:
+    /// load it with <see cref="LoadModel(string, string, IEnumerable{LayerKind}?, bool)"/>.
     /// </summary>
     /// <remarks>
-    /// The files are untrusted input: the manifest and the weight files' lengths are checked before any
-    /// weight is read, weight files must lie inside the model's folder (no absolute paths, no <c>..</c>,
-    /// no symbolic link leading out), and nothing larger than the model's own weights is allocated.
+    /// <para>The files are untrusted input: declared shapes are checked before any weight is read, weight files
+    /// must lie inside the model's folder (no absolute paths, no <c>..</c>, no symbolic link leading out), nothing
+    /// larger than the model's own weights is allocated, and nothing half-loaded is returned.</para>
+    /// <para>A Keras file's compile settings (a legacy <c>training_config</c> or Keras 3's <c>compile_config</c>)
+    /// compile the loaded model when its optimizer and losses are ones DeepGraph has; otherwise the model loads
+    /// uncompiled and <see cref="Model.LoadWarnings"/> says why.</para>
     /// </remarks>
-    /// <param name="path">The <c>model.json</c> file.</param>
+    /// <param name="path">The model file: <c>.keras</c>, <c>.h5</c> or TF.js's <c>model.json</c> (any name).</param>
     /// <param name="customObjects">Layer classes of the program's own to read in this load, besides the built-in ones and those
     /// registered with <see cref="Saving.RegisterKerasSerializable"/> (Keras's <c>custom_objects</c>); they take precedence.</param>
-    /// <exception cref="ModelFormatError">The file is corrupt or truncated, a layer class is unknown (neither built in nor registered
-    /// nor among <paramref name="customObjects"/>), a weight file is missing or lies outside the model's folder, or a weight is
-    /// missing, extra or of the wrong size.</exception>
-    /// <exception cref="IOException">The JSON file cannot be read.</exception>
+    /// <param name="verify">Runs the test case stored beside the model (<c>path.io.json</c> and <c>path.io.bin</c>, as
+    /// <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes with <c>testCase:</c>) and throws if the outputs differ.</param>
+    /// <exception cref="ModelFormatError">The file is none of the formats, is corrupt or truncated, a weight is missing, extra or of the
+    /// wrong size, a weight file lies outside the model's folder; or <paramref name="verify"/> is set and there is no readable test case.</exception>
+    /// <exception cref="UnsupportedLayerError">The file uses a layer class DeepGraph lacks (neither built in nor registered nor among
+    /// <paramref name="customObjects"/>); the error names the layer, its class and the Keras version.</exception>
+    /// <exception cref="ModelVerificationError"><paramref name="verify"/> is set and an output differs from the test case's.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights do not fit in memory.</exception>
-    public static Model LoadModel(string path, IEnumerable<LayerKind>? customObjects = null)
+    public static Model LoadModel(string path, IEnumerable<LayerKind>? customObjects = null, bool verify = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = Path.GetFullPath(path);
+        var registry = Saving.With(customObjects);
+        KerasFileContents contents;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess))
+        {
+            contents = ModelFormats.Sniff(stream) switch
+            {
+                ModelFormats.Kind.Zip => Guard(() => KerasArchive.Read(stream, registry), path),
+                ModelFormats.Kind.Hdf5 => Guard(() => KerasH5.Read(stream, registry), path),
+                ModelFormats.Kind.Json => ReadJson(file, path, stream, registry),
+                _ => throw new ModelFormatError($"{path} is not a model file DeepGraph reads: its first bytes are neither a zip (Keras 3's .keras), " +
+                    "HDF5 (a legacy Keras .h5) nor JSON (a TensorFlow.js model.json). Save the model in Python with model.save(\"m.keras\") or model.save(\"m.h5\")."),
+            };
+        }
+        return Finish(contents, path, verify);
+    }
+
+    /// <summary>
+    /// The model that <paramref name="jsonPath"/> (Keras's <c>model.to_json()</c>) describes, with the weights of
+    /// <paramref name="weightsPath"/> (an HDF5 file from <c>model.save_weights("w.h5")</c>, Keras 2's or tf.keras's layout:
+    /// groups per layer with <c>weight_names</c>), as <see cref="LoadModel(string, IEnumerable{LayerKind}?, bool)"/> gives it.
+    /// </summary>
+    /// <param name="jsonPath">The JSON file.</param>
+    /// <param name="weightsPath">The weights file.</param>
+    /// <param name="customObjects">Layer classes of the program's own to read in this load (Keras's <c>custom_objects</c>).</param>
+    /// <param name="verify">Runs the test case stored beside the JSON (<c>jsonPath.io.json</c> and <c>.io.bin</c>) and throws if the outputs differ.</param>
+    /// <exception cref="ModelFormatError">The JSON is not a Keras model config, the weights file is not HDF5, or they do not match.</exception>
+    /// <exception cref="UnsupportedLayerError">The config uses a layer class DeepGraph lacks.</exception>
+    /// <exception cref="ModelVerificationError"><paramref name="verify"/> is set and an output differs from the test case's.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public static Model LoadModel(string jsonPath, string weightsPath, IEnumerable<LayerKind>? customObjects = null, bool verify = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jsonPath);
+        ArgumentException.ThrowIfNullOrEmpty(weightsPath);
+        var registry = Saving.With(customObjects);
+        var json = File.ReadAllText(Path.GetFullPath(jsonPath));
+        KerasFileContents contents;
+        using (var weights = new FileStream(Path.GetFullPath(weightsPath), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess))
+        {
+            if (ModelFormats.Sniff(weights) != ModelFormats.Kind.Hdf5)
+                throw new ModelFormatError($"{weightsPath} is not an HDF5 file: LoadModel(jsonPath, weightsPath) reads Keras JSON (model.to_json()) with the weights of model.save_weights(\"w.h5\").");
+            contents = Guard(() => KerasH5.ReadJsonAndWeights(json, weights, registry), jsonPath);
+        }
+        return Finish(contents, jsonPath, verify);
+    }
+
+    /// <summary>A TF.js <c>model.json</c>, or Keras's bare <c>to_json()</c> config (refused here: its weights are elsewhere).</summary>
+    private static KerasFileContents ReadJson(string file, string path, Stream stream, LayerRegistry registry)
+    {
+        string text;
+        stream.Position = 0;
+        using (var reader = new StreamReader(stream, leaveOpen: true)) text = reader.ReadToEnd();
+        if (ModelFormats.IsBareKerasConfig(text))
+            throw new ModelFormatError($"{path} is Keras JSON from model.to_json(): it describes the model but holds no weights. " +
+                "Load it with its weights file: Models.LoadModel(jsonPath, weightsPath), the weights saved in Python with model.save_weights(\"w.h5\"); " +
+                "or save the whole model with model.save(\"m.keras\").");
         var folder = Path.GetDirectoryName(file)!;
-        var core = TfjsModel.ReadStreams(File.ReadAllText(file), name => new FileStream(WeightFile(folder, name), FileMode.Open, FileAccess.Read,
-            FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan), Saving.With(customObjects));
-        return Wrap(core, []);
+        var core = TfjsModel.ReadStreams(text, name => new FileStream(WeightFile(folder, name), FileMode.Open, FileAccess.Read,
+            FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan), registry);
+        return new KerasFileContents(core, "tfjs", null);
+    }
+
+    /// <summary>Runs a container's reader, letting only the documented error types out (a reader's unforeseen failure becomes a <see cref="ModelFormatError"/>).</summary>
+    private static KerasFileContents Guard(Func<KerasFileContents> read, string path)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException and not InsufficientMemoryException and not NotImplementedException)
+        {
+            throw new ModelFormatError($"{path} could not be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The facade model of a file's contents, compiled from its settings where they are known, verified if asked.</summary>
+    private static Model Finish(KerasFileContents contents, string path, bool verify)
+    {
+        var model = Wrap(contents.Model, []);
+        var warnings = new List<string>();
+        KerasCompileConfig.Apply(model, contents.TrainingConfig, contents.CompileConfig, warnings);
+        model.LoadWarnings = warnings.AsReadOnly();
+        if (verify) TestCases.Verify(model, path);
+        return model;
     }
 
     /// <summary>
     /// The weight file that the model JSON at <paramref name="path"/> names, in the same folder: the file to
-    /// copy with it. <see cref="Model.Save"/> names it after its content, <c>stem.weights.&lt;16 hex&gt;.bin</c>
+    /// copy with it. <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> names it after its content, <c>stem.weights.&lt;16 hex&gt;.bin</c>
     /// (the first 16 hex digits of the weights' SHA-256); for a TF.js file with several shards, the first.
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="ModelFormatError">The file is not valid JSON or its manifest names no weight file.</exception>
     public static string WeightsFileName(string path) => ModelFile.NamedWeightsFile(path);
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> and its weights beside it, replacing the saved model as one step (<see cref="ModelFile"/>).</summary>
-    internal static void Save(Model model, string path) => ModelFile.Save(model.CoreModel, path);
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> in the format asked or the extension's, as one step, and its test case if given.</summary>
+    internal static void Save(Model model, string path, string? format, IReadOnlyList<Tensor>? testCase)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var kind = ModelFile.CheckPath(path, "Model.Save", nameof(path), format);
+        var core = model.CoreModel;
+        // The test case is computed before anything is written, so inputs that do not fit leave the path as it was.
+        var testFiles = testCase is null ? ((byte[], byte[])?)null : TestCases.Make(model, testCase, Path.GetFileName(path), kind);
+        var registry = Saving.Registry;
+        switch (kind)
+        {
+            case "keras":
+                var compileConfig = KerasCompileConfig.ToCompileConfig(model);
+                ModelFile.SaveFile(path, stream => KerasArchive.Write(core, stream, compileConfig, registry));
+                break;
+            case "h5":
+                var trainingConfig = KerasCompileConfig.ToTrainingConfig(model);
+                ModelFile.SaveFile(path, stream => KerasH5.Write(core, stream, trainingConfig, registry));
+                break;
+            default:
+                ModelFile.Save(core, path);
+                break;
+        }
+        var full = Path.GetFullPath(path);
+        if (testFiles is { } files)
+        {
+            ModelFile.SaveFile(TestCases.BinPath(full), files.Item2);
+            ModelFile.SaveFile(TestCases.JsonPath(full), files.Item1);
+        }
+        else
+        {
+            ModelFile.Remove(TestCases.JsonPath(full));
+            ModelFile.Remove(TestCases.BinPath(full));
+        }
+    }
 
     /// <summary>
     /// A weight file named in the manifest, which must lie in the model's folder (or below it): a

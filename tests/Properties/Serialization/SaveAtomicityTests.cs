@@ -289,13 +289,10 @@ public sealed class SaveAtomicityTests(ITestOutputHelper output) : IDisposable
     }
 
     [Theory]
-    [InlineData("m.keras", "Keras file format")]
-    [InlineData("m.h5", "Keras file format")]
-    [InlineData("m.hdf5", "Keras file format")]
     [InlineData("m.txt", "\".txt\" is not a format")]
     [InlineData("m", "no extension")]
     [InlineData("saved_model/", "no extension")]
-    public void Paths_in_formats_Save_does_not_write_are_refused_naming_the_supported_one(string name, string reason)
+    public void Paths_in_formats_Save_does_not_write_are_refused_naming_the_supported_ones(string name, string reason)
     {
         Backend.ClearSession();
         var path = Path.Combine(folder, name);
@@ -303,8 +300,7 @@ public sealed class SaveAtomicityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("path", e.ParamName);
         Assert.Contains(reason, e.Message);
         Assert.Contains("TensorFlow.js layers format", e.Message);
-        Assert.Contains("\".json\"", e.Message);
-        Assert.Contains("later version", e.Message);
+        foreach (var extension in new[] { "\".json\"", "\".keras\"", "\".h5\"" }) Assert.Contains(extension, e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(folder));
 
         var c = Assert.Throws<ArgumentException>(() => new ModelCheckpoint(Path.Combine(folder, "ckpt", "e{epoch:02d}-" + name)));
