@@ -130,7 +130,7 @@ public static class KerasH5
         };
         var file = new H5File
         {
-            ["model_weights"] = WeightsGroup(model),
+            ["model_weights"] = WeightsGroup(model, registry),
         };
         file.Attributes["keras_version"] = WrittenKerasVersion;
         file.Attributes["backend"] = WrittenBackend;
@@ -145,7 +145,7 @@ public static class KerasH5
     private static IEnumerable<Layer> TopLayers(Model model) =>
         model.IsSequential ? model.Layers : model.LayerOrder.Select(id => model.Graph.Layers[id]);
 
-    private static H5Group WeightsGroup(Model model)
+    private static H5Group WeightsGroup(Model model, LayerRegistry registry)
     {
         var layers = TopLayers(model).ToList();
         foreach (var g in layers.GroupBy(l => l.Name).Where(g => g.Count() > 1))
@@ -154,7 +154,7 @@ public static class KerasH5
         foreach (var layer in layers)
         {
             var (trainable, frozen) = TfjsModel.WeightOrder(layer);
-            var weights = trainable.Concat(frozen).Select(w => (Name: CellScoped(layer, w.Name) + ":0", w.Value)).ToList();
+            var weights = trainable.Concat(frozen).Select(w => (Name: CellScoped(layer, registry, w.Name) + ":0", w.Value)).ToList();
             foreach (var dup in weights.GroupBy(w => w.Name).Where(d => d.Count() > 1))
                 throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight name \"{dup.Key}\" would be used {dup.Count()} times in layer \"{layer.Name}\". Layer names must be unique across the model and its nested models.");
             var layerGroup = new H5Group();
@@ -180,21 +180,21 @@ public static class KerasH5
         return group;
     }
 
-    /// <summary>tf.keras 2.x's name of a recurrent layer's weight (<c>lstm/lstm_cell/kernel</c>, <c>bidirectional/forward_lstm/lstm_cell/kernel</c>).</summary>
-    private static string CellScoped(Layer layer, string name)
+    /// <summary>tf.keras 2.x's name of a recurrent layer's weight (<c>lstm/lstm_cell/kernel</c>, <c>bidirectional/forward_lstm/lstm_cell/kernel</c>).
+    /// The cell is told by the class names, the layer's own or (for a wrapper) the wrapped layer's in its config, so
+    /// no layer type is named here.</summary>
+    private static string CellScoped(Layer layer, LayerRegistry registry, string name)
     {
-        var cell = layer switch
-        {
-            RecurrentLayer r => Cell(r),
-            Bidirectional b => Cell(b.Layer),
-            _ => null,
-        };
+        var cell = Cell(layer.ClassName);
+        if (cell is null && layer.ClassName == "Bidirectional"
+            && registry.Write(layer)["layer"]?["class_name"] is JsonValue inner && inner.TryGetValue<string>(out var innerClass))
+            cell = Cell(innerClass);
         if (cell is null) return name;
         int slash = name.LastIndexOf('/');
         return slash < 0 ? name : $"{name[..slash]}/{cell}{name[slash..]}";
     }
 
-    private static string? Cell(RecurrentLayer layer) => layer.ClassName switch
+    private static string? Cell(string className) => className switch
     {
         "LSTM" => "lstm_cell",
         "GRU" => "gru_cell",
