@@ -61,12 +61,10 @@ public sealed class AttentionLayersDoc
     public void The_page_shows_the_sample_verbatim()
     {
         var root = DocsAreCompiled.RepoRoot();
-        static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()));
         var page = File.ReadAllText(Path.Combine(root, "docs", "layers-attention.md")).ReplaceLineEndings("\n");
-        int start = page.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
-        var block = page[start..page.IndexOf("```", start, StringComparison.Ordinal)];
-        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "AttentionLayersDoc.cs")));
-        Assert.Contains(Trimmed(block).Trim('\n'), source, StringComparison.Ordinal);
+        var block = DocBlocks.CSharp(page).First();
+        var source = DocBlocks.Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "AttentionLayersDoc.cs")));
+        Assert.Contains(DocBlocks.Trimmed(block).Trim('\n'), source, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,30 +9,16 @@ namespace DeepGraph.Properties.Docs;
 /// </summary>
 public sealed class FunctionalApiGuideIsCompiled
 {
-    private static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()));
-
-    private static IEnumerable<string> Blocks(string text)
-    {
-        const string fence = "```csharp\n";
-        for (int start = text.IndexOf(fence, StringComparison.Ordinal); start >= 0; start = text.IndexOf(fence, start, StringComparison.Ordinal))
-        {
-            start += fence.Length;
-            int end = text.IndexOf("```", start, StringComparison.Ordinal);
-            yield return text[start..end];
-            start = end + 3;
-        }
-    }
-
     [Fact]
     public void Every_code_block_of_the_page_is_in_the_compiled_samples_and_the_index_links_the_page()
     {
         var root = DocsAreCompiled.RepoRoot();
         var page = File.ReadAllText(Path.Combine(root, "docs", "functional-api-guide.md")).ReplaceLineEndings("\n");
-        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "FunctionalApiGuideSamples.cs")));
-        var blocks = Blocks(page).ToList();
+        var source = DocBlocks.Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "FunctionalApiGuideSamples.cs")));
+        var blocks = DocBlocks.CSharp(page).ToList();
         Assert.Equal(11, blocks.Count);
         foreach (var block in blocks)
-            Assert.True(source.Contains(Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This block of docs/functional-api-guide.md is not in FunctionalApiGuideSamples.cs:\n{block}");
+            Assert.True(source.Contains(DocBlocks.Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This block of docs/functional-api-guide.md is not in FunctionalApiGuideSamples.cs:\n{block}");
         Assert.Contains("(functional-api-guide.md)", File.ReadAllText(Path.Combine(root, "docs", "index.md")));
     }
 
@@ -41,9 +27,9 @@ public sealed class FunctionalApiGuideIsCompiled
     {
         var root = DocsAreCompiled.RepoRoot();
         var index = File.ReadAllText(Path.Combine(root, "docs", "index.md")).ReplaceLineEndings("\n");
-        var block = Blocks(index[index.IndexOf("## Layers", StringComparison.Ordinal)..]).First();
-        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "FunctionalApiGuideSamples.cs")));
-        Assert.Contains(Trimmed(block).Trim('\n'), source, StringComparison.Ordinal);
+        var block = DocBlocks.CSharp(index[index.IndexOf("## Layers", StringComparison.Ordinal)..]).First();
+        var source = DocBlocks.Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "FunctionalApiGuideSamples.cs")));
+        Assert.Contains(DocBlocks.Trimmed(block).Trim('\n'), source, StringComparison.Ordinal);
 
         Backend.ClearSession();
         var model = FunctionalApiGuide.IndexExample();

@@ -13,30 +13,16 @@ public sealed class ModelsFromKerasIsCompiled : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static string Trimmed(string code) => string.Join("\n", code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()));
-
-    private static IEnumerable<string> Blocks(string text)
-    {
-        const string fence = "```csharp\n";
-        for (int start = text.IndexOf(fence, StringComparison.Ordinal); start >= 0; start = text.IndexOf(fence, start, StringComparison.Ordinal))
-        {
-            start += fence.Length;
-            int end = text.IndexOf("```", start, StringComparison.Ordinal);
-            yield return text[start..end];
-            start = end + 3;
-        }
-    }
-
     [Fact]
     public void Every_code_block_of_the_page_is_in_the_compiled_samples_and_the_docs_link_the_page()
     {
         var root = DocsAreCompiled.RepoRoot();
         var page = File.ReadAllText(Path.Combine(root, "docs", "models-from-keras.md")).ReplaceLineEndings("\n");
-        var source = Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "ModelsFromKerasSamples.cs")));
-        var blocks = Blocks(page).ToList();
+        var source = DocBlocks.Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "ModelsFromKerasSamples.cs")));
+        var blocks = DocBlocks.CSharp(page).ToList();
         Assert.Equal(5, blocks.Count);
         foreach (var block in blocks)
-            Assert.True(source.Contains(Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This block of docs/models-from-keras.md is not in ModelsFromKerasSamples.cs:\n{block}");
+            Assert.True(source.Contains(DocBlocks.Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This block of docs/models-from-keras.md is not in ModelsFromKerasSamples.cs:\n{block}");
         Assert.Contains("(models-from-keras.md)", File.ReadAllText(Path.Combine(root, "docs", "index.md")));
         Assert.Contains("(models-from-keras.md)", File.ReadAllText(Path.Combine(root, "docs", "inference.md")));
         Assert.Contains("(docs/models-from-keras.md)", File.ReadAllText(Path.Combine(root, "README.md")));
