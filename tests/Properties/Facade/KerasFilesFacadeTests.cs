@@ -8,9 +8,8 @@ namespace DeepGraph.Properties.Facade;
 
 /// <summary>
 /// <c>Models.LoadModel</c> over Keras's own files: the format is told by the bytes (a renamed file still loads), every
-/// keras-files case loads and predicts within 1e-4 · max(1, |want|) or is refused by name, save → load is identical for
-/// every format pair, and the verify option runs the test case stored beside a model. The tests that need the
-/// <c>.keras</c> and <c>.h5</c> containers carry the trait <c>Needs=KerasContainers</c>.
+/// keras-files case loads and predicts within 1e-4 · max(1, |want|), save → load is identical for every format pair,
+/// and the verify option runs the test case stored beside a model.
 /// </summary>
 public sealed class KerasFilesFacadeTests : IDisposable
 {
@@ -494,33 +493,19 @@ public sealed class KerasFilesFacadeTests : IDisposable
 
     // ---- the Keras containers -------------------------------------------------------------
 
-    /// <summary>The layers another branch adds (Conv1D with channels_first); until it lands such files may be refused by name.</summary>
-    private static bool MayBeRefused(string relative) => relative.Contains("_cf_", StringComparison.Ordinal);
-
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [MemberData(nameof(Fixtures.KerasFileCases), MemberType = typeof(Fixtures))]
     public void Every_keras_file_loads_through_LoadModel_and_predicts_within_tolerance(string relative)
     {
         Backend.ClearSession();
         var c = ReadCase(relative);
-        Model model;
-        try
-        {
-            model = Models.LoadModel(c.ModelPath);
-        }
-        catch (ModelFormatError e) when (MayBeRefused(relative))
-        {
-            Assert.Contains("Conv1D", e.Message);
-            return;
-        }
+        var model = Models.LoadModel(c.ModelPath);
         var got = PredictCase(model, c.Inputs);
         Assert.Equal(c.Outputs.Length, got.Length);
         for (int k = 0; k < got.Length; k++) AssertClose(c.Outputs[k], got[k], $"{relative} output {k}");
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [InlineData("keras-team-keras@22ad5fdb32/model.keras", "renamed.h5")]
     [InlineData("keras-team-keras@22ad5fdb32/model.keras", "renamed.json")]
     [InlineData("dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/rnn_191.h5", "renamed.keras")]
@@ -535,7 +520,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
-    [Trait("Needs", "KerasContainers")]
     public void An_hdf5_file_after_a_512_byte_user_block_loads()
     {
         Backend.ClearSession();
@@ -564,7 +548,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [MemberData(nameof(FormatPairs))]
     public void Save_then_load_gives_identical_predictions_for_every_format_pair(string first, string second)
     {
@@ -590,7 +573,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [InlineData("keras")]
     [InlineData("h5")]
     public void A_compiled_model_saved_in_a_keras_format_loads_compiled_with_the_same_settings(string format)
@@ -617,7 +599,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [InlineData(".keras")]
     [InlineData(".h5")]
     public void ModelCheckpoint_saves_keras_formats_by_extension_compiled(string extension)
@@ -634,7 +615,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
-    [Trait("Needs", "KerasContainers")]
     public void A_keras_file_whose_optimizer_DeepGraph_lacks_loads_uncompiled_with_a_load_warning()
     {
         Backend.ClearSession();
@@ -663,7 +643,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [InlineData("keras")]
     [InlineData("h5")]
     public void A_keras_format_model_saved_with_a_test_case_verifies_and_a_changed_weight_fails(string format)
@@ -686,7 +665,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
-    [Trait("Needs", "KerasContainers")]
     public void Keras_written_files_load_compiled_from_their_training_config_and_train()
     {
         Backend.ClearSession();
@@ -703,7 +681,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
-    [Trait("Needs", "KerasContainers")]
     public void Keras_json_with_a_weights_file_loads_through_the_two_path_overload_and_verifies()
     {
         Backend.ClearSession();
@@ -721,7 +698,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
-    [Trait("Needs", "KerasContainers")]
     [InlineData("keras-team-keras@22ad5fdb32/model.keras")]
     [InlineData("dl4j-test-resources/src/main/resources/modelimport/keras/tfkeras/rnn_191.h5")]
     public void A_truncated_or_mutated_keras_file_is_a_model_format_error_or_loads(string relative)
@@ -752,7 +728,6 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Fact]
-    [Trait("Needs", "KerasContainers")]
     public void A_keras_files_case_copied_beside_its_model_verifies()
     {
         Backend.ClearSession();

@@ -8,13 +8,10 @@ namespace DeepGraph.Properties.Serialization;
 /// <summary>
 /// Every legacy <c>.h5</c> that Keras itself wrote (tests/fixtures/keras-files, its README) loads through
 /// <see cref="KerasH5.Read"/> and predicts the expected outputs within 1e-4·max(1, |want|), survives a write
-/// and a read with the same predictions — or is refused, naming the layer, for the one accepted reason below.
+/// and a read with the same predictions. Every file uses only layers DeepGraph has, so none may be refused (the 16
+/// <c>_cf_</c> files need Conv1D's <c>data_format: channels_first</c>).
 /// </summary>
 /// <remarks>
-/// <para>Accepted refusals: the 16 files whose names carry <c>_cf_</c> use Conv1D with <c>data_format</c>
-/// <c>channels_first</c>, which DeepGraph's Conv1D does not compute yet (another branch adds it). Such a file
-/// must either be refused with a <see cref="ModelFormatError"/> naming the Conv1D layer and channels_first, or
-/// predict right; so the test holds before and after that branch lands. No other file may be refused.</para>
 /// <para>The four files simple_lstm, simple_rnn, simple_flatten_lstm and simple_flatten_rnn declare a fixed batch
 /// of 25 while the expected inputs have batch 2 (Keras runs them on any batch). The test repeats the input rows
 /// to fill the declared batch and compares the first rows of each output with the expected ones.</para>
@@ -88,25 +85,12 @@ public sealed class KerasFilesTests
         return Tensor.FromArray(t.Span[..(rows * row)].ToArray(), [rows, .. t.Shape.Skip(1).Select(d => d!.Value)]);
     }
 
-    /// <summary>True when the refusal is the accepted one: a channels_first Conv1D of a <c>_cf_</c> file, named in the message.</summary>
-    internal static bool AcceptedRefusal(string relative, ModelFormatError e) =>
-        relative.Contains("_cf_", StringComparison.Ordinal) && e.Message.Contains("channels_first", StringComparison.Ordinal)
-        && e.Message.Contains("Conv1D", StringComparison.Ordinal) && e.Message.Contains("layer \"", StringComparison.Ordinal);
-
     [Theory]
     [MemberData(nameof(H5Cases))]
     public void Keras_written_h5_predicts_what_Keras_computes_or_is_refused_naming_the_layer(string relative)
     {
         var (modelPath, inputs, outputs) = Case(relative);
-        KerasFileContents contents;
-        try
-        {
-            contents = Load(modelPath);
-        }
-        catch (ModelFormatError e) when (AcceptedRefusal(relative, e))
-        {
-            return; // accepted: see the class remarks
-        }
+        var contents = Load(modelPath);
         Assert.Equal("h5", contents.Format);
         Assert.Equal(Io(relative)["keras_version"]!.GetValue<string>(), contents.KerasVersion);
         Assert.True(contents.Model.Graph.Layers.Values.All(l => l.IsBuilt));
@@ -119,15 +103,7 @@ public sealed class KerasFilesTests
     public void Keras_written_h5_written_and_read_again_predicts_the_same(string relative)
     {
         var (modelPath, inputs, _) = Case(relative);
-        KerasFileContents contents;
-        try
-        {
-            contents = Load(modelPath);
-        }
-        catch (ModelFormatError e) when (AcceptedRefusal(relative, e))
-        {
-            return; // accepted: see the class remarks
-        }
+        var contents = Load(modelPath);
         var model = contents.Model;
         var reread = RoundTrip(model, contents.TrainingConfig);
         // A Sequential read from Keras 2.0's form (the input's shape on the first layer) numbers its input after its
@@ -152,28 +128,5 @@ public sealed class KerasFilesTests
         KerasH5.Write(model, written, trainingConfig);
         written.Position = 0;
         return KerasH5.Read(written);
-    }
-
-    [Fact]
-    public void Only_the_channels_first_files_are_refused_and_the_others_are_many()
-    {
-        int loaded = 0;
-        var refused = new List<string>();
-        foreach (var row in H5Cases)
-        {
-            var relative = row;
-            try
-            {
-                Load(Case(relative).Model);
-                loaded++;
-            }
-            catch (ModelFormatError e)
-            {
-                Assert.True(AcceptedRefusal(relative, e), $"{relative} refused: {e.Message}");
-                refused.Add(relative);
-            }
-        }
-        Assert.True(refused.Count <= 16, $"{refused.Count} refused");
-        Assert.True(loaded >= 238, $"only {loaded} loaded");
     }
 }
