@@ -106,6 +106,10 @@ internal sealed class KerasModelReader(IWeightSource weights, bool keras3, Layer
         where = $"Sequential model \"{name}\"";
         if (list.Count == 0) throw new ModelFormatError($"{where} has no layers.");
 
+        // A Sequential without an InputLayer entry gets an input made here; its id is taken before the layers' so
+        // that this form and the one with an InputLayer entry first (which the writers give) read as one model value.
+        var madeInputId = list[0] is JsonObject head && head["class_name"] is JsonValue c && c.TryGetValue<string>(out var headClass)
+            && headClass == "InputLayer" ? (LayerId?)null : NextId();
         var layers = new List<Layer>();
         Shape? declared = null;
         var paths = ChildPaths(list, sequential: true, objectPath);
@@ -131,12 +135,12 @@ internal sealed class KerasModelReader(IWeightSource weights, bool keras3, Layer
         }
         else if (declared is not null)
         {
-            input = new InputLayer(declared) { Id = NextId(), Name = layers[0].Name + "_input" };
+            input = new InputLayer(declared) { Id = madeInputId ?? NextId(), Name = layers[0].Name + "_input" };
         }
         else if (layers[0] is Model { Inputs.Count: 1 } nested)
         {
             var inner = nested.InputLayers[0];
-            input = new InputLayer(inner.BatchShape) { Id = NextId(), Name = inner.Name, DType = inner.DType };
+            input = new InputLayer(inner.BatchShape) { Id = madeInputId ?? NextId(), Name = inner.Name, DType = inner.DType };
         }
         else
         {

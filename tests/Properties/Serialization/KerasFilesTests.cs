@@ -106,15 +106,9 @@ public sealed class KerasFilesTests
         var contents = Load(modelPath);
         var model = contents.Model;
         var reread = RoundTrip(model, contents.TrainingConfig);
-        // A Sequential read from Keras 2.0's form (the input's shape on the first layer) numbers its input after its
-        // layers; tf.keras's form, which is written, puts the InputLayer first: the same model with other layer ids.
-        // So the model is compared in TF.js's canonical form (names, configs, connections, weight bytes), and the
-        // written model must read back equal to itself (a fixed point).
-        var (json, weights) = TfjsModel.Write(model, "w.bin");
-        var (rereadJson, rereadWeights) = TfjsModel.Write(reread.Model, "w.bin");
-        Assert.Equal(json, rereadJson);
-        Assert.Equal(weights, rereadWeights);
-        Assert.Equal(reread.Model, RoundTrip(reread.Model, reread.TrainingConfig).Model);
+        // Load → save → load gives an equal model value (Keras 2.0's Sequential form, the input shape on the first
+        // layer, reads as the same model as the InputLayer-first form that is written).
+        Assert.Equal(model, reread.Model);
         Assert.Equal(contents.TrainingConfig?.ToJsonString(), reread.TrainingConfig?.ToJsonString());
         var want = Predict(model, inputs);
         var got = Predict(reread.Model, inputs);

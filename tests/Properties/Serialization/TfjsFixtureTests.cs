@@ -79,9 +79,11 @@ public sealed class TfjsFixtureTests
             model.LayerOrder.Select(id => model.Graph.Layers[id].Name));
         Assert.Equal([2L, 3, 4, 10, 11, 12], model.LayerOrder.Select(id => id.Value));
         var nested = (Model)model.Graph.Layers[new LayerId(4)];
-        // The nested Sequential's input, made from its first layer's batch_input_shape, comes after its layers.
+        // The nested Sequential's input, made from its first layer's batch_input_shape, is numbered right after the
+        // Sequential, before its layers: as if the file had the InputLayer entry first (the form Keras files have).
         Assert.Equal("conv2d_input", nested.InputLayers[0].Name);
-        Assert.Equal(9, nested.InputLayers[0].Id.Value);
+        Assert.Equal(5, nested.InputLayers[0].Id.Value);
+        Assert.Equal([6L, 7, 8, 9], nested.LayerOrder.Where(id => id != nested.InputLayers[0].Id).Select(id => id.Value));
         Assert.Equal(model, Fixtures.Read(folder));
     }
 
