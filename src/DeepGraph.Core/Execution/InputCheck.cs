@@ -18,7 +18,7 @@ public static class InputCheck
             ArgumentNullException.ThrowIfNull(inputs[i]);
             var expected = model.Graph.ShapeOf(model.Inputs[i]);
             var got = inputs[i].Shape;
-            if (!expected.IsCompatibleWith(got)) // got is a real tensor's shape: every dimension known
+            if (!expected.AdmitsTensorOf(got))
                 throw new ShapeError(model.Name, $"Input {i} of model \"{model.Name}\" (layer \"{model.Graph.LayerOf(model.Inputs[i]).Name}\") is incompatible: expected shape={expected}, found shape={got}");
             if (got[0] != inputs[0].Shape[0])
                 throw new ShapeError(model.Name, $"Inputs of model \"{model.Name}\" have different batch sizes: {inputs[0].Shape} and {got}.");

@@ -165,7 +165,7 @@ public sealed record Model : Layer
         {
             var expected = Graph.ShapeOf(Inputs[i]);
             var got = inputs[i];
-            if (!expected.IsCompatibleWith(got))
+            if (!expected.AdmitsTensorOf(got))
                 throw Error($"Input {i} of layer \"{Name}\" is incompatible with the layer: expected shape={expected}, found shape={got}");
             shapes[Inputs[i]] = got;
         }

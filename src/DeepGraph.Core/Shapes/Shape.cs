@@ -90,6 +90,14 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int?>
         return p;
     }
 
+    /// <summary>
+    /// True when this shape, a model input's declared shape, admits a tensor (or symbolic tensor) of shape
+    /// <paramref name="other"/>: the same rank, every dimension but the batch equal or unknown in either. As in
+    /// Keras 3 (whose input specs leave the batch out), a declared batch size does not bind: a model built for a
+    /// batch of 25 runs on any batch.
+    /// </summary>
+    public bool AdmitsTensorOf(Shape other) => other.Rank == Rank && Rank > 0 && WithoutBatch.IsCompatibleWith(other.WithoutBatch);
+
     /// <summary>True when both shapes have the same rank and every dimension is equal or unknown in either.</summary>
     public bool IsCompatibleWith(Shape other)
     {

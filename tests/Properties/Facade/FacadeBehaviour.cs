@@ -23,6 +23,23 @@ public sealed class FacadeBehaviour
     }
 
     [Fact]
+    public void A_declared_batch_size_does_not_bind_as_in_keras_3_but_the_other_dimensions_do()
+    {
+        Backend.ClearSession();
+        Backend.SetRandomSeed(5);
+        var x = Input(shape: [6, 3], batchSize: 25, name: "steps");
+        var fixedBatch = new Model(x, Dense(2).Call(LSTM(4).Call(x)));
+        Assert.Equal(25, fixedBatch.Inputs[0].Shape[0]);
+        var free = Input(shape: [6, 3], name: "steps_any");
+        var model = new Model(free, fixedBatch.Call(free));
+        var data = Tensor.FromArray([.. Enumerable.Range(0, 3 * 6 * 3).Select(i => (float)Math.Sin(0.7 * i))], [3, 6, 3]);
+        // The same weights, run on a batch of 3 through the fixed-batch model and through a model of any batch.
+        Assert.Equal(model.Predict(data)[0].ToArray(), fixedBatch.Predict(data)[0].ToArray());
+        var wrongSteps = Tensor.FromArray(new float[3 * 5 * 3], [3, 5, 3]);
+        Assert.Contains("expected shape=(25, 6, 3), found shape=(3, 5, 3)", Assert.ThrowsAny<Exception>(() => fixedBatch.Predict(wrongSteps)).Message);
+    }
+
+    [Fact]
     public void Automatic_names_follow_keras_and_clear_session_resets_them()
     {
         Backend.ClearSession();

@@ -45,8 +45,15 @@ public sealed class NormalizationLayerTests
     }
 
     /// <summary>The float64 reference: per sample and group, the mean and biased variance over the group's channels and every other axis.</summary>
-    public static double[] GroupReference(GroupCase c, double[] x, double[][] w)
+    public static double[] GroupReference(GroupCase c, double[] x, double[][] w) => GroupReference(c, x, w, out _);
+
+    /// <summary>
+    /// <see cref="GroupReference(GroupCase, double[], double[][])"/>, and its condition: the largest max |x| / √(var + ε)
+    /// of a group, by which the normalisation amplifies the input's float32 rounding.
+    /// </summary>
+    public static double[] GroupReference(GroupCase c, double[] x, double[][] w, out double condition)
     {
+        condition = 0;
         int rank = c.Shape.Length, axis = c.Axis < 0 ? c.Axis + rank : c.Axis, channels = c.Shape[axis];
         int groups = c.Groups == -1 ? channels : c.Groups, size = channels / groups;
         int inner = c.Shape[(axis + 1)..].Aggregate(1, (p, d) => p * d);
@@ -62,6 +69,7 @@ public sealed class NormalizationLayerTests
                         for (int i = 0; i < inner; i++) members.Add(b * sample + (o * channels + ch) * inner + i);
                 double mean = members.Average(m => x[m]);
                 double variance = members.Average(m => (x[m] - mean) * (x[m] - mean));
+                condition = Math.Max(condition, members.Max(m => Math.Abs(x[m])) / Math.Sqrt(variance + c.Epsilon));
                 foreach (int m in members)
                 {
                     int ch = m / inner % channels;
@@ -80,12 +88,16 @@ public sealed class NormalizationLayerTests
         var x = Harness.RandomTensor(rng, c.Shape, -2, 2);
         var layer = Built(c.Layer(), [x], rng);
         var y = Forward(layer, [x])[0];
-        double forward = Worst(y.Span, GroupReference(c, Wide(x), [.. layer.Weights.Select(w => Wide(w.Value))]));
+        var weightValues = layer.Weights.Select(w => Wide(w.Value)).ToArray();
+        double forward = Worst(y.Span, GroupReference(c, Wide(x), weightValues, out double condition));
+        // Two values drawn close together have a tiny variance: float32 cannot do better than its rounding times the condition.
+        double gammaMax = c.Scale ? weightValues[0].Max(Math.Abs) : 1;
+        double forwardBound = Math.Max(1e-5, 16 * Math.Pow(2, -24) * condition * gammaMax);
         var (worst, where) = GradientError(layer, [x], (xs, ws) => GroupReference(c, xs[0], ws), rng);
         int channels = c.Shape[c.Axis < 0 ? c.Axis + c.Shape.Length : c.Axis];
         bool weights = layer.Weights.Select(w => w.Role).SequenceEqual(new[] { c.Scale ? "gamma" : null, c.Center ? "beta" : null }.OfType<string>())
             && layer.Weights.All(w => w.Value.Shape == Shape.Known(channels));
-        return (forward <= 1e-5 && worst <= 1e-3 && weights && y.Shape == x.Shape).Label($"{c}: forward {forward:G3}, gradient {worst:G3} at {where}");
+        return (forward <= forwardBound && worst <= 1e-3 && weights && y.Shape == x.Shape).Label($"{c}: forward {forward:G3} (bound {forwardBound:G3}), gradient {worst:G3} at {where}");
     });
 
     [Fact]

@@ -13,8 +13,8 @@ namespace DeepGraph.Properties.Serialization;
 /// </summary>
 /// <remarks>
 /// <para>The four files simple_lstm, simple_rnn, simple_flatten_lstm and simple_flatten_rnn declare a fixed batch
-/// of 25 while the expected inputs have batch 2 (Keras runs them on any batch). The test repeats the input rows
-/// to fill the declared batch and compares the first rows of each output with the expected ones.</para>
+/// of 25 while the expected inputs have batch 2; as Keras 3 (whose input specs leave the batch out), they run on
+/// the batch they are given.</para>
 /// </remarks>
 public sealed class KerasFilesTests
 {
@@ -54,35 +54,10 @@ public sealed class KerasFilesTests
         return KerasH5.Read(stream);
     }
 
-    /// <summary>
-    /// The model's outputs for <paramref name="inputs"/>; when the model declares a fixed batch larger than the
-    /// inputs', the rows are repeated to fill it and the first rows of each output returned.
-    /// </summary>
+    /// <summary>The model's outputs for <paramref name="inputs"/> (a model declaring a fixed batch runs on the inputs' batch, as in Keras 3).</summary>
     internal static Tensor[] Predict(Model model, Tensor[] inputs)
     {
-        int batch = inputs[0].Shape[0]!.Value;
-        int? fixedBatch = model.InputLayers[0].BatchShape[0];
-        if (fixedBatch is { } b && b != batch)
-        {
-            var filled = inputs.Select(t => Repeat(t, b)).ToArray();
-            var outs = Executor.Run(model, filled, new ForwardContext(Harness.Managed, new TensorPool()));
-            return [.. outs.Select(o => FirstRows(o, batch))];
-        }
         return Executor.Run(model, inputs, new ForwardContext(Harness.Managed, new TensorPool()));
-    }
-
-    private static Tensor Repeat(Tensor t, int rows)
-    {
-        int have = t.Shape[0]!.Value, row = t.Length / have;
-        var values = new float[rows * row];
-        for (int r = 0; r < rows; r++) t.Span.Slice(r % have * row, row).CopyTo(values.AsSpan(r * row));
-        return Tensor.FromArray(values, [rows, .. t.Shape.Skip(1).Select(d => d!.Value)]);
-    }
-
-    private static Tensor FirstRows(Tensor t, int rows)
-    {
-        int row = t.Length / t.Shape[0]!.Value;
-        return Tensor.FromArray(t.Span[..(rows * row)].ToArray(), [rows, .. t.Shape.Skip(1).Select(d => d!.Value)]);
     }
 
     [Theory]
