@@ -94,12 +94,12 @@ public sealed record Lambda : OpLayer
         Lambda Read(LayerConfig c, LayerId id, string name)
         {
             if (c["function"] is not JsonValue v || !v.TryGetValue<string>(out var function))
-                throw new ModelFormatError($"{c.Where}: Lambda layer \"{name}\" holds its function as {LayerConfig.Text(c["function"])}, which is code (Python bytecode) that DeepGraph cannot run. " +
-                    "Write the function over Ops in .NET, register it under a name (LambdaFunctions.Register in the facade) and save the model again from DeepGraph.");
+                throw new UnsupportedLayerError($"{c.Where}: Lambda layer \"{name}\" holds its function as {LayerConfig.Text(c["function"])}, which is code (Python bytecode) that DeepGraph cannot run. " +
+                    "Write the function over Ops in .NET, register it under a name (LambdaFunctions.Register in the facade) and save the model again from DeepGraph.", name, "Lambda", null);
             if (!table.TryGetValue(function, out var f))
-                throw new ModelFormatError($"{c.Where}: Lambda layer \"{name}\" calls function '{function}', which is not registered ({Registered()}). " +
+                throw new UnsupportedLayerError($"{c.Where}: Lambda layer \"{name}\" calls function '{function}', which is not registered ({Registered()}). " +
                     $"A file names a Lambda's function but cannot hold its code: register it before loading, LambdaFunctions.Register(\"{function}\", f) in the facade " +
-                    "(Keras's custom_objects), or pass Lambda.KindFor with it to the load.");
+                    "(Keras's custom_objects), or pass Lambda.KindFor with it to the load.", name, "Lambda", null);
             return f is Func<Var, Var> one
                 ? new Lambda(inputs => one(inputs[0]), singleInput: true, functionName: function, source: one) { Id = id, Name = name }
                 : new Lambda((Func<IReadOnlyList<Var>, Var>)f, singleInput: false, functionName: function) { Id = id, Name = name };

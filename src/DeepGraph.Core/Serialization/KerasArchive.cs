@@ -57,36 +57,48 @@ public static class KerasArchive
                 ?? throw new ModelFormatError($"{MetadataName}: expected a JSON object.");
             var version = meta["keras_version"] is JsonValue vv && vv.TryGetValue<string>(out var v) ? v : null;
             var root = LayerConfig.Of(Parse(config, ConfigName), ConfigName);
-            var className = root.String("class_name");
-            var module = root.OptionalString("module");
-            bool keras3 = version is not null ? !version.StartsWith("2.", StringComparison.Ordinal) && !version.StartsWith("1.", StringComparison.Ordinal)
-                : module is null || !module.Contains("engine", StringComparison.Ordinal);
-            if (className is not ("Sequential" or "Functional" or "Model"))
-            {
-                var name = root["config"] is JsonObject c && c["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : className;
-                throw new UnsupportedLayerError(
-                    $"{ConfigName}: the model's class is '{className}'{(root.OptionalString("registered_name") is { } r ? $" (registered as '{r}')" : "")}; DeepGraph reads Sequential and Functional models (a subclassed model's Python code cannot be loaded).",
-                    name, className, version);
-            }
             var compile = root["compile_config"] switch
             {
                 null => null,
                 JsonObject o => (JsonObject)o.DeepClone(),
                 var other => throw new ModelFormatError($"{ConfigName}: `compile_config` is {LayerConfig.Text(other)}; expected an object or null."),
             };
-
+            long weightsLength = weights.Length;
             using var h5 = OpenHdf5(weights);
-            var source = new KerasArchiveWeights(h5, WeightsName);
-            var model = new KerasModelReader(source, keras3, registry ?? LayerRegistry.Default, version)
-                .ReadModel(className, root["config"], null, ConfigName);
-            source.CheckAllTaken();
-            source.Fill();
+            var model = ReadModel(root, ConfigName, h5, WeightsName, weightsLength, version, registry);
             return new KerasFileContents(model, "keras", version, null, compile);
         }
         catch (Exception e) when (e is not ModelFormatError and not InsufficientMemoryException)
         {
             throw new ModelFormatError($".keras file could not be read: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The model of a Keras 3 (or tf.keras 2.13–2.15) model config — a <c>.keras</c> file's <c>config.json</c> or
+    /// Keras 3's <c>to_json()</c> — with its weights from a Keras 3 weights file (<c>model.weights.h5</c>, or what
+    /// <c>save_weights("….weights.h5")</c> writes), found by object path.
+    /// </summary>
+    internal static Model ReadModel(LayerConfig root, string configName, PureHDF.VOL.Native.NativeFile h5, string weightsName, long weightsLength,
+        string? version, LayerRegistry? registry)
+    {
+        var className = root.String("class_name");
+        var module = root.OptionalString("module");
+        bool keras3 = version is not null ? !version.StartsWith("2.", StringComparison.Ordinal) && !version.StartsWith("1.", StringComparison.Ordinal)
+            : module is null || !module.Contains("engine", StringComparison.Ordinal);
+        if (className is not ("Sequential" or "Functional" or "Model"))
+        {
+            var name = root["config"] is JsonObject c && c["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : className;
+            throw new UnsupportedLayerError(
+                $"{configName}: the model's class is '{className}'{(root.OptionalString("registered_name") is { } r ? $" (registered as '{r}')" : "")}; DeepGraph reads Sequential and Functional models (a subclassed model's Python code cannot be loaded).",
+                name, className, version);
+        }
+        var source = new KerasArchiveWeights(h5, weightsName, weightsLength);
+        var model = new KerasModelReader(source, keras3, registry ?? LayerRegistry.Default, version)
+            .ReadModel(className, root["config"], null, configName);
+        source.CheckAllTaken();
+        source.Fill();
+        return model;
     }
 
     private static PureHDF.VOL.Native.NativeFile OpenHdf5(MemoryStream weights)

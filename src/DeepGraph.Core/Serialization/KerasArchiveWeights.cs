@@ -127,10 +127,17 @@ internal sealed class KerasArchiveWeights : IWeightSource
     private readonly List<(string Path, IH5Dataset Dataset, float[] Target, bool Double)> claimed = [];
     private readonly HashSet<string> taken = new(StringComparer.Ordinal);
 
-    public KerasArchiveWeights(NativeFile file, string where)
+    private readonly long fileLength;
+    private long declared;
+
+    /// <param name="file">The weights file.</param>
+    /// <param name="where">Its name, for messages.</param>
+    /// <param name="fileLength">The file's length in bytes: the weights, stored whole as Keras writes them, must fit in it.</param>
+    public KerasArchiveWeights(NativeFile file, string where, long fileLength)
     {
         this.file = file;
         this.where = where;
+        this.fileLength = fileLength;
         checkpointDependencies = Guard(() => file.LinkExists("_layer_checkpoint_dependencies"), "");
     }
 
@@ -152,6 +159,11 @@ internal sealed class KerasArchiveWeights : IWeightSource
                 throw new ModelFormatError(
                     $"{where}: dataset \"{path}\" has shape [{string.Join(", ", dims)}], but {owner} needs weight \"{specs[i].Role}\" of shape {TfjsWeights.Text(expected)} {why}.");
             long count = expected.Product() ?? 0;
+            // Keras stores each weight whole (not compressed): a file cannot hold more data than its length.
+            declared += count * (isDouble ? 8 : 4);
+            if (declared > fileLength)
+                throw new ModelFormatError(
+                    $"{where}: the weights up to dataset \"{path}\" ({owner}) declare {declared} bytes of data, but the file holds only {fileLength} bytes: it is truncated or its shapes are corrupt.");
             float[] data;
             try
             {
@@ -195,6 +207,7 @@ internal sealed class KerasArchiveWeights : IWeightSource
         {
             if (!group.LinkExists(parts[i])) return null;
             var child = group.Get(parts[i]);
+            KerasH5.CheckInFile(child, group, $"{where}: \"{string.Join('/', parts[..(i + 1)])}\"");
             if (i == parts.Length - 1) return child as IH5Dataset;
             if (child is not IH5Group g) return null;
             group = g;
@@ -232,6 +245,7 @@ internal sealed class KerasArchiveWeights : IWeightSource
             {
                 if (++seen > MaxObjects) throw new ModelFormatError($"{where}: the weights file holds more than {MaxObjects} objects.");
                 var childPath = Join(path, child.Name);
+                KerasH5.CheckInFile(child, group, $"{where}: \"{childPath}\"");
                 switch (child)
                 {
                     // A random generator's state (a SeedGenerator's, should a version save one) is no weight.
@@ -249,7 +263,11 @@ internal sealed class KerasArchiveWeights : IWeightSource
         Guard(() =>
         {
             foreach (var top in (string[])["layers", "_layer_checkpoint_dependencies", "vars"])
-                if (file.LinkExists(top) && file.Get(top) is IH5Group g) Walk(g, top, 1);
+                if (file.LinkExists(top) && file.Get(top) is var o)
+                {
+                    KerasH5.CheckInFile(o, file, $"{where}: \"{top}\"");
+                    if (o is IH5Group g) Walk(g, top, 1);
+                }
             return 0;
         }, "");
         if (extra.Count > 0)

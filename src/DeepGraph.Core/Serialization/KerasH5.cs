@@ -76,7 +76,9 @@ public static class KerasH5
     /// <exception cref="ModelFormatError">The JSON or the weights cannot be read, or they do not match.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights, which the file does hold, do not fit in memory.</exception>
     /// <exception cref="ArgumentException"><paramref name="weights"/> cannot read or seek.</exception>
-    /// <remarks>A full-model <c>.h5</c> is taken as the weights file too (its <c>model_weights</c> group), as Keras takes it.</remarks>
+    /// <remarks>The weights file may be Keras 2's and tf.keras's <c>save_weights</c> layout (groups by layer name, <c>layer_names</c>),
+    /// Keras 3's (<c>save_weights("….weights.h5")</c>: groups by object path, as in a <c>.keras</c> file), or a full-model
+    /// <c>.h5</c> (its <c>model_weights</c> group), as Keras takes it.</remarks>
     public static KerasFileContents ReadJsonAndWeights(string modelJson, Stream weights, LayerRegistry? registry = null)
     {
         ArgumentNullException.ThrowIfNull(modelJson);
@@ -86,6 +88,14 @@ public static class KerasH5
             var json = ParseJson(modelJson, "The model JSON");
             string? jsonVersion = (json as JsonObject)?["keras_version"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
             using var file = Open(weights, "The weights file");
+            if (!file.AttributeExists("layer_names") && !file.LinkExists("model_weights")
+                && (file.LinkExists("layers") || file.LinkExists("vars") || file.LinkExists("_layer_checkpoint_dependencies")))
+            {
+                // Keras 3's save_weights ("….weights.h5"): groups by object path, as in a .keras file.
+                var config = LayerConfig.Of(json, "The model JSON");
+                return new KerasFileContents(KerasArchive.ReadModel(config, "The model JSON", file, "the weights file", weights.Length, jsonVersion, registry),
+                    "json+h5", jsonVersion);
+            }
             IH5Group root = file;
             string rootName = "the weights file";
             if (!file.AttributeExists("layer_names") && file.LinkExists("model_weights"))

@@ -472,7 +472,8 @@ public sealed class CustomLayers
             Func<Var, Var> halve = v => v * 0.5f;
             var saved = new Model(input, Lambda(halve, name: "half").Call(input));
             WriteWith(saved, path, DeepGraph.Core.Lambda.KindFor(new Dictionary<string, Delegate> { ["halve_for_this_test"] = halve }));
-            var missing = Assert.Throws<ModelFormatError>(() => Models.LoadModel(path));
+            var missing = Assert.Throws<UnsupportedLayerError>(() => Models.LoadModel(path));
+            Assert.Equal(("half", "Lambda"), (missing.LayerName, missing.ClassName));
             Assert.Contains("'halve_for_this_test'", missing.Message);
             Assert.Contains("\"half\"", missing.Message);
             Assert.Contains("LambdaFunctions.Register", missing.Message);

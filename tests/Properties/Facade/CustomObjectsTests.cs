@@ -22,6 +22,17 @@ public sealed class CustomObjectsTests : IDisposable
     /// <summary>input (3) → Dense(2) → <paramref name="custom"/>, written with a registry that knows the custom kind.</summary>
     private string SaveWith(Core.Layer custom, LayerKind kind)
     {
+        var core = Build(custom);
+        var (json, weights) = TfjsModel.Write(core, "w.bin", LayerRegistry.Default.With(kind));
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"{custom.ClassName}.json");
+        File.WriteAllText(path, json);
+        File.WriteAllBytes(Path.Combine(folder, "w.bin"), weights);
+        return path;
+    }
+
+    private static Core.Model Build(Core.Layer custom)
+    {
         var (graph, x) = Core.Graph.Empty(Core.Model.ModelScope).AddInput(new InputLayer(Shape.Of(null, 3)) { Id = new(1), Name = "in" });
         var source = x;
         foreach (var (layer, i) in new Core.Layer[] { new Dense(2) { Id = new(2), Name = "d" }, custom }.Select((l, i) => (l, i)))
@@ -29,13 +40,32 @@ public sealed class CustomObjectsTests : IDisposable
             var (next, outs) = graph.Call(layer, [x], seed: 5 + i);
             (graph, x) = (next, outs[0]);
         }
-        var core = Core.Model.Functional(graph, [source], [x], "custom_model", new LayerId(50));
-        var (json, weights) = TfjsModel.Write(core, "w.bin", LayerRegistry.Default.With(kind));
+        return Core.Model.Functional(graph, [source], [x], "custom_model", new LayerId(50));
+    }
+
+    [Theory]
+    [InlineData(".keras")]
+    [InlineData(".h5")]
+    public void A_custom_class_in_a_Keras_file_loads_when_given_and_is_refused_by_name_otherwise(string extension)
+    {
+        var core = Build(new Scale(3) { Id = new(3), Name = "triple" });
+        var registry = LayerRegistry.Default.With(Scale.Kind);
         Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, $"{custom.ClassName}.json");
-        File.WriteAllText(path, json);
-        File.WriteAllBytes(Path.Combine(folder, "w.bin"), weights);
-        return path;
+        var path = Path.Combine(folder, "custom" + extension);
+        using (var stream = File.Create(path))
+        {
+            if (extension == ".keras") KerasArchive.Write(core, stream, registry: registry);
+            else KerasH5.Write(core, stream, registry: registry);
+        }
+        var e = Assert.Throws<UnsupportedLayerError>(() => Models.LoadModel(path));
+        Assert.Equal(("triple", "Scale"), (e.LayerName, e.ClassName));
+        Assert.Equal(extension == ".keras" ? "3.8.0" : "2.15.0", e.KerasVersion);
+
+        var model = Models.LoadModel(path, customObjects: [Scale.Kind]);
+        Assert.Equal(3, Assert.IsType<Scale>(model.Layers[^1].Record).Factor);
+        var input = Tensor.FromArray([1, 2, 3, -1, 0, 4], [2, 3]);
+        var want = Core.Executor.Run(core, [input], new ForwardContext(DeepGraph.Properties.Execution.Harness.Managed, new TensorPool()))[0].ToArray();
+        Assert.Equal(want, model.Predict(input)[0].ToArray());
     }
 
     [Fact]

@@ -140,6 +140,33 @@ public sealed class KerasArchiveFuzzTests
     }
 
     [Fact]
+    public void A_weight_that_is_an_external_link_to_another_file_is_refused()
+    {
+        // tests/fixtures/keras-h5/external-link.keras is the Keras 3.8 file with its LSTM kernel made an HDF5 external
+        // link to this absolute path (see the README there); PureHDF follows such links, so the target exists here
+        // and only the reader's own check stops it.
+        const string target = "/tmp/deepgraph-keras-external-link-target.h5";
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the link names a Unix path
+        new PureHDF.H5File { ["kernel"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 4]) }.Write(target);
+        var file = File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "external-link.keras"));
+        // Refused naming the dataset: as an external link when PureHDF resolves it, else as a dataset the file lacks.
+        var e = Refused(file);
+        Assert.True(e.Message.Contains("layers/lstm/cell/vars/0", StringComparison.Ordinal)
+            && (e.Message.Contains("external link", StringComparison.Ordinal) || e.Message.Contains("no such dataset", StringComparison.Ordinal)), e.Message);
+    }
+
+    [Fact]
+    public void Weights_declaring_more_data_than_the_file_holds_are_refused_before_anything_is_allocated()
+    {
+        // tests/fixtures/keras-h5/huge-declared.keras: the Keras 3.8 file with an LSTM of 10,000 units (a 1.6 GB
+        // recurrent kernel) whose datasets declare those shapes with no data stored, in a file of 16 kB: refused
+        // from the declared sizes alone.
+        var e = Refused(File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "huge-declared.keras")));
+        Assert.Contains("declare", e.Message);
+        Assert.Contains("file holds only", e.Message);
+    }
+
+    [Fact]
     public void Optimizer_state_and_random_generator_state_are_not_weights_and_are_not_read()
     {
         var model = KerasArchiveTests.ReadBytes(KerasArchiveHandMadeTests.Small(editWeights: w =>
@@ -164,6 +191,21 @@ public sealed class KerasArchiveFuzzTests
             editConfig: c => c.Replace("\"class_name\": \"Functional\"", "\"class_name\": \"MyModel\"", StringComparison.Ordinal))));
         Assert.Equal("MyModel", root.ClassName);
         Assert.Equal("small", root.LayerName);
+    }
+
+    [Theory]
+    [InlineData("Lambda", "\"function\": {\"class_name\": \"__lambda__\", \"config\": {\"code\": \"4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwApAk7pAgAAAKkAKQHaAXhyAgAAAHICAAAA\", \"defaults\": null, \"closure\": null}}, \"arguments\": {}, ", "Python bytecode")]
+    [InlineData("TFOpLambda", "\"function\": \"math.multiply\", ", "TFOpLambda")]
+    [InlineData("TensorFlowOpLayer", "\"node_def\": {\"op\": \"Mul\"}, \"constants\": {}, ", "TensorFlowOpLayer")]
+    public void Python_code_and_TensorFlow_op_layers_are_refused_naming_the_layer_its_class_and_the_version(string className, string config, string said)
+    {
+        // The model's last layer becomes one whose computation is Python or TensorFlow code (as Keras writes them).
+        // Lambda is read when functions are registered (the facade registers its table): give it an empty one.
+        var registry = DeepGraph.Core.LayerRegistry.Default.With(DeepGraph.Core.Lambda.KindFor(new Dictionary<string, Delegate>()));
+        var e = Assert.Throws<UnsupportedLayerError>(() => KerasArchiveTests.ReadBytes(KerasArchiveHandMadeTests.Small(
+            editConfig: c => c.Replace("\"class_name\": \"Dense\", \"config\": {\"name\": \"out\"", $"\"class_name\": \"{className}\", \"config\": {{{config}\"name\": \"out\"", StringComparison.Ordinal)), registry));
+        Assert.Equal(("out", className, "3.8.0"), (e.LayerName, e.ClassName, e.KerasVersion));
+        Assert.True(e.Message.Contains(said, StringComparison.Ordinal) && e.Message.Contains("\"out\"", StringComparison.Ordinal), e.Message);
     }
 
     [Fact]

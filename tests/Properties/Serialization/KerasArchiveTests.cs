@@ -62,6 +62,28 @@ public sealed class KerasArchiveTests
         AssertClose(tensors[1], got[0]);
     }
 
+    [Fact]
+    public void Keras_3_json_with_its_save_weights_file_predicts_the_expected_outputs()
+    {
+        // Keras 3's to_json() is the .keras file's config.json, and save_weights("m.weights.h5") writes its
+        // model.weights.h5: the two, read as Keras JSON and a weights file, are the same model as the archive.
+        var io = JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.KerasFiles, "expected", "keras-team-keras@22ad5fdb32", "model.keras.io.json")))!;
+        var tensors = FixturePredictions.ReadBundle(Path.Combine(Fixtures.KerasFiles, "expected", "keras-team-keras@22ad5fdb32", "model.keras.io.bin"), io["tensors"]!.AsArray());
+        using var zip = new System.IO.Compression.ZipArchive(File.OpenRead(Keras38));
+        string json;
+        using (var reader = new StreamReader(zip.GetEntry("config.json")!.Open())) json = reader.ReadToEnd();
+        var weights = new MemoryStream();
+        using (var member = zip.GetEntry("model.weights.h5")!.Open()) member.CopyTo(weights);
+        weights.Position = 0;
+        var contents = KerasH5.ReadJsonAndWeights(json, weights);
+        Assert.Equal("json+h5", contents.Format);
+        AssertClose(tensors[1], Run(contents.Model, [tensors[0]])[0]);
+        Assert.Equal(ReadBytes(File.ReadAllBytes(Keras38)).Model, contents.Model);
+        // A Keras 3 weights file with a weight missing is refused naming the dataset, as in an archive.
+        var e = Assert.Throws<ModelFormatError>(() => KerasH5.ReadJsonAndWeights(json.Replace("\"units\": 1", "\"units\": 2", StringComparison.Ordinal), new MemoryStream(weights.ToArray())));
+        Assert.Contains("layers/lstm/cell/vars/0", e.Message);
+    }
+
     internal static void AssertClose(Tensor want, Tensor have)
     {
         Assert.Equal(want.Shape, have.Shape);
