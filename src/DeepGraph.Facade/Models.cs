@@ -39,7 +39,7 @@ public static class Models
     /// <param name="verify">Runs the test case stored beside the model (<c>path.io.json</c> and <c>path.io.bin</c>, as
     /// <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes with <c>testCase:</c>) and throws if the outputs differ.</param>
     /// <exception cref="ModelFormatError">The file is none of the formats, is corrupt or truncated, a weight is missing, extra or of the
-    /// wrong size, a weight file lies outside the model's folder; or <paramref name="verify"/> is set and there is no readable test case.</exception>
+    /// wrong size, a weight file lies outside the model's folder, <paramref name="path"/> is a folder (a TensorFlow SavedModel); or <paramref name="verify"/> is set and there is no readable test case.</exception>
     /// <exception cref="UnsupportedLayerError">The file uses a layer class DeepGraph lacks (neither built in nor registered nor among
     /// <paramref name="customObjects"/>); the error names the layer, its class and the Keras version.</exception>
     /// <exception cref="ModelVerificationError"><paramref name="verify"/> is set and an output differs from the test case's.</exception>
@@ -49,6 +49,10 @@ public static class Models
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = Path.GetFullPath(path);
+        if (Directory.Exists(file))
+            throw new ModelFormatError($"{path} is a folder, not a model file" +
+                (File.Exists(Path.Combine(file, "saved_model.pb")) ? " (a TensorFlow SavedModel, which DeepGraph does not read)" : "") +
+                ": give the path of a .keras, .h5 or TF.js model.json file; in Python, save the model with model.save(\"m.keras\") or model.save(\"m.h5\").");
         var registry = Saving.With(customObjects);
         KerasFileContents contents;
         using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess))
@@ -120,6 +124,12 @@ public static class Models
         catch (Exception e) when (e is not ModelFormatError and not OutOfMemoryException and not InsufficientMemoryException and not NotImplementedException)
         {
             throw new ModelFormatError($"{path} could not be read: {e.Message}", e);
+        }
+        catch (ModelFormatError e) when (e.GetType() == typeof(ModelFormatError) && !e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            // A container's reader sees a stream, not a path: its message is given the file it is about.
+            var message = $"{path}: {e.Message}";
+            throw e.InnerException is { } inner ? new ModelFormatError(message, inner) : new ModelFormatError(message);
         }
     }
 

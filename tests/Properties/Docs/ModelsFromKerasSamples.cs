@@ -11,12 +11,10 @@ public static class ModelsFromKeras
     /// <summary>Loads <c>m.keras</c> from <paramref name="dir"/> and runs it on <paramref name="x"/>.</summary>
     public static (Model Model, Tensor[] Outputs, List<string> Printed) LoadAndPredict(string dir, Tensor x)
     {
-        var printed = new List<string>();
-        Action<string> print = printed.Add;
         Model model = Models.LoadModel(Path.Combine(dir, "m.keras"));   // or m.h5: the format is told by the file's bytes
         Tensor[] outputs = model.Predict(x);
-        foreach (var warning in model.LoadWarnings) print(warning);     // compile settings it could not use, if any
-        return (model, outputs, printed);
+        foreach (var warning in model.LoadWarnings) Console.WriteLine(warning);   // compile settings it could not use, if any
+        return (model, outputs, [.. model.LoadWarnings]);
     }
 
     /// <summary>Loads Keras JSON and a save_weights file from <paramref name="dir"/>.</summary>

@@ -715,4 +715,33 @@ public sealed class KerasFilesFacadeTests : IDisposable
         File.Copy(expected[..^".json".Length] + ".bin", PathOf("model.keras.io.bin"));
         Models.LoadModel(PathOf("model.keras"), verify: true);
     }
+
+    [Fact]
+    public void A_SavedModel_folder_is_refused_by_name_as_the_page_says()
+    {
+        var savedModel = PathOf("exported");
+        Directory.CreateDirectory(Path.Combine(savedModel, "variables"));
+        File.WriteAllBytes(Path.Combine(savedModel, "saved_model.pb"), [8, 1]);
+
+        var e = Assert.Throws<ModelFormatError>(() => Models.LoadModel(savedModel));
+        Assert.Contains(savedModel, e.Message, StringComparison.Ordinal);
+        Assert.Contains("SavedModel", e.Message, StringComparison.Ordinal);
+        Assert.Contains("model.save(\"m.keras\")", e.Message, StringComparison.Ordinal);
+        Assert.IsType<ModelFormatError>(Assert.Throws<ModelFormatError>(() => Models.LoadModel(folder)));
+    }
+
+    [Fact]
+    public void A_corrupt_keras_or_h5_file_is_named_in_the_error()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Fixtures.KerasFiles, "keras-team-keras@22ad5fdb32", "model.keras"));
+        var truncatedZip = PathOf("truncated.keras");
+        File.WriteAllBytes(truncatedZip, bytes[..(bytes.Length - 3000)]);
+        var truncatedH5 = PathOf("truncated.h5");
+        File.WriteAllBytes(truncatedH5, [.. new byte[] { 0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a }, .. new byte[40]]);
+
+        var zipError = Assert.Throws<ModelFormatError>(() => Models.LoadModel(truncatedZip));
+        var h5Error = Assert.Throws<ModelFormatError>(() => Models.LoadModel(truncatedH5));
+        Assert.StartsWith(truncatedZip + ": ", zipError.Message, StringComparison.Ordinal);
+        Assert.StartsWith(truncatedH5 + ": ", h5Error.Message, StringComparison.Ordinal);
+    }
 }
