@@ -78,4 +78,75 @@ public sealed class KerasFilesRegressionTests : IDisposable
             Assert.Equal([1, 2], output.Shape.Select(d => d!.Value));
         }
     }
+
+    /// <summary>Keras 3 compile settings with every part DeepGraph reads: an optimizer with a schedule, loss objects, loss weights and metrics.</summary>
+    private const string FullCompileConfig = """
+        {"optimizer": {"module": "keras.optimizers", "class_name": "RMSprop", "config": {"name": "rmsprop", "learning_rate":
+           {"module": "keras.optimizers.schedules", "class_name": "InverseTimeDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 100, "decay_rate": 0.9, "staircase": true}, "registered_name": null},
+           "rho": 0.9, "momentum": 0.0, "epsilon": 1e-07, "centered": false, "clipnorm": null}, "registered_name": null},
+         "loss": [{"module": "keras.losses", "class_name": "Huber", "config": {"name": "huber", "reduction": "sum_over_batch_size", "delta": 1.5}, "registered_name": null}],
+         "loss_weights": [0.5],
+         "metrics": [[{"class_name": "BinaryAccuracy", "config": {"name": "binary_accuracy", "threshold": 0.4}}, "mae"]],
+         "weighted_metrics": null, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false}
+        """;
+
+    private static readonly string[] Replacements = ["null", "\"x\"", "[]", "{}", "true", "1e308", "-1", "0", "[null]"];
+
+    /// <summary>Each value of <see cref="FullCompileConfig"/> (every node under its keys, lists included) replaced by each of <see cref="Replacements"/> or removed.</summary>
+    private static IEnumerable<(string Where, string Json)> CompileMutants()
+    {
+        var original = JsonNode.Parse(FullCompileConfig)!;
+        var places = new List<string>();
+        void Walk(JsonNode? node, string path)
+        {
+            if (path.Length > 0) places.Add(path);
+            if (node is JsonObject o) foreach (var (key, value) in o) Walk(value, path + "/" + key);
+            else if (node is JsonArray a) for (int i = 0; i < a.Count; i++) Walk(a[i], path + "/" + i);
+        }
+        Walk(original, "");
+        foreach (var place in places)
+            foreach (var replacement in Replacements.Append("(removed)"))
+            {
+                var copy = original.DeepClone();
+                var parts = place.Split('/', StringSplitOptions.RemoveEmptyEntries);
+                var parent = parts[..^1].Aggregate(copy, (n, part) => n is JsonArray a ? a[int.Parse(part, System.Globalization.CultureInfo.InvariantCulture)]! : n[part]!);
+                var last = parts[^1];
+                if (parent is JsonArray list)
+                {
+                    int i = int.Parse(last, System.Globalization.CultureInfo.InvariantCulture);
+                    if (replacement == "(removed)") list.RemoveAt(i); else list[i] = JsonNode.Parse(replacement);
+                }
+                else if (replacement == "(removed)") parent.AsObject().Remove(last);
+                else parent[last] = JsonNode.Parse(replacement);
+                yield return ($"{place} = {replacement}", copy.ToJsonString());
+            }
+    }
+
+    [Fact]
+    public void Every_compile_setting_replaced_by_a_value_of_another_type_loads_or_is_refused_with_a_ModelFormatError()
+    {
+        var path = Path.Combine(folder, "m.keras");
+        var failures = new List<string>();
+        int loaded = 0, compiled = 0, cases = 0;
+        foreach (var (where, json) in CompileMutants())
+        {
+            cases++;
+            using (var stream = File.Create(path)) KerasArchive.Write(Small(), stream, JsonNode.Parse(json)!.AsObject());
+            try
+            {
+                var model = Models.LoadModel(path);
+                loaded++;
+                if (model.Optimizer is not null) compiled++;
+            }
+            catch (ModelFormatError)
+            {
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{where}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases} compile settings escaped:\n" + string.Join("\n", failures.Take(20)));
+        Assert.True(loaded > 0 && compiled > 0 && compiled < loaded, $"{cases} cases: {loaded} loaded, {compiled} compiled.");
+    }
 }
