@@ -139,13 +139,22 @@ internal static class KerasCompileConfig
 
     private static LearningRateSchedule ReadSchedule(JsonObject node)
     {
-        var className = (string?)node["class_name"];
+        var className = node["class_name"] is JsonValue n && n.TryGetValue(out string? named) ? named : null;
         var c = node["config"] as JsonObject ?? [];
-        bool staircase = c["staircase"] is JsonValue s && (bool)s;
-        if (className == "ExponentialDecay")
-            return Schedules.ExponentialDecay((double)c["initial_learning_rate"]!, (long)(double)c["decay_steps"]!, (double)c["decay_rate"]!, staircase);
-        if (className == "InverseTimeDecay")
-            return new InverseTimeDecay((double)c["initial_learning_rate"]!, (long)(double)c["decay_steps"]!, (double)c["decay_rate"]!, staircase);
+        if (className is "ExponentialDecay" or "InverseTimeDecay")
+        {
+            string what = $"the learning-rate schedule {className}'s";
+            double initial = Number(c["initial_learning_rate"], $"{what} initial_learning_rate");
+            double stepsGiven = Number(c["decay_steps"], $"{what} decay_steps");
+            double decayRate = Number(c["decay_rate"], $"{what} decay_rate");
+            bool staircase = Flag(c["staircase"], $"{what} staircase");
+            if (!(stepsGiven >= 1 && stepsGiven <= long.MaxValue / 2 && stepsGiven == Math.Floor(stepsGiven)))
+                throw new Unsupported($"{what} decay_steps {c["decay_steps"]!.ToJsonString()} is not a positive whole number.");
+            long steps = (long)stepsGiven;
+            return className == "ExponentialDecay"
+                ? Schedules.ExponentialDecay(initial, steps, decayRate, staircase)
+                : new InverseTimeDecay(initial, steps, decayRate, staircase);
+        }
         throw new Unsupported($"the learning-rate schedule \"{className}\" is not read from files (ExponentialDecay and InverseTimeDecay are).");
     }
 
@@ -166,17 +175,19 @@ internal static class KerasCompileConfig
         // Keras 3 writes a loss function as {"class_name": "function", "config": "mean_squared_error"}.
         if (className == "function" && o["config"] is JsonValue f && f.TryGetValue(out string? fn)) return ByName(fn);
         var c = o["config"] as JsonObject ?? [];
-        if (c["reduction"] is JsonValue r && (string?)r is { } reduction && reduction is not ("auto" or "sum_over_batch_size"))
+        if (c["reduction"] is JsonValue r && r.TryGetValue(out string? reduction) && reduction is not ("auto" or "sum_over_batch_size"))
             throw new Unsupported($"the loss {className} with reduction \"{reduction}\" is not one DeepGraph has (it averages over the batch).");
-        bool logits = c["from_logits"] is JsonValue l && (bool)l;
-        double smoothing = c["label_smoothing"] is JsonValue s ? (double)s : 0;
+        if (c["reduction"] is { } givenReduction && givenReduction.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            throw new Unsupported($"the loss {className}'s reduction {givenReduction.ToJsonString()} is not a name.");
+        bool logits = Flag(c["from_logits"], $"the loss {className}'s from_logits");
+        double smoothing = c["label_smoothing"] is null ? 0 : Number(c["label_smoothing"], $"the loss {className}'s label_smoothing");
         var loss = ByName(className).Loss;
         return loss switch
         {
             Core.SparseCategoricalCrossentropy => Losses.SparseCategoricalCrossentropy(logits),
             Core.CategoricalCrossentropy => Losses.CategoricalCrossentropy(logits, smoothing),
             Core.BinaryCrossentropy => Losses.BinaryCrossentropy(logits, smoothing),
-            Core.Huber => Losses.Huber(c["delta"] is JsonValue d ? (double)d : 1.0),
+            Core.Huber => Losses.Huber(c["delta"] is null ? 1.0 : Number(c["delta"], $"the loss {className}'s delta")),
             _ => loss,
         };
     }
@@ -193,11 +204,24 @@ internal static class KerasCompileConfig
         }
     }
 
+    /// <summary>The number <paramref name="node"/> holds; otherwise (missing, null, a string, a list …) the setting is not used.</summary>
+    private static double Number(JsonNode? node, string what) =>
+        node is JsonValue v && v.TryGetValue(out double d) ? d
+            : throw new Unsupported($"{what} is {node?.ToJsonString() ?? "missing"}; expected a number.");
+
+    /// <summary>The flag <paramref name="node"/> holds (missing or null is false); another value means the setting is not used.</summary>
+    private static bool Flag(JsonNode? node, string what) => node switch
+    {
+        null => false,
+        JsonValue v when v.TryGetValue(out bool b) => b,
+        _ => throw new Unsupported($"{what} is {node.ToJsonString()}; expected true or false."),
+    };
+
     private static LossWeights? ReadLossWeights(JsonNode? node) => node switch
     {
         null => null,
-        JsonArray list => list.Select(w => (double)w!).ToArray(),
-        JsonObject byName => byName.ToDictionary(p => p.Key, p => (double)p.Value!),
+        JsonArray list => list.Select((w, i) => Number(w, $"loss_weights[{i}]")).ToArray(),
+        JsonObject byName => byName.ToDictionary(p => p.Key, p => Number(p.Value, $"loss_weights[\"{p.Key}\"]")),
         _ => throw new Unsupported($"loss_weights {node.ToJsonString()} is neither a list nor a dictionary."),
     };
 
@@ -233,7 +257,7 @@ internal static class KerasCompileConfig
                 var c = o["config"] as JsonObject ?? [];
                 var metricName = c["name"] is JsonValue n && n.TryGetValue(out string? s) ? s : null;
                 if (className == "BinaryAccuracy")
-                    items.Add(Metrics.BinaryAccuracy(c["threshold"] is JsonValue t ? (double)t : 0.5, metricName ?? "binary_accuracy"));
+                    items.Add(Metrics.BinaryAccuracy(c["threshold"] is null ? 0.5 : Number(c["threshold"], "the metric BinaryAccuracy's threshold"), metricName ?? "binary_accuracy"));
                 else if (className == "MeanMetricWrapper" && c["fn"] is JsonValue fn && fn.TryGetValue(out string? function))
                     items.Add(metricName is "accuracy" or "acc" ? metricName : function);
                 else if (className == "function" && o["config"] is JsonValue f && f.TryGetValue(out string? fname))
