@@ -160,7 +160,9 @@ internal sealed class KerasArchiveWeights : IWeightSource
                     $"{where}: dataset \"{path}\" has shape [{string.Join(", ", dims)}], but {owner} needs weight \"{specs[i].Role}\" of shape {TfjsWeights.Text(expected)} {why}.");
             long count = expected.Product() ?? 0;
             // Keras stores each weight whole (not compressed): a file cannot hold more data than its length.
-            declared += count * (isDouble ? 8 : 4);
+            // Saturating, so a shape product near long's range cannot wrap around the check.
+            long bytes = count > long.MaxValue / 8 ? long.MaxValue : count * (isDouble ? 8 : 4);
+            declared = declared > long.MaxValue - bytes ? long.MaxValue : declared + bytes;
             if (declared > fileLength)
                 throw new ModelFormatError(
                     $"{where}: the weights up to dataset \"{path}\" ({owner}) declare {declared} bytes of data, but the file holds only {fileLength} bytes: it is truncated or its shapes are corrupt.");

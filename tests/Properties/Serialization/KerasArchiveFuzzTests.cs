@@ -143,12 +143,12 @@ public sealed class KerasArchiveFuzzTests
     public void A_weight_that_is_an_external_link_to_another_file_is_refused()
     {
         // tests/fixtures/keras-h5/external-link.keras is the Keras 3.8 file with its LSTM kernel made an HDF5 external
-        // link to this absolute path (see the README there); PureHDF follows such links, so the target exists here
+        // link to an absolute path (see the README there); PureHDF follows such links, so the target exists here
         // and only the reader's own check stops it.
-        const string target = "/tmp/deepgraph-keras-external-link-target.h5";
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the link names a Unix path
-        new PureHDF.H5File { ["kernel"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 4]) }.Write(target);
         var file = File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "external-link.keras"));
+        var target = ExternalLinkFixture.Target(file, "deepgraph-keras-external-link-target.h5");
+        new PureHDF.H5File { ["kernel"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 4]) }.Write(target);
         // Refused naming the dataset: as an external link when PureHDF resolves it, else as a dataset the file lacks.
         var e = Refused(file);
         Assert.True(e.Message.Contains("layers/lstm/cell/vars/0", StringComparison.Ordinal)

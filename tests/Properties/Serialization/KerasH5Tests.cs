@@ -367,12 +367,12 @@ public sealed class KerasH5Tests
     [Fact]
     public void A_weight_that_is_an_external_link_to_another_file_is_refused()
     {
-        // tests/fixtures/keras-h5/external-link.h5 links its Dense kernel to this absolute path (see the README there);
+        // tests/fixtures/keras-h5/external-link.h5 links its Dense kernel to an absolute path (see the README there);
         // PureHDF follows such links, so the target exists here and only the reader's own check stops it.
-        const string target = "/tmp/deepgraph-h5-external-link-target.h5";
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the link names a Unix path
-        new H5File { ["kernel:0"] = new H5Dataset(Kernel, fileDims: [2, 3]) }.Write(target);
         var file = File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "external-link.h5"));
+        var target = ExternalLinkFixture.Target(file, "deepgraph-h5-external-link-target.h5");
+        new H5File { ["kernel:0"] = new H5Dataset(Kernel, fileDims: [2, 3]) }.Write(target);
         var e = Assert.Throws<ModelFormatError>(() => Read(file));
         Assert.Contains("external link", e.Message);
         Assert.Contains("dense/kernel:0", e.Message);
