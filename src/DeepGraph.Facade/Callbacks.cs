@@ -237,7 +237,7 @@ public sealed class EarlyStopping : Callback
 /// </summary>
 /// <remarks>
 /// <c>saveWeightsOnly</c> is accepted for Keras code but saves the whole model: the TF.js layers format
-/// always pairs the topology with the weights file, and <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool)"/> reads the pair back.
+/// always pairs the topology with the weights file, and <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool, bool)"/> reads the pair back.
 /// </remarks>
 /// <example><code>
 /// var checkpoint = new ModelCheckpoint("ckpt/best.json", monitor: "val_accuracy", saveBestOnly: true);

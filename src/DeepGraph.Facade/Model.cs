@@ -246,7 +246,7 @@ public partial class Model : Layer
     /// Keras 3 loads; <c>.h5</c> the legacy HDF5 full model Keras 2 and tf.keras load; <c>.json</c> TensorFlow.js's layers
     /// model, which <c>tf.loadLayersModel</c> reads — the JSON and, beside it, the weight file it names
     /// (<see cref="Models.WeightsFileName"/>: <c>model.weights.&lt;content hash&gt;.bin</c>). A compiled model's settings go
-    /// with it (<c>training_config</c> in <c>.h5</c>, <c>compile_config</c> in <c>.keras</c>). <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool)"/>
+    /// with it (<c>training_config</c> in <c>.h5</c>, <c>compile_config</c> in <c>.keras</c>). <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool, bool)"/>
     /// reads every one of them back.
     /// </summary>
     /// <remarks>
@@ -268,7 +268,7 @@ public partial class Model : Layer
     public void Save(string path, string? format = null, IReadOnlyList<Tensor>? testCase = null) => Models.Save(this, path, format, testCase);
 
     /// <summary>
-    /// What <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool)"/> could not carry over from the file without
+    /// What <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool, bool)"/> could not carry over from the file without
     /// failing the load: compile settings whose optimizer or loss DeepGraph lacks (the model is then uncompiled), options it
     /// does not have. Empty for a model built in code, or loaded whole.
     /// </summary>

@@ -32,7 +32,7 @@ namespace DeepGraph.Keras;
 /// weight file is deleted, since another process might be saving the same content.</para>
 /// <para>Files of the form <c>m.weights.&lt;16 hex&gt;.bin</c> belong to <c>m.json</c>: a save deletes the
 /// ones its JSON no longer names, so copy the pair together (<see cref="Models.WeightsFileName"/>) rather
-/// than keeping another JSON that names them. A <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool)"/> that runs while another
+/// than keeping another JSON that names them. A <see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool, bool)"/> that runs while another
 /// thread or process saves to the same path can read the old JSON and then miss its deleted weights
 /// (a <see cref="FileNotFoundException"/> or <see cref="ModelFormatError"/>): load again.</para>
 /// </remarks>

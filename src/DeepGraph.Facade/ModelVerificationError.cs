@@ -4,7 +4,7 @@ namespace DeepGraph.Keras;
 
 /// <summary>
 /// A model loaded with <c>verify: true</c> does not give the outputs of the test case stored beside it
-/// (<see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool)"/>): the first value that differs by more
+/// (<see cref="Models.LoadModel(string, IEnumerable{Core.LayerKind}?, bool, bool)"/>): the first value that differs by more
 /// than the tolerance 1e-4 · max(1, |want|), which output and where. Nothing of the model is returned.
 /// </summary>
 public sealed class ModelVerificationError : ModelFormatError

@@ -31,13 +31,16 @@ public static class Models
     /// larger than the model's own weights is allocated, and nothing half-loaded is returned.</para>
     /// <para>A Keras file's compile settings (a legacy <c>training_config</c> or Keras 3's <c>compile_config</c>)
     /// compile the loaded model when its optimizer and losses are ones DeepGraph has; otherwise the model loads
-    /// uncompiled and <see cref="Model.LoadWarnings"/> says why.</para>
+    /// uncompiled and <see cref="Model.LoadWarnings"/> says why. With <paramref name="compile"/> false (Keras's
+    /// <c>load_model(path, compile=False)</c>) they are not read at all: the model loads uncompiled, without warnings about them.</para>
     /// </remarks>
     /// <param name="path">The model file: <c>.keras</c>, <c>.h5</c> or TF.js's <c>model.json</c> (any name).</param>
     /// <param name="customObjects">Layer classes of the program's own to read in this load, besides the built-in ones and those
     /// registered with <see cref="Saving.RegisterKerasSerializable"/> (Keras's <c>custom_objects</c>); they take precedence.</param>
     /// <param name="verify">Runs the test case stored beside the model (<c>path.io.json</c> and <c>path.io.bin</c>, as
     /// <see cref="Model.Save(string, string?, IReadOnlyList{Tensor}?)"/> writes with <c>testCase:</c>) and throws if the outputs differ.</param>
+    /// <param name="compile">Compile the model from the file's compile settings (the default, as Keras's <c>compile=True</c>); false loads it
+    /// uncompiled and ignores them, as Keras's <c>load_model(path, compile=False)</c> — call <c>Compile</c> before training it.</param>
     /// <exception cref="ModelFormatError">The file is none of the formats, is corrupt or truncated, a weight is missing, extra or of the
     /// wrong size, a weight file lies outside the model's folder, <paramref name="path"/> is a folder (a TensorFlow SavedModel); or <paramref name="verify"/> is set and there is no readable test case.</exception>
     /// <exception cref="UnsupportedLayerError">The file uses a layer class DeepGraph lacks (neither built in nor registered nor among
@@ -45,7 +48,7 @@ public static class Models
     /// <exception cref="ModelVerificationError"><paramref name="verify"/> is set and an output differs from the test case's.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="InsufficientMemoryException">The model's weights do not fit in memory.</exception>
-    public static Model LoadModel(string path, IEnumerable<LayerKind>? customObjects = null, bool verify = false)
+    public static Model LoadModel(string path, IEnumerable<LayerKind>? customObjects = null, bool verify = false, bool compile = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = Path.GetFullPath(path);
@@ -66,13 +69,13 @@ public static class Models
                     "HDF5 (a legacy Keras .h5) nor JSON (a TensorFlow.js model.json). Save the model in Python with model.save(\"m.keras\") or model.save(\"m.h5\")."),
             };
         }
-        return Finish(contents, path, verify);
+        return Finish(contents, path, verify, compile);
     }
 
     /// <summary>
     /// The model that <paramref name="jsonPath"/> (Keras's <c>model.to_json()</c>) describes, with the weights of
     /// <paramref name="weightsPath"/> (an HDF5 file from <c>model.save_weights("w.h5")</c>, Keras 2's or tf.keras's layout:
-    /// groups per layer with <c>weight_names</c>), as <see cref="LoadModel(string, IEnumerable{LayerKind}?, bool)"/> gives it.
+    /// groups per layer with <c>weight_names</c>), as <see cref="LoadModel(string, IEnumerable{LayerKind}?, bool, bool)"/> gives it.
     /// </summary>
     /// <param name="jsonPath">The JSON file.</param>
     /// <param name="weightsPath">The weights file.</param>
@@ -95,7 +98,7 @@ public static class Models
                 throw new ModelFormatError($"{weightsPath} is not an HDF5 file: LoadModel(jsonPath, weightsPath) reads Keras JSON (model.to_json()) with the weights of model.save_weights(\"w.h5\").");
             contents = Guard(() => KerasH5.ReadJsonAndWeights(json, weights, registry), jsonPath);
         }
-        return Finish(contents, jsonPath, verify);
+        return Finish(contents, jsonPath, verify, compile: true);
     }
 
     /// <summary>A TF.js <c>model.json</c>, or Keras's bare <c>to_json()</c> config (refused here: its weights are elsewhere).</summary>
@@ -134,11 +137,11 @@ public static class Models
     }
 
     /// <summary>The facade model of a file's contents, compiled from its settings where they are known, verified if asked.</summary>
-    private static Model Finish(KerasFileContents contents, string path, bool verify)
+    private static Model Finish(KerasFileContents contents, string path, bool verify, bool compile)
     {
         var model = Wrap(contents.Model, []);
         var warnings = new List<string>();
-        KerasCompileConfig.Apply(model, contents.TrainingConfig, contents.CompileConfig, warnings);
+        if (compile) KerasCompileConfig.Apply(model, contents.TrainingConfig, contents.CompileConfig, warnings);
         model.LoadWarnings = warnings.AsReadOnly();
         if (verify) TestCases.Verify(model, path);
         return model;

@@ -3,7 +3,7 @@ using DeepGraph.Core;
 namespace DeepGraph.Keras;
 
 /// <summary>
-/// Keras's <c>keras.saving</c>: the layer classes that <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool)"/> reads and
+/// Keras's <c>keras.saving</c>: the layer classes that <see cref="Models.LoadModel(string, IEnumerable{LayerKind}?, bool, bool)"/> reads and
 /// <see cref="Model.Save"/> writes, process-wide. Every built-in layer is known; a program adds its
 /// own classes with <see cref="RegisterKerasSerializable"/> (Keras's <c>@register_keras_serializable</c>),
 /// or passes them to one load as <c>customObjects</c>. Core keeps no such state: this is the facade's

@@ -575,6 +575,56 @@ public sealed class KerasFilesFacadeTests : IDisposable
     }
 
     [Theory]
+    [InlineData("keras")]
+    [InlineData("h5")]
+    public void Compile_false_loads_a_compiled_file_uncompiled_without_warnings_and_the_same_weights(string format)
+    {
+        Backend.ClearSession();
+        var model = TwoHeads();
+        model.Compile(Optimizers.Adam(0.01), new Dictionary<string, string> { ["score"] = "mse", ["kind"] = "categorical_crossentropy" });
+        var path = PathOf("m" + Extension(format));
+        model.Save(path);
+        var compiled = Models.LoadModel(path);
+        Assert.IsType<Core.Adam>(compiled.Optimizer);
+        var plain = Models.LoadModel(path, compile: false);
+        Assert.Null(plain.Optimizer);
+        Assert.Null(plain.Compiled);
+        Assert.Empty(plain.LoadWarnings);
+        AssertSamePredictions(model, plain);
+        Assert.Throws<InvalidOperationException>(() => plain.Evaluate([Probe], [Tensor.FromArray(new float[3], [3, 1]), Tensor.FromArray(new float[9], [3, 3])]));
+    }
+
+    [Fact]
+    public void Compile_false_ignores_compile_settings_that_would_warn()
+    {
+        Backend.ClearSession();
+        var model = Dense2();
+        model.Compile("adam", "categorical_crossentropy");
+        var path = PathOf("m.keras");
+        model.Save(path);
+        // An optimizer DeepGraph lacks: loading compiled warns; compile: false reads nothing of the settings.
+        RewriteConfig(path, config => config["compile_config"]!["optimizer"] = "lion");
+        Assert.Contains("lion", Assert.Single(Models.LoadModel(path).LoadWarnings));
+        var plain = Models.LoadModel(path, compile: false);
+        Assert.Empty(plain.LoadWarnings);
+        Assert.Null(plain.Optimizer);
+        AssertSamePredictions(model, plain);
+    }
+
+    /// <summary>Rewrites a <c>.keras</c> file's <c>config.json</c> with <paramref name="change"/>.</summary>
+    private static void RewriteConfig(string path, Action<JsonObject> change)
+    {
+        using var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update);
+        var entry = zip.GetEntry("config.json")!;
+        JsonObject config;
+        using (var reader = new StreamReader(entry.Open())) config = JsonNode.Parse(reader.ReadToEnd())!.AsObject();
+        change(config);
+        entry.Delete();
+        using var writer = new StreamWriter(zip.CreateEntry("config.json").Open());
+        writer.Write(config.ToJsonString());
+    }
+
+    [Theory]
     [InlineData(".keras")]
     [InlineData(".h5")]
     public void ModelCheckpoint_saves_keras_formats_by_extension_compiled(string extension)
