@@ -148,6 +148,35 @@ public partial class Model
         }
     }
 
+    /// <summary>The optimizer and its state when the model is compiled, else null.</summary>
+    internal (Core.Optimizer Optimizer, OptimizerState State)? OptimizerAndState
+    {
+        get
+        {
+            lock (trainingGate) return training is { } t ? (t.Config.Optimizer, t.State) : null;
+        }
+    }
+
+    /// <summary>The optimizer and its state when the model is compiled and has taken at least one step (what a save writes), else null.</summary>
+    internal (Core.Optimizer Optimizer, OptimizerState State)? TrainedOptimizer =>
+        OptimizerAndState is { State.Iterations: > 0 } trained ? trained : null;
+
+    /// <summary>
+    /// Restores the optimizer's state read from a file (Keras's <c>load_model</c> does): its slots and iterations, the learning
+    /// rate it held (when the optimizer has no schedule), and the step count from which shuffling and dropout seeds follow,
+    /// so training resumes where it stopped.
+    /// </summary>
+    internal void RestoreOptimizer(OptimizerState state, float learningRate)
+    {
+        lock (trainingGate)
+        {
+            var setup = Setup;
+            if (setup.Config.Optimizer.Schedule is null && setup.Config.Optimizer.LearningRate != learningRate)
+                setup.Config = setup.Config with { Optimizer = setup.Config.Optimizer with { LearningRate = learningRate } };
+            (setup.State, setup.Steps) = (state, state.Iterations);
+        }
+    }
+
     private TrainingSetup Setup
     {
         get
@@ -335,7 +364,13 @@ public partial class Model
             for (int epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
             {
                 foreach (var c in all) c.OnEpochBegin(epoch, empty);
-                if (shuffle) new Random(Seeds.Derive(setup.Seed, (int)setup.Steps)).Shuffle(order);
+                if (shuffle)
+                {
+                    // Each epoch's order is a function of the seed and the step count alone (the identity shuffled), so training
+                    // resumed in another Fit — or from a saved file, which restores the step count — shuffles as one long Fit does.
+                    for (int i = 0; i < order.Length; i++) order[i] = i;
+                    new Random(Seeds.Derive(setup.Seed, (int)setup.Steps)).Shuffle(order);
+                }
                 ProgressBar.WriteEpochHeader(output, verbose, epoch, epochs);
                 var bar = verbose > 0 ? new ProgressBar(steps, output, verbose, ProgressBar.IsInteractive(output)) : null;
                 var running = new Running(setup);

@@ -58,6 +58,7 @@ public static class Models
                 ": give the path of a .keras, .h5 or TF.js model.json file; in Python, save the model with model.save(\"m.keras\") or model.save(\"m.h5\").");
         var registry = Saving.With(customObjects);
         KerasFileContents contents;
+        // The stream stays open until the model is finished: a legacy .h5's optimizer state is read from it once it is known to fit.
         using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess))
         {
             contents = ModelFormats.Sniff(stream) switch
@@ -68,8 +69,8 @@ public static class Models
                 _ => throw new ModelFormatError($"{path} is not a model file DeepGraph reads: its first bytes are neither a zip (Keras 3's .keras), " +
                     "HDF5 (a legacy Keras .h5) nor JSON (a TensorFlow.js model.json). Save the model in Python with model.save(\"m.keras\") or model.save(\"m.h5\")."),
             };
+            return Finish(contents, path, verify, compile, registry);
         }
-        return Finish(contents, path, verify, compile);
     }
 
     /// <summary>
@@ -98,7 +99,7 @@ public static class Models
                 throw new ModelFormatError($"{weightsPath} is not an HDF5 file: LoadModel(jsonPath, weightsPath) reads Keras JSON (model.to_json()) with the weights of model.save_weights(\"w.h5\").");
             contents = Guard(() => KerasH5.ReadJsonAndWeights(json, weights, registry), jsonPath);
         }
-        return Finish(contents, jsonPath, verify, compile: true);
+        return Finish(contents, jsonPath, verify, compile: true, registry);
     }
 
     /// <summary>A TF.js <c>model.json</c>, or Keras's bare <c>to_json()</c> config (refused here: its weights are elsewhere).</summary>
@@ -137,14 +138,35 @@ public static class Models
     }
 
     /// <summary>The facade model of a file's contents, compiled from its settings where they are known, verified if asked.</summary>
-    private static Model Finish(KerasFileContents contents, string path, bool verify, bool compile)
+    private static Model Finish(KerasFileContents contents, string path, bool verify, bool compile, LayerRegistry registry)
     {
         var model = Wrap(contents.Model, []);
         var warnings = new List<string>();
         if (compile) KerasCompileConfig.Apply(model, contents.TrainingConfig, contents.CompileConfig, warnings);
+        if (compile && contents.OptimizerState is { } saved && model.Optimizer is { } optimizer)
+            RestoreOptimizer(model, optimizer, saved, registry, warnings);
         model.LoadWarnings = warnings.AsReadOnly();
         if (verify) TestCases.Verify(model, path);
         return model;
+    }
+
+    /// <summary>
+    /// Restores the optimizer state a file holds into <paramref name="model"/>, compiled from the file with <paramref name="optimizer"/>,
+    /// when its variables fit that optimizer over the model's trainable weights (checked before any data is read); otherwise the
+    /// model keeps a fresh optimizer state and a load warning says why, as Keras warns and skips the optimizer's variables.
+    /// </summary>
+    private static void RestoreOptimizer(Model model, Core.Optimizer optimizer, SavedOptimizerState saved, LayerRegistry registry, List<string> warnings)
+    {
+        var core = model.CoreModel;
+        var (snapshot, why) = KerasOptimizerState.Read(saved, optimizer, core, registry);
+        OptimizerState? state = null;
+        if (snapshot is not null) (state, why) = OptimizerVariables.Restore(optimizer, core, snapshot);
+        if (state is null)
+        {
+            warnings.Add($"The file's optimizer state was not restored ({why}); training starts with a fresh {optimizer.Name} state.");
+            return;
+        }
+        model.RestoreOptimizer(state, snapshot!.LearningRate);
     }
 
     /// <summary>
@@ -170,11 +192,13 @@ public static class Models
         {
             case "keras":
                 var compileConfig = KerasCompileConfig.ToCompileConfig(model);
-                ModelFile.SaveFile(path, stream => KerasArchive.Write(core, stream, compileConfig, registry));
+                var kerasState = compileConfig is null ? null : OptimizerToSave(model, core);
+                ModelFile.SaveFile(path, stream => KerasArchive.Write(core, stream, compileConfig, registry, kerasState));
                 break;
             case "h5":
                 var trainingConfig = KerasCompileConfig.ToTrainingConfig(model);
-                ModelFile.SaveFile(path, stream => KerasH5.Write(core, stream, trainingConfig, registry));
+                var h5State = trainingConfig is null ? null : OptimizerToSave(model, core);
+                ModelFile.SaveFile(path, stream => KerasH5.Write(core, stream, trainingConfig, registry, h5State));
                 break;
             default:
                 ModelFile.Save(core, path);
@@ -192,6 +216,10 @@ public static class Models
             ModelFile.Remove(TestCases.BinPath(full));
         }
     }
+
+    /// <summary>The optimizer and its state over <paramref name="core"/>'s trainable weights when the model has trained (Keras saves its optimizer's variables), else null.</summary>
+    private static (Core.Optimizer, OptimizerSnapshot)? OptimizerToSave(Model model, Core.Model core) =>
+        model.TrainedOptimizer is var (optimizer, state) ? (optimizer, OptimizerVariables.Snapshot(optimizer, state, core)) : null;
 
     /// <summary>
     /// A weight file named in the manifest, which must lie in the model's folder (or below it): a

@@ -20,10 +20,11 @@ namespace DeepGraph.Serialization;
 /// <c>batch_input_shape</c>, Keras 2 <c>inbound_nodes</c> — when it is 2.x). Weights are found by each layer's Keras 3
 /// object path (<see cref="KerasObjectPaths"/>, <see cref="KerasVariablePaths"/>); for a tf.keras 2.13 file whose weights
 /// sit under <c>_layer_checkpoint_dependencies</c>, the path with <c>layers</c> named so, as Keras 3 itself reads them.
-/// Every dataset under the model's layers must belong to a layer; optimizer and metric state is not read.</para>
+/// Every dataset under the model's layers must belong to a layer. The optimizer's variables (<c>optimizer/vars</c>) are described,
+/// not read (<see cref="KerasFileContents.OptimizerState"/>); metric state is not read.</para>
 /// <para>Writing: the members <c>metadata.json</c>, <c>config.json</c>, <c>model.weights.h5</c>, stored uncompressed, dated
 /// 1980-01-01 (as Keras dates its JSON members); <c>metadata.json</c> says <c>keras_version</c> <see cref="KerasVersion"/>
-/// and a fixed <c>date_saved</c>, so the same model gives the same bytes.</para>
+/// and a fixed <c>date_saved</c>, so the same model gives the same bytes; the optimizer's state, when given, at <c>optimizer/vars</c>.</para>
 /// </remarks>
 public static class KerasArchive
 {
@@ -64,9 +65,11 @@ public static class KerasArchive
                 var other => throw new ModelFormatError($"{ConfigName}: `compile_config` is {LayerConfig.Text(other)}; expected an object or null."),
             };
             long weightsLength = weights.Length;
+            var bytes = weights.GetBuffer();
             using var h5 = OpenHdf5(weights);
             var model = ReadModel(root, ConfigName, h5, WeightsName, weightsLength, version, registry);
-            return new KerasFileContents(model, "keras", version, null, compile);
+            var optimizer = DescribeOptimizer(h5, () => H5File.Open(new MemoryStream(bytes, 0, (int)weightsLength, writable: false), leaveOpen: false));
+            return new KerasFileContents(model, "keras", version, null, compile, optimizer);
         }
         catch (Exception e) when (e is not ModelFormatError and not InsufficientMemoryException)
         {
@@ -99,6 +102,44 @@ public static class KerasArchive
         source.CheckAllTaken();
         source.Fill();
         return model;
+    }
+
+    /// <summary>The most optimizer variables described (Keras keeps a few per trainable weight).</summary>
+    private const int MaxOptimizerVariables = 1_000_000;
+
+    /// <summary>
+    /// The optimizer's variables the weights file holds at <c>optimizer/vars/0…N−1</c> (Keras 3's layout), described without reading
+    /// their data; null when there are none. A group that is not laid out so is described with the problem, which makes the state unused.
+    /// </summary>
+    private static SavedOptimizerState? DescribeOptimizer(PureHDF.VOL.Native.NativeFile h5, Func<PureHDF.VOL.Native.NativeFile> open)
+    {
+        try
+        {
+            if (!h5.LinkExists("optimizer")) return null;
+            var node = h5.Get("optimizer");
+            KerasH5.CheckInFile(node, h5, $"{WeightsName}: \"optimizer\"");
+            if (node is not IH5Group optimizer || !optimizer.LinkExists("vars")) return null;
+            var vars = optimizer.Get("vars");
+            KerasH5.CheckInFile(vars, optimizer, $"{WeightsName}: \"optimizer/vars\"");
+            if (vars is not IH5Group group) return new SavedOptimizerState("keras", [], "\"optimizer/vars\" is not a group", open);
+            var names = new List<string>();
+            foreach (var child in group.Children())
+            {
+                if (names.Count >= MaxOptimizerVariables)
+                    return new SavedOptimizerState("keras", [], $"\"optimizer/vars\" holds more than {MaxOptimizerVariables} variables", open);
+                names.Add(child.Name);
+            }
+            // Keras 3 names them 0, 1, … N−1: anything else is not its layout.
+            var ordered = names.Select(n => (Name: n, Index: int.TryParse(n, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) && i.ToString(System.Globalization.CultureInfo.InvariantCulture) == n ? i : -1))
+                .OrderBy(p => p.Index).ToList();
+            if (ordered.Select((p, i) => p.Index == i).Any(ok => !ok))
+                return new SavedOptimizerState("keras", [], "the datasets of \"optimizer/vars\" are not named 0, 1, … as Keras 3 names them", open);
+            return SavedOptimizerState.Describe("keras", h5, "optimizer/vars", [.. ordered.Select(p => p.Name)], open);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not InsufficientMemoryException)
+        {
+            return new SavedOptimizerState("keras", [], $"the optimizer's variables could not be read ({e.Message})", open);
+        }
     }
 
     private static PureHDF.VOL.Native.NativeFile OpenHdf5(MemoryStream weights)
@@ -205,7 +246,10 @@ public static class KerasArchive
     /// <param name="compileConfig">The model's <c>compile_config</c> (Keras 3's schema), or null for an uncompiled model.</param>
     /// <param name="registry">The layer classes written (default <see cref="LayerRegistry.Default"/>).</param>
     /// <exception cref="ModelFormatError">A layer has no Keras form.</exception>
-    public static void Write(Model model, Stream stream, JsonObject? compileConfig = null, LayerRegistry? registry = null)
+    /// <param name="optimizerState">The optimizer and its state, written as Keras 3 writes <c>optimizer.variables</c> at <c>optimizer/vars</c>
+    /// (<see cref="KerasOptimizerState"/>), or null to write none.</param>
+    public static void Write(Model model, Stream stream, JsonObject? compileConfig = null, LayerRegistry? registry = null,
+        (Optimizer Optimizer, OptimizerSnapshot State)? optimizerState = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
@@ -213,7 +257,7 @@ public static class KerasArchive
         var config = ModelEntry(model, registry, nested: false);
         if (compileConfig is not null) config["compile_config"] = compileConfig.DeepClone();
         var metadata = new JsonObject { ["keras_version"] = KerasVersion, ["date_saved"] = DateSaved };
-        var weights = WeightsFile(model, registry);
+        var weights = WeightsFile(model, registry, optimizerState);
 
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         void Add(string name, byte[] bytes)
@@ -369,14 +413,30 @@ public static class KerasArchive
     /// <c>model.weights.h5</c> in Keras 3's layout: a <c>vars</c> group per object (the model, each layer, the objects a
     /// layer holds), named by the object's <c>name</c> attribute (Keras 3.6+), holding datasets <c>0</c>, <c>1</c>, ….
     /// </summary>
-    private static byte[] WeightsFile(Model model, LayerRegistry registry)
+    private static byte[] WeightsFile(Model model, LayerRegistry registry, (Optimizer Optimizer, OptimizerSnapshot State)? optimizerState)
     {
         var root = new H5File();
         AddModel(root, model, registry);
+        if (optimizerState is var (optimizer, state))
+        {
+            var vars = Vars(optimizer.Name.ToLowerInvariant());
+            foreach (var (name, shape, values) in KerasOptimizerState.Keras3Variables(optimizer, model, state))
+                vars[name] = Dataset(shape, values);
+            root["optimizer"] = new H5Group { ["vars"] = vars };
+        }
         using var buffer = new MemoryStream();
         root.Write(buffer);
         return buffer.ToArray();
     }
+
+    /// <summary>An optimizer variable's dataset: a scalar int64 iteration count, a scalar float32 or a float32 array of the shape.</summary>
+    internal static H5Dataset Dataset(int[] shape, object values) => values switch
+    {
+        long n => new H5Dataset(n),
+        float[] f when shape.Length == 0 => new H5Dataset(f[0]),
+        float[] f => new H5Dataset(f, fileDims: [.. shape.Select(d => (ulong)d)]),
+        _ => throw new ArgumentException("An optimizer variable holds a long or float[].", nameof(values)),
+    };
 
     private static H5Group Vars(string name) => new() { Attributes = new Dictionary<string, object> { ["name"] = name } };
 

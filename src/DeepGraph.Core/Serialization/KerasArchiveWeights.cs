@@ -110,7 +110,7 @@ internal static class KerasVariablePaths
 /// Nothing is read before it is claimed: <see cref="Take"/> checks the dataset's type and shape against what the layer
 /// needs and allocates only that; <see cref="Fill"/> reads the data once every layer is built. Datasets under the
 /// model's <c>layers</c> (or <c>_layer_checkpoint_dependencies</c>) and root <c>vars</c> groups must all be claimed;
-/// the other top-level groups (<c>optimizer</c>, compile metrics) hold training state DeepGraph does not restore and are not read,
+/// the other top-level groups (<c>optimizer</c>, read apart by <see cref="KerasArchive"/>; compile metrics) are not read here,
 /// nor is a <c>seed_generator</c> group (random-generator state).
 /// </summary>
 internal sealed class KerasArchiveWeights : IWeightSource

@@ -15,4 +15,8 @@ namespace DeepGraph.Serialization;
 /// <c>loss</c>, <c>metrics</c>, <c>loss_weights</c>), or null.</param>
 /// <param name="CompileConfig">A <c>.keras</c> file's <c>compile_config</c> (Keras 3's schema: <c>optimizer</c>, <c>loss</c>,
 /// <c>metrics</c>, <c>loss_weights</c>), or null.</param>
-public sealed record KerasFileContents(Model Model, string Format, string? KerasVersion, JsonObject? TrainingConfig = null, JsonObject? CompileConfig = null);
+/// <param name="OptimizerState">The optimizer's saved variables (a <c>.keras</c> file's <c>optimizer/vars</c>, a legacy <c>.h5</c>'s
+/// <c>optimizer_weights</c>), described but not read, or null when the file holds none. A legacy <c>.h5</c>'s can be read only while
+/// the stream it was read from is open.</param>
+public sealed record KerasFileContents(Model Model, string Format, string? KerasVersion, JsonObject? TrainingConfig = null, JsonObject? CompileConfig = null,
+    SavedOptimizerState? OptimizerState = null);

@@ -50,6 +50,7 @@ public static class KerasH5
         ArgumentNullException.ThrowIfNull(stream);
         return Guard("The .h5 file", () =>
         {
+            long start = stream.CanSeek ? stream.Position : 0;
             using var file = Open(stream, "The .h5 file");
             var configText = StringAttribute(file, "model_config", "the file")
                 ?? throw new ModelFormatError(
@@ -65,7 +66,12 @@ public static class KerasH5
                 throw new ModelFormatError("The .h5 file has a \"model_config\" but no \"model_weights\" group: the weights are missing.");
             var weightsGroup = Group(file, "model_weights", "the file");
             var model = ReadModel(configText, "model_config", weightsGroup, "model_weights", stream.Length, version, backend, registry);
-            return new KerasFileContents(model, "h5", version, training);
+            return new KerasFileContents(model, "h5", version, training, null, DescribeOptimizer(file, () =>
+            {
+                // Read again later from the file's start, as the first open did.
+                stream.Position = start;
+                return Open(stream, "The .h5 file");
+            }));
         });
     }
 
@@ -110,6 +116,28 @@ public static class KerasH5
         });
     }
 
+    /// <summary>
+    /// The optimizer's variables a legacy <c>.h5</c> holds in <c>optimizer_weights</c> (listed by its <c>weight_names</c>), described
+    /// without reading their data; null when there are none. A group not laid out so is described with the problem, which makes the state unused.
+    /// </summary>
+    private static SavedOptimizerState? DescribeOptimizer(NativeFile file, Func<NativeFile> open)
+    {
+        try
+        {
+            if (!file.LinkExists("optimizer_weights")) return null;
+            var group = Group(file, "optimizer_weights", "the file");
+            var names = StringsAttribute(group, "weight_names", "optimizer_weights");
+            if (names.Length == 0) return null;
+            if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+                return new SavedOptimizerState("h5", [], "\"optimizer_weights\" lists a name twice", open);
+            return SavedOptimizerState.Describe("h5", file, "optimizer_weights", names, open);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not InsufficientMemoryException)
+        {
+            return new SavedOptimizerState("h5", [], $"\"optimizer_weights\" could not be read ({e.Message})", open);
+        }
+    }
+
     /// <summary>Writes <paramref name="model"/> as a legacy full-model <c>.h5</c> to <paramref name="stream"/>.</summary>
     /// <param name="model">The model.</param>
     /// <param name="stream">Where the file goes, writable.</param>
@@ -125,10 +153,14 @@ public static class KerasH5
     /// layer's are cell-scoped, <c>lstm/lstm_cell/kernel:0</c>; a nested model's group holds its layers' weights, trainable
     /// ones first) and a float32 dataset at each name's path. Deviations from Keras's bytes: strings are written as
     /// variable-length UTF-8 (tf.keras writes fixed-length ASCII; h5py and Keras read both), a weightless layer's
-    /// <c>weight_names</c> is an empty float64 array as Keras writes it, no <c>optimizer_weights</c> group is written,
-    /// and the HDF5 object layout is PureHDF's rather than libhdf5's.
+    /// <c>weight_names</c> is an empty float64 array as Keras writes it, and the HDF5 object layout is PureHDF's rather than
+    /// libhdf5's. The optimizer's state, when given, goes in <c>optimizer_weights</c> in tf.keras 2.0–2.10's (OptimizerV2's)
+    /// names and order (<see cref="KerasOptimizerState"/>): <c>Adam/iter:0</c> (int64), then slot by slot
+    /// <c>Adam/dense/kernel/m:0</c> …; tf.keras 2.11+ and Keras 3 lay their optimizers' variables out otherwise and may not restore it.
     /// </remarks>
-    public static void Write(Model model, Stream stream, JsonObject? trainingConfig = null, LayerRegistry? registry = null)
+    /// <param name="optimizerState">The optimizer and its state, or null to write none.</param>
+    public static void Write(Model model, Stream stream, JsonObject? trainingConfig = null, LayerRegistry? registry = null,
+        (Optimizer Optimizer, OptimizerSnapshot State)? optimizerState = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
@@ -146,6 +178,27 @@ public static class KerasH5
         file.Attributes["backend"] = WrittenBackend;
         file.Attributes["model_config"] = modelConfig.ToJsonString();
         if (trainingConfig is not null) file.Attributes["training_config"] = trainingConfig.ToJsonString();
+        if (optimizerState is var (optimizer, state))
+        {
+            var reg = registry;
+            var variables = KerasOptimizerState.H5Variables(optimizer, model, state, w => WeightName(w, reg));
+            var group = new H5Group();
+            group.Attributes["weight_names"] = variables.Select(v => v.Name).ToArray();
+            foreach (var (name, shape, values) in variables)
+            {
+                var parts = name.Split('/');
+                var at = group;
+                for (int i = 0; i < parts.Length - 1; i++)
+                {
+                    if (!at.TryGetValue(parts[i], out var next)) at[parts[i]] = next = new H5Group();
+                    at = next as H5Group ?? throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: optimizer variable \"{name}\" clashes with another's path.");
+                }
+                if (at.ContainsKey(parts[^1]))
+                    throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: optimizer variable \"{name}\" clashes with another's path.");
+                at[parts[^1]] = KerasArchive.Dataset(shape, values);
+            }
+            file["optimizer_weights"] = group;
+        }
         file.Write(stream);
     }
 
@@ -203,6 +256,9 @@ public static class KerasH5
         int slash = name.LastIndexOf('/');
         return slash < 0 ? name : $"{name[..slash]}/{cell}{name[slash..]}";
     }
+
+    /// <summary>A trainable weight's name in <c>model_weights</c> as the writer gives it, without <c>:0</c> (<c>dense/kernel</c>, <c>lstm/lstm_cell/kernel</c>).</summary>
+    internal static string WeightName(TrainableWeight weight, LayerRegistry registry) => CellScoped(weight.Layer, registry, $"{weight.Layer.Name}/{weight.Role}");
 
     private static string? Cell(string className) => className switch
     {
