@@ -20,12 +20,32 @@ public sealed class ModelsFromKerasIsCompiled : IDisposable
         var page = File.ReadAllText(Path.Combine(root, "docs", "models-from-keras.md")).ReplaceLineEndings("\n");
         var source = DocBlocks.Trimmed(File.ReadAllText(Path.Combine(root, "tests", "Properties", "Docs", "ModelsFromKerasSamples.cs")));
         var blocks = DocBlocks.CSharp(page).ToList();
-        Assert.Equal(5, blocks.Count);
+        Assert.Equal(6, blocks.Count);
         foreach (var block in blocks)
             Assert.True(source.Contains(DocBlocks.Trimmed(block).Trim('\n'), StringComparison.Ordinal), $"This block of docs/models-from-keras.md is not in ModelsFromKerasSamples.cs:\n{block}");
         Assert.Contains("(models-from-keras.md)", File.ReadAllText(Path.Combine(root, "docs", "index.md")));
         Assert.Contains("(models-from-keras.md)", File.ReadAllText(Path.Combine(root, "docs", "inference.md")));
         Assert.Contains("(docs/models-from-keras.md)", File.ReadAllText(Path.Combine(root, "README.md")));
+    }
+
+    [Fact]
+    public void The_resume_example_gives_the_weights_of_a_run_that_never_stopped()
+    {
+        var x = Tensor.FromArray([.. Enumerable.Range(0, 10 * 4).Select(i => (float)Math.Sin(0.7 * i))], [10, 4]);
+        var y = Tensor.FromArray([.. Enumerable.Range(0, 10 * 2).Select(i => (float)((i / 2 + i) % 2))], [10, 2]);
+        Keras.Model Compiled()
+        {
+            Backend.ClearSession();
+            Backend.SetRandomSeed(3);
+            var model = new Sequential([DeepGraph.Keras.Layers.Input(shape: [4]), DeepGraph.Keras.Layers.Dense(6, activation: "relu"), DeepGraph.Keras.Layers.Dropout(0.2), DeepGraph.Keras.Layers.Dense(2, activation: "softmax")]);
+            model.Compile(Optimizers.Adam(0.01), "categorical_crossentropy");
+            return model;
+        }
+        var straight = Compiled();
+        straight.Fit(x, y, batchSize: 4, epochs: 4, verbose: 0);
+        var resumed = ModelsFromKeras.Resume(Compiled(), dir, x, y, seed: 3);
+        Assert.Empty(resumed.LoadWarnings);
+        Assert.Equal(straight.GetWeights().Select(w => w.ToArray()), resumed.GetWeights().Select(w => w.ToArray()));
     }
 
     [Fact]

@@ -24,6 +24,17 @@ public static class ModelsFromKeras
         return model;
     }
 
+    /// <summary>Trains <paramref name="model"/> (compiled after <c>Backend.SetRandomSeed(seed)</c>) two epochs, saves it, loads it and trains on to epoch 4.</summary>
+    public static Model Resume(Model model, string dir, Tensor x, Tensor y, int seed)
+    {
+        model.Fit(x, y, batchSize: 4, epochs: 2, verbose: 0);
+        model.Save(Path.Combine(dir, "run.keras"));                      // weights, compile settings, optimizer state
+        Backend.SetRandomSeed(seed);                                     // the seed the run was compiled under
+        Model resumed = Models.LoadModel(Path.Combine(dir, "run.keras"));
+        resumed.Fit(x, y, batchSize: 4, epochs: 4, initialEpoch: 2, verbose: 0);   // as if it had never stopped
+        return resumed;
+    }
+
     /// <summary>Saves <paramref name="model"/> in every format into <paramref name="dir"/>.</summary>
     public static void SaveBack(Model model, string dir)
     {
