@@ -272,7 +272,11 @@ public static class KerasArchive
         Add(WeightsName, weights);
     }
 
-    /// <summary>A model's entry as Keras 3 serializes it: <c>module</c>, <c>class_name</c>, <c>config</c>, <c>registered_name</c>, and a Sequential's <c>build_config</c>.</summary>
+    /// <summary>
+    /// A model's entry as Keras 3 serializes it: <c>module</c>, <c>class_name</c>, <c>config</c>, <c>registered_name</c> and
+    /// <c>build_config</c> — a Sequential's input shape; a Functional's <c>{"input_shape": null}</c>, since Keras 3's Functional
+    /// constructor builds the model with <c>build(None)</c> and records that.
+    /// </summary>
     private static JsonObject ModelEntry(Model model, LayerRegistry registry, bool nested)
     {
         _ = nested;
@@ -283,7 +287,7 @@ public static class KerasArchive
             ["config"] = model.IsSequential ? SequentialConfig(model, registry) : FunctionalConfig(model, registry),
             ["registered_name"] = model.IsSequential ? null : "Functional",
         };
-        if (model.IsSequential) entry["build_config"] = new JsonObject { ["input_shape"] = LayerConfig.Dims(model.InputLayers[0].BatchShape) };
+        entry["build_config"] = new JsonObject { ["input_shape"] = model.IsSequential ? LayerConfig.Dims(model.InputLayers[0].BatchShape) : null };
         return entry;
     }
 

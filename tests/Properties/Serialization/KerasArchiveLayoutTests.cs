@@ -181,7 +181,9 @@ public sealed class KerasArchiveLayoutTests
     public void Functional_entries_have_Keras_3_s_keys_and_keras_tensor_nodes()
     {
         var config = Open(KerasArchiveTests.WriteBytes(KerasArchiveTests.Builders["two_outputs"]())).Config;
-        Assert.Equal(["module", "class_name", "config", "registered_name"], config.Select(p => p.Key));
+        Assert.Equal(["module", "class_name", "config", "registered_name", "build_config"], config.Select(p => p.Key));
+        // Keras 3's Functional constructor calls build(None): its build_config records an input shape of None.
+        Assert.Equal("""{"input_shape":null}""", config["build_config"]!.ToJsonString());
         Assert.Equal("keras.src.models.functional", (string)config["module"]!);
         Assert.Equal("Functional", (string)config["registered_name"]!);
         var c = config["config"]!.AsObject();
