@@ -158,9 +158,19 @@ public static class Models
     private static void RestoreOptimizer(Model model, Core.Optimizer optimizer, SavedOptimizerState saved, LayerRegistry registry, List<string> warnings)
     {
         var core = model.CoreModel;
-        var (snapshot, why) = KerasOptimizerState.Read(saved, optimizer, core, registry);
+        OptimizerSnapshot? snapshot;
+        string? why;
         OptimizerState? state = null;
-        if (snapshot is not null) (state, why) = OptimizerVariables.Restore(optimizer, core, snapshot);
+        try
+        {
+            (snapshot, why) = KerasOptimizerState.Read(saved, optimizer, core, registry);
+            if (snapshot is not null) (state, why) = OptimizerVariables.Restore(optimizer, core, snapshot);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not InsufficientMemoryException)
+        {
+            // The state is an extra: whatever goes wrong reading it leaves the loaded model as it is, with a fresh state.
+            (snapshot, why) = (null, e.Message);
+        }
         if (state is null)
         {
             warnings.Add($"The file's optimizer state was not restored ({why}); training starts with a fresh {optimizer.Name} state.");
