@@ -50,13 +50,26 @@ public sealed class FitConcurrency
         var probe = Tensor.FromArray([0.3f, -0.7f, 0.1f, 0.9f], [1, 4]);
 
         var published = new List<Tensor[]> { model.GetWeights() };
-        var record = new LambdaCallback(onEpochEnd: (_, _) => published.Add(model.GetWeights()));
         var seen = new List<float>();
+        int predictions = 0, atLastEpoch = 0;
         using var done = new ManualResetEventSlim();
         var reader = new Thread(() =>
         {
             while (!done.IsSet)
+            {
                 seen.Add(reading.Predict(probe)[0].ToArray()[0]);
+                Interlocked.Increment(ref predictions);
+            }
+        });
+        // Each epoch waits, after publishing, until the reader has predicted once more: however the two threads are
+        // scheduled (a loaded machine can starve the reader), at least one prediction runs per epoch, so the count below
+        // holds by construction, not by timing; the reader still runs freely through every training step.
+        var record = new LambdaCallback(onEpochEnd: (_, _) =>
+        {
+            published.Add(model.GetWeights());
+            var spin = new SpinWait();
+            while (Volatile.Read(ref predictions) == atLastEpoch && reader.IsAlive) spin.SpinOnce();
+            atLastEpoch = Volatile.Read(ref predictions);
         });
         reader.Start();
         try
