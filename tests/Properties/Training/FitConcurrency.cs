@@ -51,7 +51,7 @@ public sealed class FitConcurrency
 
         var published = new List<Tensor[]> { model.GetWeights() };
         var seen = new List<float>();
-        int predictions = 0, atLastEpoch = 0;
+        int predictions = 0, epochs = 0;
         using var done = new ManualResetEventSlim();
         var reader = new Thread(() =>
         {
@@ -61,15 +61,16 @@ public sealed class FitConcurrency
                 Interlocked.Increment(ref predictions);
             }
         });
-        // Each epoch waits, after publishing, until the reader has predicted once more: however the two threads are
-        // scheduled (a loaded machine can starve the reader), at least one prediction runs per epoch, so the count below
-        // holds by construction, not by timing; the reader still runs freely through every training step.
+        // An epoch that ends with the reader behind (fewer predictions than epochs) waits, after publishing, until it has
+        // caught up: however the two threads are scheduled (a loaded machine can starve the reader), at least one
+        // prediction runs per epoch, so the count below holds by construction, not by timing. A reader that keeps ahead,
+        // as it does on an idle machine, never makes Fit wait; either way it runs freely through every training step.
         var record = new LambdaCallback(onEpochEnd: (_, _) =>
         {
             published.Add(model.GetWeights());
+            epochs++;
             var spin = new SpinWait();
-            while (Volatile.Read(ref predictions) == atLastEpoch && reader.IsAlive) spin.SpinOnce();
-            atLastEpoch = Volatile.Read(ref predictions);
+            while (Volatile.Read(ref predictions) < epochs && reader.IsAlive) spin.SpinOnce();
         });
         reader.Start();
         try
