@@ -18,4 +18,25 @@ internal static class ExternalLinkFixture
         int start = file.AsSpan(0, end).LastIndexOf((byte)0) + 1;
         return Encoding.ASCII.GetString(file, start, end + fileName.Length - start);
     }
+
+    /// <summary>
+    /// Writes the link's target through <paramref name="write"/> to a file of its own beside <paramref name="target"/>, then
+    /// renames it over the target. The target's path is fixed by the fixture and shared by every test run on the machine
+    /// (two runs at once: CI's two BLAS runs side by side, a developer's run beside a loop's): written in place, they could
+    /// collide on the open file; a rename is atomic, and every run writes the same content.
+    /// </summary>
+    public static void Create(string target, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var own = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            write(own);
+            File.Move(own, target, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(own)) File.Delete(own);
+        }
+    }
 }

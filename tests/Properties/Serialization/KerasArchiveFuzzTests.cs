@@ -148,7 +148,7 @@ public sealed class KerasArchiveFuzzTests
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the link names a Unix path
         var file = File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "external-link.keras"));
         var target = ExternalLinkFixture.Target(file, "deepgraph-keras-external-link-target.h5");
-        new PureHDF.H5File { ["kernel"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 4]) }.Write(target);
+        ExternalLinkFixture.Create(target, path => new PureHDF.H5File { ["kernel"] = new PureHDF.H5Dataset(new float[8], fileDims: [2, 4]) }.Write(path));
         // Refused naming the dataset: as an external link when PureHDF resolves it, else as a dataset the file lacks.
         var e = Refused(file);
         Assert.True(e.Message.Contains("layers/lstm/cell/vars/0", StringComparison.Ordinal)

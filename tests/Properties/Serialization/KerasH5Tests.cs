@@ -372,7 +372,7 @@ public sealed class KerasH5Tests
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the link names a Unix path
         var file = File.ReadAllBytes(Path.Combine(Fixtures.Root, "tests", "fixtures", "keras-h5", "external-link.h5"));
         var target = ExternalLinkFixture.Target(file, "deepgraph-h5-external-link-target.h5");
-        new H5File { ["kernel:0"] = new H5Dataset(Kernel, fileDims: [2, 3]) }.Write(target);
+        ExternalLinkFixture.Create(target, path => new H5File { ["kernel:0"] = new H5Dataset(Kernel, fileDims: [2, 3]) }.Write(path));
         var e = Assert.Throws<ModelFormatError>(() => Read(file));
         Assert.Contains("external link", e.Message);
         Assert.Contains("dense/kernel:0", e.Message);

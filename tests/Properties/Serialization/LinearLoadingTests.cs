@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DeepGraph.Keras;
 using DeepGraph.Serialization;
@@ -18,7 +17,8 @@ namespace DeepGraph.Properties.Serialization;
 /// machine (timings of the same loads varied by 2× per layer between runs here, allocations by
 /// under 5%). Linear work gives a ratio of 4, quadratic 16 (the code before issue 11 rebuilt the
 /// Sequential model per added layer and allocated a list per entry per rescan). One test also loads
-/// 10,000 layers under a generous 20 s bound, as the issue states the goal (about a second in Release).
+/// 10,000 layers, the issue's goal, with ten times the allocations of 1,000 (its speed, about a second
+/// in Release, is for the benchmarks: a timed bound fails by chance on a busy machine).
 /// </remarks>
 public sealed class LinearLoadingTests : IDisposable
 {
@@ -203,23 +203,34 @@ public sealed class LinearLoadingTests : IDisposable
         Assert.Equal([1f + n, 2f + n], y.Span.ToArray());
     }
 
+    /// <summary>
+    /// 10,000 layers (the issue's goal: they load in seconds) load into models of that many layers, with ten times the
+    /// work of loading 1,000: allocations within 15× (linear ≈ 10×, quadratic ≈ 100×). Not timed: the former bound of
+    /// 20 s could fail by chance on a busy machine (13 s of it in Debug at a load of 33 on 2 cores); the speed itself is
+    /// the benchmarks' to measure.
+    /// </summary>
     [Fact]
-    public void Ten_thousand_layers_load_in_seconds_not_minutes()
+    public void Ten_thousand_layers_load_with_ten_times_the_work_of_one_thousand()
     {
-        const int n = 10_000;
-        var sequential = Path.Combine(folder, "seq10k", "model.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(sequential)!);
-        System.IO.File.WriteAllText(sequential, SequentialJson(n));
-        System.IO.File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(sequential)!, "w.bin"), Weights(n));
-        var chain = WriteChain(n, reversed: true);
-        var clock = Stopwatch.StartNew();
-        var a = Models.LoadModel(sequential);
-        var b = Models.LoadModel(chain);
-        var seconds = clock.Elapsed.TotalSeconds;
-        Assert.Equal(n, a.Layers.Count);
-        Assert.Equal(n + 1, b.Layers.Count);
-        // Generous: the quadratic loader took 27 s for 4,000 layers, so over 150 s for these two.
-        Assert.True(seconds < 20, $"Loading a {n}-layer Sequential and a reversed {n}-layer chain took {seconds:F1} s.");
+        const int n = 10_000, tenth = n / 10;
+        string Sequential(int count)
+        {
+            var path = Path.Combine(folder, $"seq-{count}", "model.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            System.IO.File.WriteAllText(path, SequentialJson(count));
+            System.IO.File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(path)!, "w.bin"), Weights(count));
+            return path;
+        }
+        var (sequential, chain) = (Sequential(n), WriteChain(n, reversed: true));
+        var (fewSequential, fewChain) = (Sequential(tenth), WriteChain(tenth, reversed: true));
+        Models.LoadModel(WriteChain(100, reversed: true)); // JIT and first-use allocations out of the way
+        long few = Allocated(() => { Models.LoadModel(fewSequential); Models.LoadModel(fewChain); });
+        DeepGraph.Keras.Model? a = null, b = null;
+        long many = Allocated(() => { a = Models.LoadModel(sequential); b = Models.LoadModel(chain); });
+        Assert.Equal(n, a!.Layers.Count);
+        Assert.Equal(n + 1, b!.Layers.Count);
+        double ratio = (double)many / few;
+        Assert.True(ratio < 15, $"Loading a {n}-layer Sequential and a reversed {n}-layer chain allocated {many:N0} bytes, {tenth} layers {few:N0}: ratio {ratio:F1} (linear ≈ 10, quadratic ≈ 100, bound 15).");
     }
 
     private string WriteChain(int n, bool reversed)

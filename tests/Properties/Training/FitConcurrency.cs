@@ -50,13 +50,27 @@ public sealed class FitConcurrency
         var probe = Tensor.FromArray([0.3f, -0.7f, 0.1f, 0.9f], [1, 4]);
 
         var published = new List<Tensor[]> { model.GetWeights() };
-        var record = new LambdaCallback(onEpochEnd: (_, _) => published.Add(model.GetWeights()));
         var seen = new List<float>();
+        int predictions = 0, epochs = 0;
         using var done = new ManualResetEventSlim();
         var reader = new Thread(() =>
         {
             while (!done.IsSet)
+            {
                 seen.Add(reading.Predict(probe)[0].ToArray()[0]);
+                Interlocked.Increment(ref predictions);
+            }
+        });
+        // An epoch that ends with the reader behind (fewer predictions than epochs) waits, after publishing, until it has
+        // caught up: however the two threads are scheduled (a loaded machine can starve the reader), at least one
+        // prediction runs per epoch, so the count below holds by construction, not by timing. A reader that keeps ahead,
+        // as it does on an idle machine, never makes Fit wait; either way it runs freely through every training step.
+        var record = new LambdaCallback(onEpochEnd: (_, _) =>
+        {
+            published.Add(model.GetWeights());
+            epochs++;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref predictions) < epochs && reader.IsAlive) spin.SpinOnce();
         });
         reader.Start();
         try

@@ -106,9 +106,11 @@ public sealed class KerasLossLaws
             case "cce_smooth":
                 y = new float[n];
                 for (int r = 0; r < rows; r++) y[r * last + rng.Next(last)] = 1;
-                // Distinct values (no tie for the largest negative score).
-                p = [.. Enumerable.Range(0, n).Select(i => (float)(i % last) * 0.37f + U(-0.1, 0.1) - 0.5f)];
-                rng.Shuffle(p);
+                // Each row its own shuffle of the ramp −0.5 + 0.37·k ± 0.05: scores at least 0.27 apart (no tie for the
+                // largest negative score) and none near the true class's 0, and pos − neg, within 0.1 of a multiple of
+                // 0.37, never within 0.01 of categorical hinge's kink at 1: no finite difference of step 1e-6 crosses one.
+                p = [.. Enumerable.Range(0, n).Select(i => (float)(i % last) * 0.37f + U(-0.05, 0.05) - 0.5f)];
+                for (int r = 0; r < rows; r++) rng.Shuffle(p.AsSpan(r * last, last));
                 break;
             case "mape":
                 y = [.. Enumerable.Range(0, n).Select(_ => (rng.Next(2) == 0 ? -1 : 1) * U(0.5, 3))];
