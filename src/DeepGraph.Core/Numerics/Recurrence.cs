@@ -262,9 +262,9 @@ public static class Recurrence
     /// <summary>
     /// One LSTM step for <paramref name="n"/> rows in one pass over each row, sixteen units at a time: adds
     /// <paramref name="bias"/> (when not empty) to the gates' pre-activations, then i, f, o = σ(·), g = tanh(·) in place,
-    /// c = f∘c_prev + i∘g, act(c) = tanh(c) and h = o∘tanh(c). σ and tanh are computed as <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>
-    /// and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/> compute them (1/(1 + e^−x); with y = |x| and z = e^−2y − 1,
-    /// sign(x)·(−z/(z + 2))), so the values are theirs.
+    /// c = f∘c_prev + i∘g, act(c) = tanh(c) and h = o∘tanh(c). σ and tanh by the formulas of <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>
+    /// and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/> (1/(1 + e^−x); with y = |x| and z = e^−2y − 1,
+    /// sign(x)·(−z/(z + 2))), on a single-precision <see cref="Exp"/> (about one unit in the last place from theirs).
     /// </summary>
     private static void LstmStepFused(int n, int u, Span<float> zs, ReadOnlySpan<float> bias, ReadOnlySpan<float> cp, Span<float> cs, Span<float> a, Span<float> hs)
     {
@@ -346,13 +346,37 @@ public static class Recurrence
         h = o * act;
     }
 
+    /// <summary>
+    /// e^x in single precision, within about one unit in the last place (Vector512.Exp widens to double and costs several
+    /// times more): x = n·ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 split in two parts so that r is exact), e^r by its degree-7
+    /// Taylor-like minimax polynomial (Cephes's expf coefficients), times 2ⁿ built in the exponent bits. x is clamped to
+    /// [−87.3, 88.3], where 2ⁿ stays a normal float (e^x below is ~0 and above overflows anyway); NaN stays NaN.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    private static Vector512<float> Exp(Vector512<float> x)
+    {
+        var clamped = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.3f));
+        var n = Vector512.Round(clamped * Vector512.Create(1.44269504088896341f));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), clamped);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500e-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        var scale = ((Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), p * scale, x);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Tanh(Vector512<float> x)
     {
-        var z = Vector512.Exp(Vector512.Create(-2f) * Vector512.Abs(x)) - Vector512<float>.One;
+        var z = Exp(Vector512.Create(-2f) * Vector512.Abs(x)) - Vector512<float>.One;
         var sign = x.AsUInt32() & Vector512.Create(0x8000_0000u);
         return (sign ^ (-z / (z + Vector512.Create(2f))).AsUInt32()).AsSingle();
     }
