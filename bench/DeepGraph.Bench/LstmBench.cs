@@ -22,7 +22,11 @@ internal static class LstmBench
     public static int Run(string[] args)
     {
         TorchPeer.Init();
-        int rounds = args.Length > 0 ? int.Parse(args[0]) : 30;
+        int rounds = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0]) : 30;
+        // --threads N: TorchSharp on N threads; run DeepGraph likewise with DOTNET_PROCESSOR_COUNT=N (and OPENBLAS_NUM_THREADS=N),
+        // as the transformer bench does: one thread each is the fair comparison on a machine busy with other work.
+        int at = Array.IndexOf(args, "--threads");
+        if (at >= 0 && at + 1 < args.Length) torch.set_num_threads(int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture));
         var rng = new Random(5);
         var ids = Enumerable.Range(0, Batch * Steps).Select(_ => rng.Next(Vocabulary)).ToArray();
         var labels = Enumerable.Range(0, Batch).Select(_ => rng.Next(2)).ToArray();
@@ -44,7 +48,7 @@ internal static class LstmBench
         var (inferOurs, inferPeer) = SideBySide.Time(() => model.Predict(x, batchSize: Batch), peer.Infer, warmup: 3, rounds: rounds);
 
         Console.WriteLine($"# LSTM text classifier: Embedding({Vocabulary}, {Width}) → LSTM({Width}) → Dense(1, sigmoid), batch {Batch}, sequence {Steps}");
-        Console.WriteLine($"DeepGraph: {Backend.BlasReport}; TorchSharp: {torch.get_num_threads()} threads; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}");
+        Console.WriteLine($"DeepGraph: {Backend.BlasReport}, {Environment.ProcessorCount} processors; TorchSharp: {torch.get_num_threads()} threads; load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}");
         Console.WriteLine("| | DeepGraph ms (median) | TorchSharp ms (median) | ratio |");
         Console.WriteLine("| --- | ---: | ---: | ---: |");
         Console.WriteLine($"| training step (Adam) | {trainOurs:F1} | {trainPeer:F1} | {trainOurs / trainPeer:F2} |");

@@ -658,7 +658,8 @@ public partial class Model
                 throw new ArgumentException($"Model \"{Name}\": TrainOnBatch received a batch of 0 samples.", nameof(x));
             var context = new ForwardContext(Backend.Blas, pool, Training: true, Seed: Seeds.Derive(setup.Seed, (int)setup.Steps), MemoryBudget: Backend.MemoryBudget);
             var weights = SampleWeights(core, x, y, classWeight, sampleWeight, "TrainOnBatch").Weights;
-            var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context, sampleWeights: weights);
+            // The optimizer's state is this model's own (nothing else holds it): its slots are updated in place.
+            var (next, state, logs) = Trainer.Step(core, setup.State, x, y, setup.Config, context, sampleWeights: weights, donateState: true);
             if (!logs.Updated)
                 throw new InvalidOperationException($"Model \"{Name}\": the loss is {logs.Loss.ToString(CultureInfo.InvariantCulture)} (or a gradient is not finite) on this batch; the weights were left unchanged.");
             setup.State = state;

@@ -207,7 +207,7 @@ public abstract record RecurrentLayer : WeightedLayer
         var last = !ReturnSequences ? outputs[0].Data.AsSpan() : ReturnState ? outputs[1].Data.AsSpan() : default;
         var lastCell = ReturnState && StateCount == 2 ? outputs[2].Data.AsSpan() : default;
         Recurrence.Forward(spec, context.Gemm, x.Span, MaskFor(context, x), Params[0].Span, Params[1].Span, bias.Span, recurrentBias.Span,
-            trace, sequence, last, lastCell, keep, inputs.Count > 1 ? inputs[1].Span : default, inputs.Count > 2 ? inputs[2].Span : default);
+            trace, sequence, last, lastCell, keep, inputs.Count > 1 ? inputs[1].Span : default, inputs.Count > 2 ? inputs[2].Span : default, context.Threads);
         if (ReturnState && !ReturnSequences) outputs[0].Span.CopyTo(outputs[1].Data);
         return trace;
     }
@@ -274,7 +274,7 @@ public abstract record RecurrentLayer : WeightedLayer
         }
         Recurrence.Backward(spec, context.Gemm, MaskFor(context, x), Params[0].Span, Params[1].Span, trace,
             dSequence, dLast, dLastCell, Grad(0), Grad(1), dInputBias, dRecurrentBias, dx, args.Unset(0), context.Pool,
-            Dropout is > 0 and < 1 ? saved[^1] : default, InitialGrad(1), InitialGrad(2));
+            Dropout is > 0 and < 1 ? saved[^1] : default, InitialGrad(1), InitialGrad(2), context.Threads);
     }
 
     private static void TensorPrimitivesAdd(float[] into, float[] other) => System.Numerics.Tensors.TensorPrimitives.Add(into, other, into);

@@ -1,5 +1,6 @@
 using DeepGraph.Core;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace DeepGraph.Numerics;
 
@@ -95,11 +96,13 @@ public static class Recurrence
     /// LSTM cell state <paramref name="lastCell"/> [N, u] (when not empty); fills <paramref name="trace"/>.
     /// <paramref name="inputKeep"/> [N, F], when given, multiplies every step's input (Keras's input dropout: one mask for all steps);
     /// <paramref name="initialState"/> and <paramref name="initialCell"/> [N, u], when given, are the states before the first step (else 0).
+    /// <paramref name="threads"/> threads may run the steps, each for its own sequences of the batch (the results do not depend on it
+    /// with the managed GEMM); with more than one, the per-step products run on a single-threaded GEMM.
     /// </summary>
     public static void Forward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<float> x, ReadOnlySpan<int> mask,
         ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> bias, ReadOnlySpan<float> recurrentBias,
         RecurrenceTrace trace, Span<float> sequence, Span<float> last, Span<float> lastCell, ReadOnlySpan<float> inputKeep = default,
-        ReadOnlySpan<float> initialState = default, ReadOnlySpan<float> initialCell = default)
+        ReadOnlySpan<float> initialState = default, ReadOnlySpan<float> initialCell = default, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -119,7 +122,10 @@ public static class Recurrence
             }
         }
         gemm.Sgemm(false, false, steps * n, g, f, 1f, X, f, kernel, g, 0f, Z, g);
-        if (!bias.IsEmpty) Bias.AddToRows(Z[..(steps * n * g)], bias);
+        // The fused LSTM step adds the bias in its pass over each step's gates; otherwise it is added here, to every step at once.
+        bool fused = FusedLstm(spec, trace);
+        var stepBias = fused ? bias : default;
+        if (!bias.IsEmpty && !fused) Bias.AddToRows(Z[..(steps * n * g)], bias);
         bool initial = !initialState.IsEmpty;
         if (initial) initialState.CopyTo(H);
         else H[..nu].Clear();
@@ -128,42 +134,86 @@ public static class Recurrence
             if (initialCell.IsEmpty) c0.AsSpan(0, nu).Clear();
             else initialCell.CopyTo(c0);
         }
+        // The sequences are independent of one another: each thread runs every step for its own rows of the batch,
+        // with no synchronisation between steps.
+        int parts = Parts(n, threads);
+        if (parts == 1)
+        {
+            ForwardRows(spec, gemm, mask, recurrent, recurrentBias, stepBias, trace, sequence, initial, 0, n);
+        }
+        else
+        {
+            var serial = gemm.SingleThreaded ?? SerialManaged;
+            unsafe
+            {
+                fixed (int* pm = mask)
+                fixed (float* pr = recurrent, prb = recurrentBias, pseq = sequence, psb = stepBias)
+                {
+                    var (am, ar, arb, aseq, asb) = ((nint)pm, (nint)pr, (nint)prb, (nint)pseq, (nint)psb);
+                    var (lm, lr, lrb, lseq, lsb) = (mask.Length, recurrent.Length, recurrentBias.Length, sequence.Length, stepBias.Length);
+                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                        ForwardRows(spec, serial, new ReadOnlySpan<int>((int*)am, lm), new ReadOnlySpan<float>((float*)ar, lr),
+                            new ReadOnlySpan<float>((float*)arb, lrb), new ReadOnlySpan<float>((float*)asb, lsb), trace, new Span<float>((float*)aseq, lseq), initial,
+                            n * part / parts, n * (part + 1) / parts));
+                }
+            }
+        }
+        if (!last.IsEmpty) H.Slice(steps * nu, nu).CopyTo(last);
+        if (!lastCell.IsEmpty && trace.C is { } cl) cl.AsSpan(steps * nu, nu).CopyTo(lastCell);
+    }
+
+    /// <summary>A GEMM on one thread, for the rows a thread runs when the caller's GEMM cannot promise one (a native BLAS).</summary>
+    private static readonly IGemm SerialManaged = new ManagedGemm(1);
+
+    /// <summary>How many row blocks of the batch to run at once: one per thread, at most one per sequence.</summary>
+    private static int Parts(int batch, int threads) => Math.Max(1, Math.Min(threads, batch));
+
+    /// <summary>Every step of the forward pass for the sequences <paramref name="b0"/> ≤ b &lt; <paramref name="b1"/>.</summary>
+    private static void ForwardRows(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<int> mask, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> recurrentBias,
+        ReadOnlySpan<float> stepBias, RecurrenceTrace trace, Span<float> sequence, bool initial, int b0, int b1)
+    {
+        int n = spec.Batch, steps = spec.Steps, u = spec.Units, g = spec.Width, nu = n * u, m = b1 - b0;
+        var Z = trace.Z.AsSpan();
+        var H = trace.H.AsSpan();
         for (int s = 0; s < steps; s++)
         {
-            var zs = Z.Slice(s * n * g, n * g);
-            var hp = H.Slice(s * nu, nu);
-            var hs = H.Slice((s + 1) * nu, nu);
-            var ps = trace.P is { } p ? p.AsSpan(s * n * g, n * g) : default;
+            var zs = Z.Slice((s * n + b0) * g, m * g);
+            var hp = H.Slice(s * nu + b0 * u, m * u);
+            var hs = H.Slice((s + 1) * nu + b0 * u, m * u);
+            var ps = trace.P is { } p ? p.AsSpan((s * n + b0) * g, m * g) : default;
             switch (spec.Cell)
             {
                 case RecurrentCell.Simple:
-                    if (s > 0 || initial) gemm.Sgemm(false, false, n, u, u, 1f, hp, u, recurrent, u, 1f, zs, u);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, m, u, u, 1f, hp, u, recurrent, u, 1f, zs, u);
                     if (!ps.IsEmpty) zs.CopyTo(ps);
                     Activate.InPlace(spec.Activation, zs, u);
                     zs.CopyTo(hs);
                     break;
                 case RecurrentCell.Lstm:
-                    if (s > 0 || initial) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 1f, zs, g);
-                    LstmStep(spec, zs, ps, trace.C.AsSpan(s * nu, nu), trace.C.AsSpan((s + 1) * nu, nu), trace.A.AsSpan(s * nu, nu), hs);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, m, g, u, 1f, hp, u, recurrent, g, 1f, zs, g);
+                    if (FusedLstm(spec, trace))
+                        LstmStepFused(m, u, zs, stepBias, trace.C.AsSpan(s * nu + b0 * u, m * u), trace.C.AsSpan((s + 1) * nu + b0 * u, m * u), trace.A.AsSpan(s * nu + b0 * u, m * u), hs);
+                    else
+                        LstmStep(spec, m, zs, ps, trace.C.AsSpan(s * nu + b0 * u, m * u), trace.C.AsSpan((s + 1) * nu + b0 * u, m * u), trace.A.AsSpan(s * nu + b0 * u, m * u), hs);
                     break;
                 case RecurrentCell.Gru:
-                    if (s > 0 || initial) gemm.Sgemm(false, false, n, 2 * u, u, 1f, hp, u, recurrent, g, 1f, zs, g);
-                    var rh = trace.R.AsSpan(s * nu, nu);
-                    for (int b = 0; b < n; b++)
+                    if (s > 0 || initial) gemm.Sgemm(false, false, m, 2 * u, u, 1f, hp, u, recurrent, g, 1f, zs, g);
+                    var rh = trace.R.AsSpan(s * nu + b0 * u, m * u);
+                    for (int b = 0; b < m; b++)
                     {
                         var z = zs.Slice(b * g, g);
                         Gate(spec.RecurrentActivation, z[..(2 * u)], ps.IsEmpty ? default : ps.Slice(b * g, 2 * u), u);
                         TensorPrimitives.Multiply(z.Slice(u, u), hp.Slice(b * u, u), rh.Slice(b * u, u));
                     }
-                    if (s > 0 || initial) gemm.Sgemm(false, false, n, u, u, 1f, rh, u, recurrent[(2 * u)..], g, 1f, zs[(2 * u)..], g);
-                    GruFinish(spec, zs, ps, hp, hs);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, m, u, u, 1f, rh, u, recurrent[(2 * u)..], g, 1f, zs[(2 * u)..], g);
+                    GruFinish(spec, m, zs, ps, hp, hs);
                     break;
                 case RecurrentCell.GruResetAfter:
-                    var rs = trace.R.AsSpan(s * n * g, n * g);
-                    if (s > 0 || initial) gemm.Sgemm(false, false, n, g, u, 1f, hp, u, recurrent, g, 0f, rs, g);
+                    var rs = trace.R.AsSpan((s * n + b0) * g, m * g);
+                    if (s > 0 || initial) gemm.Sgemm(false, false, m, g, u, 1f, hp, u, recurrent, g, 0f, rs, g);
                     else rs.Clear();
                     if (!recurrentBias.IsEmpty) Bias.AddToRows(rs, recurrentBias);
-                    for (int b = 0; b < n; b++)
+                    for (int b = 0; b < m; b++)
                     {
                         var z = zs.Slice(b * g, g);
                         var r = rs.Slice(b * g, g);
@@ -171,32 +221,30 @@ public static class Recurrence
                         Gate(spec.RecurrentActivation, z[..(2 * u)], ps.IsEmpty ? default : ps.Slice(b * g, 2 * u), u);
                         TensorPrimitives.FusedMultiplyAdd(z.Slice(u, u), r.Slice(2 * u, u), z.Slice(2 * u, u), z.Slice(2 * u, u));
                     }
-                    GruFinish(spec, zs, ps, hp, hs);
+                    GruFinish(spec, m, zs, ps, hp, hs);
                     break;
             }
             if (!mask.IsEmpty)
             {
                 int t = spec.TimeOf(s);
-                for (int b = 0; b < n; b++)
+                for (int b = b0; b < b1; b++)
                     if (mask[b * steps + t] == 0)
                     {
-                        hp.Slice(b * u, u).CopyTo(hs.Slice(b * u, u));
+                        H.Slice(s * nu + b * u, u).CopyTo(H.Slice((s + 1) * nu + b * u, u));
                         if (trace.C is { } cc) cc.AsSpan(s * nu + b * u, u).CopyTo(cc.AsSpan((s + 1) * nu + b * u, u));
                     }
             }
             if (!sequence.IsEmpty)
             {
                 int t = spec.TimeOf(s);
-                for (int b = 0; b < n; b++)
+                for (int b = b0; b < b1; b++)
                 {
                     var dst = sequence.Slice((b * steps + s) * u, u);
                     if (spec.ZeroOutputForMask && !mask.IsEmpty && mask[b * steps + t] == 0) dst.Clear();
-                    else hs.Slice(b * u, u).CopyTo(dst);
+                    else H.Slice((s + 1) * nu + b * u, u).CopyTo(dst);
                 }
             }
         }
-        if (!last.IsEmpty) H.Slice(steps * nu, nu).CopyTo(last);
-        if (!lastCell.IsEmpty && trace.C is { } cl) cl.AsSpan(steps * nu, nu).CopyTo(lastCell);
     }
 
     /// <summary>Applies a gate activation to <paramref name="z"/>, keeping the pre-activation in <paramref name="pre"/> when given.</summary>
@@ -206,9 +254,136 @@ public static class Recurrence
         Activate.InPlace(activation, z, row);
     }
 
-    private static void LstmStep(RecurrenceSpec spec, Span<float> zs, Span<float> ps, ReadOnlySpan<float> cp, Span<float> cs, Span<float> a, Span<float> hs)
+    /// <summary>Whether the LSTM step runs as one fused pass per row (<see cref="LstmStepFused"/>): Keras's default activations, AVX-512, no pre-activations kept.</summary>
+    private static bool FusedLstm(RecurrenceSpec spec, RecurrenceTrace trace) =>
+        spec.Cell == RecurrentCell.Lstm && trace.P is null && Vector512.IsHardwareAccelerated
+        && spec.RecurrentActivation == ActivationFunction.Sigmoid && spec.Activation == ActivationFunction.Tanh;
+
+    /// <summary>
+    /// One LSTM step for <paramref name="n"/> rows in one pass over each row, sixteen units at a time: adds
+    /// <paramref name="bias"/> (when not empty) to the gates' pre-activations, then i, f, o = σ(·), g = tanh(·) in place,
+    /// c = f∘c_prev + i∘g, act(c) = tanh(c) and h = o∘tanh(c). σ and tanh by the formulas of <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>
+    /// and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/> (1/(1 + e^−x); with y = |x| and z = e^−2y − 1,
+    /// sign(x)·(−z/(z + 2))), on a single-precision <see cref="Exp"/> (about one unit in the last place from theirs).
+    /// </summary>
+    private static void LstmStepFused(int n, int u, Span<float> zs, ReadOnlySpan<float> bias, ReadOnlySpan<float> cp, Span<float> cs, Span<float> a, Span<float> hs)
     {
-        int u = spec.Units, g = spec.Width, n = spec.Batch;
+        const int W = 16;
+        int g = 4 * u;
+        Span<float> pad = stackalloc float[W * 8]; // a ragged last block: i, f, g, o, c_prev in, then c, act(c), h out
+        for (int b = 0; b < n; b++)
+        {
+            var z = zs.Slice(b * g, g);
+            var cpb = cp.Slice(b * u, u);
+            var cb = cs.Slice(b * u, u);
+            var ab = a.Slice(b * u, u);
+            var hb = hs.Slice(b * u, u);
+            int j = 0;
+            for (; j <= u - W; j += W)
+            {
+                var vi = Vector512.Create(z.Slice(j, W));
+                var vf = Vector512.Create(z.Slice(u + j, W));
+                var vg = Vector512.Create(z.Slice(2 * u + j, W));
+                var vo = Vector512.Create(z.Slice(3 * u + j, W));
+                if (!bias.IsEmpty)
+                {
+                    vi += Vector512.Create(bias.Slice(j, W));
+                    vf += Vector512.Create(bias.Slice(u + j, W));
+                    vg += Vector512.Create(bias.Slice(2 * u + j, W));
+                    vo += Vector512.Create(bias.Slice(3 * u + j, W));
+                }
+                Cell(ref vi, ref vf, ref vg, ref vo, Vector512.Create(cpb.Slice(j, W)), out var vc, out var va, out var vh);
+                vi.CopyTo(z.Slice(j, W));
+                vf.CopyTo(z.Slice(u + j, W));
+                vg.CopyTo(z.Slice(2 * u + j, W));
+                vo.CopyTo(z.Slice(3 * u + j, W));
+                vc.CopyTo(cb.Slice(j, W));
+                va.CopyTo(ab.Slice(j, W));
+                vh.CopyTo(hb.Slice(j, W));
+            }
+            if (j < u)
+            {
+                int r = u - j;
+                pad.Clear();
+                for (int k = 0; k < 4; k++)
+                {
+                    z.Slice(k * u + j, r).CopyTo(pad.Slice(k * W, r));
+                    if (!bias.IsEmpty) bias.Slice(k * u + j, r).CopyTo(pad.Slice((4 + k) * W, r));
+                }
+                var vi = Vector512.Create(pad[..W]) + Vector512.Create(pad.Slice(4 * W, W));
+                var vf = Vector512.Create(pad.Slice(W, W)) + Vector512.Create(pad.Slice(5 * W, W));
+                var vg = Vector512.Create(pad.Slice(2 * W, W)) + Vector512.Create(pad.Slice(6 * W, W));
+                var vo = Vector512.Create(pad.Slice(3 * W, W)) + Vector512.Create(pad.Slice(7 * W, W));
+                cpb.Slice(j, r).CopyTo(pad.Slice(4 * W, r));
+                pad.Slice(4 * W + r, W - r).Clear();
+                Cell(ref vi, ref vf, ref vg, ref vo, Vector512.Create(pad.Slice(4 * W, W)), out var vc, out var va, out var vh);
+                vi.CopyTo(pad[..W]);
+                vf.CopyTo(pad.Slice(W, W));
+                vg.CopyTo(pad.Slice(2 * W, W));
+                vo.CopyTo(pad.Slice(3 * W, W));
+                vc.CopyTo(pad.Slice(4 * W, W));
+                va.CopyTo(pad.Slice(5 * W, W));
+                vh.CopyTo(pad.Slice(6 * W, W));
+                for (int k = 0; k < 4; k++) pad.Slice(k * W, r).CopyTo(z.Slice(k * u + j, r));
+                pad.Slice(4 * W, r).CopyTo(cb[j..]);
+                pad.Slice(5 * W, r).CopyTo(ab[j..]);
+                pad.Slice(6 * W, r).CopyTo(hb[j..]);
+            }
+        }
+    }
+
+    /// <summary>The LSTM cell on sixteen units: activates the gates in place and gives c, tanh(c) and h.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Cell(ref Vector512<float> i, ref Vector512<float> f, ref Vector512<float> g, ref Vector512<float> o, Vector512<float> cPrev,
+        out Vector512<float> c, out Vector512<float> act, out Vector512<float> h)
+    {
+        i = Sigmoid(i);
+        f = Sigmoid(f);
+        g = Tanh(g);
+        o = Sigmoid(o);
+        c = Vector512.FusedMultiplyAdd(i, g, f * cPrev);
+        act = Tanh(c);
+        h = o * act;
+    }
+
+    /// <summary>
+    /// e^x in single precision, within about one unit in the last place (Vector512.Exp widens to double and costs several
+    /// times more): x = n·ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 split in two parts so that r is exact), e^r by its degree-7
+    /// Taylor-like minimax polynomial (Cephes's expf coefficients), times 2ⁿ built in the exponent bits. x is clamped to
+    /// [−87.3, 88.3], where 2ⁿ stays a normal float (e^x below is ~0 and above overflows anyway); NaN stays NaN.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x)
+    {
+        var clamped = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.3f));
+        var n = Vector512.Round(clamped * Vector512.Create(1.44269504088896341f));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), clamped);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500e-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        var scale = ((Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), p * scale, x);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tanh(Vector512<float> x)
+    {
+        var z = Exp(Vector512.Create(-2f) * Vector512.Abs(x)) - Vector512<float>.One;
+        var sign = x.AsUInt32() & Vector512.Create(0x8000_0000u);
+        return (sign ^ (-z / (z + Vector512.Create(2f))).AsUInt32()).AsSingle();
+    }
+
+    private static void LstmStep(RecurrenceSpec spec, int n, Span<float> zs, Span<float> ps, ReadOnlySpan<float> cp, Span<float> cs, Span<float> a, Span<float> hs)
+    {
+        int u = spec.Units, g = spec.Width;
         for (int b = 0; b < n; b++)
         {
             var z = zs.Slice(b * g, g);
@@ -238,9 +413,9 @@ public static class Recurrence
     }
 
     /// <summary>The GRU's candidate activation and h = ĥ + z∘(h_prev − ĥ).</summary>
-    private static void GruFinish(RecurrenceSpec spec, Span<float> zs, Span<float> ps, ReadOnlySpan<float> hp, Span<float> hs)
+    private static void GruFinish(RecurrenceSpec spec, int n, Span<float> zs, Span<float> ps, ReadOnlySpan<float> hp, Span<float> hs)
     {
-        int u = spec.Units, g = spec.Width, n = spec.Batch;
+        int u = spec.Units, g = spec.Width;
         for (int b = 0; b < n; b++)
         {
             var z = zs.Slice(b * g, g);
@@ -289,12 +464,12 @@ public static class Recurrence
     /// <paramref name="dRecurrentBias"/> (each skipped when empty); writes (or, unless <paramref name="writeDx"/>, adds)
     /// the input's gradient into <paramref name="dx"/> [N, T, F] when not empty, times <paramref name="inputKeep"/> when the
     /// forward pass had one; adds the initial states' gradients into <paramref name="dInitialState"/> and <paramref name="dInitialCell"/>
-    /// when not empty. The trace's Z (and R) hold gradients after.
+    /// when not empty. The trace's Z (and R) hold gradients after. <paramref name="threads"/> as in <see cref="Forward"/>.
     /// </summary>
     public static void Backward(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<int> mask, ReadOnlySpan<float> kernel, ReadOnlySpan<float> recurrent,
         RecurrenceTrace trace, ReadOnlySpan<float> dSequence, ReadOnlySpan<float> dLast, ReadOnlySpan<float> dLastCell,
         Span<float> dKernel, Span<float> dRecurrent, Span<float> dBias, Span<float> dRecurrentBias, Span<float> dx, bool writeDx, TensorPool pool,
-        ReadOnlySpan<float> inputKeep = default, Span<float> dInitialState = default, Span<float> dInitialCell = default)
+        ReadOnlySpan<float> inputKeep = default, Span<float> dInitialState = default, Span<float> dInitialCell = default, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gemm);
@@ -317,43 +492,27 @@ public static class Recurrence
             dhNext.Clear();
             dc.Clear();
             if (!dLastCell.IsEmpty) dLastCell.CopyTo(dc);
-            for (int s = steps - 1; s >= 0; s--)
+            int parts = Parts(n, threads);
+            if (parts == 1)
             {
-                int t = spec.TimeOf(s);
-                dhNext.CopyTo(dh);
-                if (s == steps - 1 && !dLast.IsEmpty) TensorPrimitives.Add(dh, dLast, dh);
-                if (!dSequence.IsEmpty)
-                    for (int b = 0; b < n; b++)
-                        if (!(spec.ZeroOutputForMask && !mask.IsEmpty && mask[b * steps + t] == 0))
-                            TensorPrimitives.Add(dh.Slice(b * u, u), dSequence.Slice((b * steps + s) * u, u), dh.Slice(b * u, u));
-                var zs = Z.Slice(s * n * g, n * g);
-                var ps = trace.P is { } p ? p.AsSpan(s * n * g, n * g) : default;
-                var hp = H.Slice(s * nu, nu);
-                switch (spec.Cell)
+                BackwardRows(spec, gemm, mask, recurrent, trace, dSequence, dLast, dh, dhNext, dc, tmp, first, 0, n);
+            }
+            else
+            {
+                var serial = gemm.SingleThreaded ?? SerialManaged;
+                unsafe
                 {
-                    case RecurrentCell.Simple:
-                        // zs holds y = act(pre): dz = dh ⊙ act′.
-                        dh.CopyTo(tmp[..nu]);
-                        Derive(spec.Activation, ps, zs, tmp[..nu], u);
-                        tmp[..nu].CopyTo(zs);
-                        Masked(spec, mask, s, zs, g);
-                        if (s > 0 || first) gemm.Sgemm(false, true, n, u, u, 1f, zs, u, recurrent, u, 0f, dhNext, u);
-                        break;
-                    case RecurrentCell.Lstm:
-                        LstmBack(spec, zs, ps, trace.C.AsSpan(s * nu, nu), trace.A.AsSpan(s * nu, nu), dh, dc, tmp, mask, s);
-                        if (s > 0 || first) gemm.Sgemm(false, true, n, u, g, 1f, zs, g, recurrent, g, 0f, dhNext, u);
-                        break;
-                    case RecurrentCell.Gru:
-                        GruBackBefore(spec, gemm, zs, ps, hp, recurrent, dh, dhNext, tmp, mask, s, first);
-                        break;
-                    case RecurrentCell.GruResetAfter:
-                        GruBackAfter(spec, gemm, zs, ps, hp, trace.R.AsSpan(s * n * g, n * g), recurrent, dh, dhNext, mask, s, first);
-                        break;
+                    fixed (int* pm = mask)
+                    fixed (float* pr = recurrent, pds = dSequence, pdl = dLast)
+                    {
+                        var (am, ar, ads, adl) = ((nint)pm, (nint)pr, (nint)pds, (nint)pdl);
+                        var (lm, lr, lds, ldl) = (mask.Length, recurrent.Length, dSequence.Length, dLast.Length);
+                        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                            BackwardRows(spec, serial, new ReadOnlySpan<int>((int*)am, lm), new ReadOnlySpan<float>((float*)ar, lr), trace,
+                                new ReadOnlySpan<float>((float*)ads, lds), new ReadOnlySpan<float>((float*)adl, ldl), dhArr, dhNextArr, dcArr, tmpArr, first,
+                                n * part / parts, n * (part + 1) / parts));
+                    }
                 }
-                if (!mask.IsEmpty)
-                    for (int b = 0; b < n; b++)
-                        if (mask[b * steps + t] == 0)
-                            dh.Slice(b * u, u).CopyTo(dhNext.Slice(b * u, u)); // dc carries over unchanged: LstmBack leaves masked rows' dc alone
             }
             if (first) TensorPrimitives.Add(dInitialState, dhNext, dInitialState);
             if (!dInitialCell.IsEmpty) TensorPrimitives.Add(dInitialCell, dc, dInitialCell);
@@ -405,28 +564,87 @@ public static class Recurrence
         }
     }
 
+    /// <summary>
+    /// Every step of the backward pass through time for the sequences <paramref name="b0"/> ≤ b &lt; <paramref name="b1"/>:
+    /// their rows of <paramref name="dhAll"/>, <paramref name="dhNextAll"/>, <paramref name="dcAll"/> (whole-batch buffers, [N, u]) and
+    /// of <paramref name="tmpAll"/> (N × G) are theirs alone.
+    /// </summary>
+    private static void BackwardRows(RecurrenceSpec spec, IGemm gemm, ReadOnlySpan<int> mask, ReadOnlySpan<float> recurrent, RecurrenceTrace trace,
+        ReadOnlySpan<float> dSequence, ReadOnlySpan<float> dLast, Span<float> dhAll, Span<float> dhNextAll, Span<float> dcAll, Span<float> tmpAll, bool first, int b0, int b1)
+    {
+        int n = spec.Batch, steps = spec.Steps, u = spec.Units, g = spec.Width, nu = n * u, m = b1 - b0;
+        var Z = trace.Z.AsSpan();
+        var H = trace.H.AsSpan();
+        var dh = dhAll.Slice(b0 * u, m * u);
+        var dhNext = dhNextAll.Slice(b0 * u, m * u);
+        var dc = dcAll.Slice(b0 * u, m * u);
+        var tmp = tmpAll.Slice(b0 * g, m * g);
+        for (int s = steps - 1; s >= 0; s--)
+        {
+            int t = spec.TimeOf(s);
+            dhNext.CopyTo(dh);
+            if (s == steps - 1 && !dLast.IsEmpty) TensorPrimitives.Add(dh, dLast.Slice(b0 * u, m * u), dh);
+            if (!dSequence.IsEmpty)
+                for (int b = b0; b < b1; b++)
+                    if (!(spec.ZeroOutputForMask && !mask.IsEmpty && mask[b * steps + t] == 0))
+                        TensorPrimitives.Add(dh.Slice((b - b0) * u, u), dSequence.Slice((b * steps + s) * u, u), dh.Slice((b - b0) * u, u));
+            var zs = Z.Slice((s * n + b0) * g, m * g);
+            var ps = trace.P is { } p ? p.AsSpan((s * n + b0) * g, m * g) : default;
+            var hp = H.Slice(s * nu + b0 * u, m * u);
+            switch (spec.Cell)
+            {
+                case RecurrentCell.Simple:
+                    // zs holds y = act(pre): dz = dh ⊙ act′.
+                    dh.CopyTo(tmp[..(m * u)]);
+                    Derive(spec.Activation, ps, zs, tmp[..(m * u)], u);
+                    tmp[..(m * u)].CopyTo(zs);
+                    Masked(spec, mask, s, zs, g, b0, b1);
+                    if (s > 0 || first) gemm.Sgemm(false, true, m, u, u, 1f, zs, u, recurrent, u, 0f, dhNext, u);
+                    break;
+                case RecurrentCell.Lstm:
+                    if (FusedLstmBack(spec))
+                        LstmBackFused(spec, m, b0, zs, trace.C.AsSpan(s * nu + b0 * u, m * u), trace.A.AsSpan(s * nu + b0 * u, m * u), dh, dc, mask, s);
+                    else
+                        LstmBack(spec, m, b0, zs, ps, trace.C.AsSpan(s * nu + b0 * u, m * u), trace.A.AsSpan(s * nu + b0 * u, m * u), dh, dc, tmp, mask, s);
+                    if (s > 0 || first) gemm.Sgemm(false, true, m, u, g, 1f, zs, g, recurrent, g, 0f, dhNext, u);
+                    break;
+                case RecurrentCell.Gru:
+                    GruBackBefore(spec, m, b0, gemm, zs, ps, hp, recurrent, dh, dhNext, tmp, mask, s, first);
+                    break;
+                case RecurrentCell.GruResetAfter:
+                    GruBackAfter(spec, m, b0, gemm, zs, ps, hp, trace.R.AsSpan((s * n + b0) * g, m * g), recurrent, dh, dhNext, mask, s, first);
+                    break;
+            }
+            if (!mask.IsEmpty)
+                for (int b = b0; b < b1; b++)
+                    if (mask[b * steps + t] == 0)
+                        dh.Slice((b - b0) * u, u).CopyTo(dhNext.Slice((b - b0) * u, u)); // dc carries over unchanged: LstmBack leaves masked rows' dc alone
+        }
+    }
+
     /// <summary>Clears the gate gradients of the masked rows of step <paramref name="s"/>.</summary>
-    private static void Masked(RecurrenceSpec spec, ReadOnlySpan<int> mask, int s, Span<float> rows, int width)
+    /// <remarks><paramref name="rows"/> holds the rows of sequences <paramref name="b0"/> ≤ b &lt; <paramref name="b1"/>.</remarks>
+    private static void Masked(RecurrenceSpec spec, ReadOnlySpan<int> mask, int s, Span<float> rows, int width, int b0, int b1)
     {
         if (mask.IsEmpty) return;
         int t = spec.TimeOf(s);
-        for (int b = 0; b < spec.Batch; b++)
-            if (mask[b * spec.Steps + t] == 0) rows.Slice(b * width, width).Clear();
+        for (int b = b0; b < b1; b++)
+            if (mask[b * spec.Steps + t] == 0) rows.Slice((b - b0) * width, width).Clear();
     }
 
     /// <summary>
     /// One LSTM step backward: from dh and the carried dc (updated in place to the previous step's, except for
     /// masked rows, which keep it), writes the pre-activation gradients over the gates in <paramref name="zs"/>.
     /// </summary>
-    private static void LstmBack(RecurrenceSpec spec, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> cp, ReadOnlySpan<float> a,
+    private static void LstmBack(RecurrenceSpec spec, int n, int b0, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> cp, ReadOnlySpan<float> a,
         ReadOnlySpan<float> dh, Span<float> dc, Span<float> tmp, ReadOnlySpan<int> mask, int s)
     {
-        int u = spec.Units, g = spec.Width, n = spec.Batch, t = spec.TimeOf(s);
+        int u = spec.Units, g = spec.Width, t = spec.TimeOf(s);
         var cBuf = tmp[..g];
         for (int b = 0; b < n; b++)
         {
             var z = zs.Slice(b * g, g);
-            if (!mask.IsEmpty && mask[b * spec.Steps + t] == 0)
+            if (!mask.IsEmpty && mask[(b0 + b) * spec.Steps + t] == 0)
             {
                 z.Clear(); // a masked step: no gate gradient, dc passes through unchanged
                 continue;
@@ -468,11 +686,67 @@ public static class Recurrence
         }
     }
 
+    /// <summary>Whether the LSTM step backward runs as one fused pass per row (<see cref="LstmBackFused"/>): Keras's default activations, AVX-512.</summary>
+    private static bool FusedLstmBack(RecurrenceSpec spec) =>
+        Vector512.IsHardwareAccelerated && spec.RecurrentActivation == ActivationFunction.Sigmoid && spec.Activation == ActivationFunction.Tanh;
+
+    /// <summary>
+    /// <see cref="LstmBack"/> for σ gates and tanh in one pass over each row, sixteen units at a time, with the same
+    /// operations in the same order (so the same values): dO = (dh∘act(c))∘(o − o∘o); dc += (dh∘o)∘(1 − act(c)∘act(c));
+    /// dI = (dc∘g)∘(i − i∘i); dF = (dc∘c_prev)∘(f − f∘f); dG = (dc∘i)∘(1 − g∘g); dc ← dc∘f.
+    /// </summary>
+    private static void LstmBackFused(RecurrenceSpec spec, int n, int b0, Span<float> zs, ReadOnlySpan<float> cp, ReadOnlySpan<float> a,
+        ReadOnlySpan<float> dh, Span<float> dc, ReadOnlySpan<int> mask, int s)
+    {
+        const int W = 16;
+        int u = spec.Units, g = spec.Width, t = spec.TimeOf(s);
+        var one = Vector512<float>.One;
+        for (int b = 0; b < n; b++)
+        {
+            var z = zs.Slice(b * g, g);
+            if (!mask.IsEmpty && mask[(b0 + b) * spec.Steps + t] == 0)
+            {
+                z.Clear(); // a masked step: no gate gradient, dc passes through unchanged
+                continue;
+            }
+            var dcb = dc.Slice(b * u, u);
+            var dhb = dh.Slice(b * u, u);
+            var ab = a.Slice(b * u, u);
+            var cpb = cp.Slice(b * u, u);
+            int j = 0;
+            for (; j <= u - W; j += W)
+            {
+                var vi = Vector512.Create(z.Slice(j, W));
+                var vf = Vector512.Create(z.Slice(u + j, W));
+                var vg = Vector512.Create(z.Slice(2 * u + j, W));
+                var vo = Vector512.Create(z.Slice(3 * u + j, W));
+                var va = Vector512.Create(ab.Slice(j, W));
+                var vdh = Vector512.Create(dhb.Slice(j, W));
+                var vdc = Vector512.Create(dcb.Slice(j, W)) + vdh * vo * (one - va * va);
+                (vdc * vg * (vi - vi * vi)).CopyTo(z.Slice(j, W));
+                (vdc * Vector512.Create(cpb.Slice(j, W)) * (vf - vf * vf)).CopyTo(z.Slice(u + j, W));
+                (vdc * vi * (one - vg * vg)).CopyTo(z.Slice(2 * u + j, W));
+                (vdh * va * (vo - vo * vo)).CopyTo(z.Slice(3 * u + j, W));
+                (vdc * vf).CopyTo(dcb.Slice(j, W));
+            }
+            for (; j < u; j++)
+            {
+                float i = z[j], f = z[u + j], gg = z[2 * u + j], o = z[3 * u + j], av = ab[j], dhv = dhb[j];
+                float dcv = dcb[j] + dhv * o * (1 - av * av);
+                z[j] = dcv * gg * (i - i * i);
+                z[u + j] = dcv * cpb[j] * (f - f * f);
+                z[2 * u + j] = dcv * i * (1 - gg * gg);
+                z[3 * u + j] = dhv * av * (o - o * o);
+                dcb[j] = dcv * f;
+            }
+        }
+    }
+
     /// <summary>GRU (reset before) step backward: gate gradients into <paramref name="zs"/>, the previous state's gradient into <paramref name="dhNext"/>.</summary>
-    private static void GruBackBefore(RecurrenceSpec spec, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp,
+    private static void GruBackBefore(RecurrenceSpec spec, int n, int b0, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp,
         ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, Span<float> tmp, ReadOnlySpan<int> mask, int s, bool first)
     {
-        int u = spec.Units, g = spec.Width, n = spec.Batch;
+        int u = spec.Units, g = spec.Width;
         // Phase 1: dĥ_pre = dh ⊙ (1 − z) ⊙ act′; dz = dh ⊙ (h_prev − ĥ); direct dh_prev = dh ⊙ z.
         for (int b = 0; b < n; b++)
         {
@@ -501,7 +775,7 @@ public static class Recurrence
             Derive(spec.RecurrentActivation, ps.IsEmpty ? default : ps.Slice(b * g, u), zg, keep, u);
             keep.CopyTo(zg);                                       // slot 0: dz_pre (z no longer needed)
         }
-        Masked(spec, mask, s, zs, g);
+        Masked(spec, mask, s, zs, g, b0, b0 + n);
         var dRh = tmp[..(n * u)];
         gemm.Sgemm(false, true, n, u, u, 1f, zs[(2 * u)..], g, recurrent[(2 * u)..], g, 0f, dRh, u);
         for (int b = 0; b < n; b++)
@@ -515,15 +789,15 @@ public static class Recurrence
             Derive(spec.RecurrentActivation, ps.IsEmpty ? default : ps.Slice(b * g + u, u), r, dRhb, u);
             dRhb.CopyTo(r);
         }
-        Masked(spec, mask, s, zs, g);
+        Masked(spec, mask, s, zs, g, b0, b0 + n);
         if (s > 0 || first) gemm.Sgemm(false, true, n, u, 2 * u, 1f, zs, g, recurrent, g, 1f, dhNext, u);
     }
 
     /// <summary>GRU (reset after) step backward: gate gradients into <paramref name="zs"/>, the recurrent term's into <paramref name="rs"/>, the previous state's into <paramref name="dhNext"/>.</summary>
-    private static void GruBackAfter(RecurrenceSpec spec, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp, Span<float> rs,
+    private static void GruBackAfter(RecurrenceSpec spec, int n, int b0, IGemm gemm, Span<float> zs, ReadOnlySpan<float> ps, ReadOnlySpan<float> hp, Span<float> rs,
         ReadOnlySpan<float> recurrent, ReadOnlySpan<float> dh, Span<float> dhNext, ReadOnlySpan<int> mask, int s, bool first)
     {
-        int u = spec.Units, g = spec.Width, n = spec.Batch;
+        int u = spec.Units, g = spec.Width;
         var scratch = new float[3 * u];
         var dz = scratch.AsSpan(0, u);
         var dHh = scratch.AsSpan(u, u);
@@ -555,8 +829,8 @@ public static class Recurrence
             // The recurrent term's z and r blocks have the same gradients as the input's.
             z[..(2 * u)].CopyTo(r[..(2 * u)]);
         }
-        Masked(spec, mask, s, zs, g);
-        Masked(spec, mask, s, rs, g);
+        Masked(spec, mask, s, zs, g, b0, b0 + n);
+        Masked(spec, mask, s, rs, g, b0, b0 + n);
         if (s > 0 || first) gemm.Sgemm(false, true, n, u, g, 1f, rs, g, recurrent, g, 1f, dhNext, u);
     }
 }

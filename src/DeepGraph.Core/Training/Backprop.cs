@@ -133,8 +133,18 @@ public sealed class Gradients : IDisposable
 
     private static bool IsFinite(ReadOnlySpan<float> values)
     {
-        foreach (var v in values)
-            if (!float.IsFinite(v)) return false;
+        // x·0 is ±0 for a finite x and NaN for NaN or ±∞, so the sum of the products stays 0 only when every value is finite.
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && values.Length >= System.Numerics.Vector<float>.Count)
+        {
+            var zero = System.Numerics.Vector<float>.Zero;
+            var acc = zero;
+            for (; i <= values.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+                acc += new System.Numerics.Vector<float>(values[i..]) * zero;
+            if (!System.Numerics.Vector.EqualsAll(acc, zero)) return false;
+        }
+        for (; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return false;
         return true;
     }
 

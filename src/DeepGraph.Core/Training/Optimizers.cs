@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace DeepGraph.Core;
@@ -75,7 +76,22 @@ public abstract record Optimizer
     /// Updates <paramref name="weight"/> in place from <paramref name="gradient"/> at step
     /// <paramref name="step"/> (1 for the first), updating <paramref name="slots"/> in place too.
     /// </summary>
-    public abstract void Update(Span<float> weight, ReadOnlySpan<float> gradient, float[][] slots, long step);
+    public void Update(Span<float> weight, ReadOnlySpan<float> gradient, float[][] slots, long step) =>
+        Update(weight, gradient, slots, weight, slots, step);
+
+    /// <summary>
+    /// The update from <paramref name="weight"/> and <paramref name="slots"/> at step <paramref name="step"/> (1 for the
+    /// first), written to <paramref name="newWeight"/> and <paramref name="newSlots"/> in one pass over the elements: a
+    /// pure step writes new buffers without copying the old ones first. Each output is either the matching input itself
+    /// (the in-place update) or a buffer that does not overlap any input; the inputs are otherwise left unchanged.
+    /// </summary>
+    /// <param name="weight">The weight before the update.</param>
+    /// <param name="gradient">Its gradient, as long as the weight.</param>
+    /// <param name="slots">The slots before the update (<see cref="SlotCount"/> arrays, each at least as long as the weight).</param>
+    /// <param name="newWeight">Receives the updated weight.</param>
+    /// <param name="newSlots">Receive the updated slots.</param>
+    /// <param name="step">The optimizer iteration of this update, 1 for the first.</param>
+    public abstract void Update(ReadOnlySpan<float> weight, ReadOnlySpan<float> gradient, float[][] slots, Span<float> newWeight, float[][] newSlots, long step);
 }
 
 /// <summary>Stochastic gradient descent, with optional (Nesterov) momentum, in Keras's form: v ← m·v − lr·g; w ← w + v (Nesterov: w ← w + m·v − lr·g).</summary>
@@ -98,18 +114,36 @@ public sealed record Sgd : Optimizer
     public override int SlotCount => Momentum == 0 ? 0 : 1;
 
     /// <inheritdoc/>
-    public override void Update(Span<float> w, ReadOnlySpan<float> g, float[][] slots, long step)
+    public override void Update(ReadOnlySpan<float> w, ReadOnlySpan<float> g, float[][] slots, Span<float> wNew, float[][] newSlots, long step)
     {
         if (Momentum == 0)
         {
-            TensorPrimitives.MultiplyAdd(g, -LearningRate, w, w);
+            // w ← g·(−lr) + w
+            TensorPrimitives.MultiplyAdd(g, -LearningRate, w, wNew);
             return;
         }
-        var v = slots[0].AsSpan();
-        for (int i = 0; i < w.Length; i++)
+        ReadOnlySpan<float> v = slots[0];
+        var vNew = newSlots[0].AsSpan();
+        float m = Momentum, lr = LearningRate;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            v[i] = Momentum * v[i] - LearningRate * g[i];
-            w[i] += Nesterov ? Momentum * v[i] - LearningRate * g[i] : v[i];
+            var vm = new Vector<float>(m);
+            var vlr = new Vector<float>(lr);
+            for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var gi = new Vector<float>(g[i..]);
+                var vi = vm * new Vector<float>(v[i..]) - vlr * gi;
+                var wi = new Vector<float>(w[i..]) + (Nesterov ? vm * vi - vlr * gi : vi);
+                vi.CopyTo(vNew[i..]);
+                wi.CopyTo(wNew[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float vi = m * v[i] - lr * g[i];
+            vNew[i] = vi;
+            wNew[i] = w[i] + (Nesterov ? m * vi - lr * g[i] : vi);
         }
     }
 }
@@ -152,43 +186,44 @@ public sealed record Adam : Optimizer
     public override int SlotCount => 2;
 
     /// <inheritdoc/>
-    public override void Update(Span<float> w, ReadOnlySpan<float> g, float[][] slots, long step)
+    public override void Update(ReadOnlySpan<float> w, ReadOnlySpan<float> g, float[][] slots, Span<float> wNew, float[][] newSlots, long step)
     {
-        var m = slots[0].AsSpan();
-        var v = slots[1].AsSpan();
-        float b1 = Beta1, b2 = Beta2;
+        // One pass, each element rounded as the separate passes rounded it (no fused multiply-adds):
+        // m ← g·(1−β₁) + m·β₁; v ← (g·g)·(1−β₂) + v·β₂; then
+        // Keras: w ← (m / (√v + ε))·s + w, s = −lr·√(1−β₂ᵗ)/(1−β₁ᵗ);
+        // TF.js: w ← (m / (√(v·(1/(1−β₂ᵗ))) + ε))·s + w, s = −lr/(1−β₁ᵗ).
+        ReadOnlySpan<float> m = slots[0], v = slots[1];
+        Span<float> mNew = newSlots[0], vNew = newSlots[1];
+        float b1 = Beta1, b2 = Beta2, a1 = 1 - b1, a2 = 1 - b2, eps = Epsilon;
         double c1 = 1 - Math.Pow(b1, step), c2 = 1 - Math.Pow(b2, step);
-        // m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²
-        TensorPrimitives.Multiply(m, b1, m);
-        TensorPrimitives.MultiplyAdd(g, 1 - b1, m, m);
-        TensorPrimitives.Multiply(v, b2, v);
-        var step2 = System.Buffers.ArrayPool<float>.Shared.Rent(w.Length);
-        try
+        bool keras = Form == AdamForm.Keras;
+        float scale = keras ? (float)(-LearningRate * Math.Sqrt(c2) / c1) : (float)(-LearningRate / c1);
+        float vScale = keras ? 1f : (float)(1 / c2);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            var t = step2.AsSpan(0, w.Length);
-            TensorPrimitives.Multiply(g, g, t);
-            TensorPrimitives.MultiplyAdd(t, 1 - b2, v, v);
-            if (Form == AdamForm.Keras)
+            Vector<float> vb1 = new(b1), va1 = new(a1), vb2 = new(b2), va2 = new(a2), veps = new(eps), vscale = new(scale), vvs = new(vScale);
+            for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                // w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)
-                TensorPrimitives.Sqrt(v, t);
-                TensorPrimitives.Add(t, Epsilon, t);
-                TensorPrimitives.Divide(m, t, t);
-                TensorPrimitives.MultiplyAdd(t, (float)(-LearningRate * Math.Sqrt(c2) / c1), w, w);
-            }
-            else
-            {
-                // w ← w − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
-                TensorPrimitives.Multiply(v, (float)(1 / c2), t);
-                TensorPrimitives.Sqrt(t, t);
-                TensorPrimitives.Add(t, Epsilon, t);
-                TensorPrimitives.Divide(m, t, t);
-                TensorPrimitives.MultiplyAdd(t, (float)(-LearningRate / c1), w, w);
+                var gi = new Vector<float>(g[i..]);
+                var mi = gi * va1 + new Vector<float>(m[i..]) * vb1;
+                var vi = gi * gi * va2 + new Vector<float>(v[i..]) * vb2;
+                var root = Vector.SquareRoot(keras ? vi : vi * vvs) + veps;
+                var wi = mi / root * vscale + new Vector<float>(w[i..]);
+                mi.CopyTo(mNew[i..]);
+                vi.CopyTo(vNew[i..]);
+                wi.CopyTo(wNew[i..]);
             }
         }
-        finally
+        for (; i < w.Length; i++)
         {
-            System.Buffers.ArrayPool<float>.Shared.Return(step2);
+            float gi = g[i];
+            float mi = gi * a1 + m[i] * b1;
+            float vi = gi * gi * a2 + v[i] * b2;
+            float root = MathF.Sqrt(keras ? vi : vi * vScale) + eps;
+            mNew[i] = mi;
+            vNew[i] = vi;
+            wNew[i] = mi / root * scale + w[i];
         }
     }
 }
@@ -218,22 +253,50 @@ public sealed record RmsProp : Optimizer
     public override int SlotCount => Momentum == 0 ? 1 : 2;
 
     /// <inheritdoc/>
-    public override void Update(Span<float> w, ReadOnlySpan<float> g, float[][] slots, long step)
+    public override void Update(ReadOnlySpan<float> w, ReadOnlySpan<float> g, float[][] slots, Span<float> wNew, float[][] newSlots, long step)
     {
-        var v = slots[0].AsSpan();
-        for (int i = 0; i < w.Length; i++)
+        // v ← ρ·v + ((1−ρ)·g)·g; increment = (lr·g)/(√v + ε); w ← w − increment (momentum: μ ← m·μ + increment; w ← w − μ).
+        ReadOnlySpan<float> v = slots[0];
+        var vNew = newSlots[0].AsSpan();
+        ReadOnlySpan<float> mom = Momentum == 0 ? default : slots[1];
+        Span<float> momNew = Momentum == 0 ? default : newSlots[1];
+        float rho = Rho, a = 1 - Rho, lr = LearningRate, eps = Epsilon, mu = Momentum;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            v[i] = Rho * v[i] + (1 - Rho) * g[i] * g[i];
-            float increment = LearningRate * g[i] / (MathF.Sqrt(v[i]) + Epsilon);
-            if (Momentum == 0)
+            Vector<float> vrho = new(rho), va = new(a), vlr = new(lr), veps = new(eps), vmu = new(mu);
+            for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                w[i] -= increment;
+                var gi = new Vector<float>(g[i..]);
+                var vi = vrho * new Vector<float>(v[i..]) + va * gi * gi;
+                var increment = vlr * gi / (Vector.SquareRoot(vi) + veps);
+                vi.CopyTo(vNew[i..]);
+                if (mu == 0)
+                {
+                    (new Vector<float>(w[i..]) - increment).CopyTo(wNew[i..]);
+                }
+                else
+                {
+                    var mi = vmu * new Vector<float>(mom[i..]) + increment;
+                    mi.CopyTo(momNew[i..]);
+                    (new Vector<float>(w[i..]) - mi).CopyTo(wNew[i..]);
+                }
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float vi = rho * v[i] + a * g[i] * g[i];
+            float increment = lr * g[i] / (MathF.Sqrt(vi) + eps);
+            vNew[i] = vi;
+            if (mu == 0)
+            {
+                wNew[i] = w[i] - increment;
             }
             else
             {
-                ref float mom = ref slots[1][i];
-                mom = Momentum * mom + increment;
-                w[i] -= mom;
+                float mi = mu * mom[i] + increment;
+                momNew[i] = mi;
+                wNew[i] = w[i] - mi;
             }
         }
     }
@@ -263,13 +326,29 @@ public sealed record Adagrad : Optimizer
     public override float SlotInitialValue => InitialAccumulatorValue;
 
     /// <inheritdoc/>
-    public override void Update(Span<float> w, ReadOnlySpan<float> g, float[][] slots, long step)
+    public override void Update(ReadOnlySpan<float> w, ReadOnlySpan<float> g, float[][] slots, Span<float> wNew, float[][] newSlots, long step)
     {
-        var a = slots[0].AsSpan();
-        for (int i = 0; i < w.Length; i++)
+        // a ← a + g·g; w ← w − (lr·g)/(√a + ε)
+        ReadOnlySpan<float> acc = slots[0];
+        var accNew = newSlots[0].AsSpan();
+        float lr = LearningRate, eps = Epsilon;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            a[i] += g[i] * g[i];
-            w[i] -= LearningRate * g[i] / (MathF.Sqrt(a[i]) + Epsilon);
+            Vector<float> vlr = new(lr), veps = new(eps);
+            for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var gi = new Vector<float>(g[i..]);
+                var ai = new Vector<float>(acc[i..]) + gi * gi;
+                ai.CopyTo(accNew[i..]);
+                (new Vector<float>(w[i..]) - vlr * gi / (Vector.SquareRoot(ai) + veps)).CopyTo(wNew[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            float ai = acc[i] + g[i] * g[i];
+            accNew[i] = ai;
+            wNew[i] = w[i] - lr * g[i] / (MathF.Sqrt(ai) + eps);
         }
     }
 }

@@ -42,11 +42,13 @@ public static class Trainer
     /// <param name="context">GEMM, pool and the step's seed (Dropout masks).</param>
     /// <param name="donate">Update the weights and slots of <paramref name="model"/> and <paramref name="state"/> in place.</param>
     /// <param name="sampleWeights">Per output, the samples' weights (Keras's <c>sample_weight</c>: one per sample, or one per position of the loss), or null for weights of 1; see <see cref="Loss.Compute(Tensor, Tensor, Span{float}, float, ReadOnlySpan{float})"/> for the reduction.</param>
+    /// <param name="donateState">Update the slots of <paramref name="state"/> in place even when the weights are not donated, for a
+    /// caller that keeps only the returned state (the facade's <c>TrainOnBatch</c>: the weights it publishes stay values).</param>
     /// <returns>The model and state after the step; when the loss or a gradient is not finite, the inputs unchanged and <see cref="StepLogs.Updated"/> false.</returns>
     /// <exception cref="ShapeError">Inputs or targets that do not fit the model or the losses.</exception>
     /// <exception cref="ArgumentException">A target invalid for its loss (a label out of range).</exception>
     public static (Model Model, OptimizerState State, StepLogs Logs) Step(Model model, OptimizerState state, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y,
-        TrainingConfig config, ForwardContext context, bool donate = false, IReadOnlyList<Tensor?>? sampleWeights = null)
+        TrainingConfig config, ForwardContext context, bool donate = false, IReadOnlyList<Tensor?>? sampleWeights = null, bool donateState = false)
     {
         CheckTargets(model, x, y, config);
         (x, y) = (InputCheck.Conform(model, x), InputCheck.FloatTargets(y));
@@ -59,7 +61,7 @@ public static class Trainer
             using var gradients = new Gradients(context.Pool);
             Backprop.Backward(tape, outputGrads, gradients);
             if (!gradients.AllFinite()) return (model, state, logs with { Updated = false });
-            var (next, nextState) = Apply(model, state, gradients, tape.StateUpdates(), config.Optimizer, donate);
+            var (next, nextState) = Apply(model, state, gradients, tape.StateUpdates(), config.Optimizer, donate, donate || donateState);
             return (next, nextState, logs);
         }
         finally
@@ -276,7 +278,7 @@ public static class Trainer
     }
 
     private static (Model, OptimizerState) Apply(Model model, OptimizerState state, Gradients gradients, IReadOnlyDictionary<LayerId, Layer> stateUpdates,
-        Optimizer optimizer, bool donate)
+        Optimizer optimizer, bool donate, bool donateSlots)
     {
         var layers = AllLayers(model);
         // A schedule's rate for this update: Keras evaluates it at the iterations done before it.
@@ -294,18 +296,27 @@ public static class Trainer
             {
                 if (grads[i] is not { } g) continue;
                 var key = new WeightKey(id, i);
-                var s = slots.TryGetValue(key, out var existing)
-                    ? donate ? existing : [.. existing.Select(a => (float[])a.Clone())]
-                    : NewSlots(optimizer, g.Length);
-                slots[key] = s;
-                var w = donate ? values[i] : Tensor.Own(values[i].ToArray(), values[i].Shape);
-                optimizer.Update(w.Data, g.Span, s, step);
+                bool had = slots.TryGetValue(key, out var existing);
+                var s = had ? existing! : NewSlots(optimizer, g.Length);
+                // Without donation the update reads the old weight and slots and writes new buffers in the same pass
+                // (slots made for this step are the step's own and are updated in place).
+                var sNew = donateSlots || !had ? s : UninitializedSlots(s);
+                slots[key] = sNew;
+                var w = donate ? values[i] : Tensor.Own(GC.AllocateUninitializedArray<float>(values[i].Length), values[i].Shape);
+                optimizer.Update(values[i].Span, g.Span, s, w.Data, sNew, step);
                 w.Changed();
                 values[i] = w;
             }
             updated[id] = record with { Params = EquatableArray.Of(values) };
         }
         return (Replace(model, updated), new OptimizerState(step, slots.ToImmutable()));
+    }
+
+    private static float[][] UninitializedSlots(float[][] like)
+    {
+        var slots = new float[like.Length][];
+        for (int k = 0; k < slots.Length; k++) slots[k] = GC.AllocateUninitializedArray<float>(like[k].Length);
+        return slots;
     }
 
     private static float[][] NewSlots(Optimizer optimizer, int length)

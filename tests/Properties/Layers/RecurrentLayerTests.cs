@@ -32,14 +32,16 @@ public sealed class RecurrentLayerTests
     };
 
     /// <summary>The sizes and options of one reference run.</summary>
-    private sealed record Case(string Cell, string Activation, string Gates, bool GoBackwards, bool ReturnSequences, bool ReturnState, bool Masked, bool ZeroOutput, bool UseBias = true, double Dropout = 0)
+    /// <remarks>3 units by default; the LSTM's fused step (Keras's activations) works on sixteen units at a time, so 19 units
+    /// cover a whole block and a ragged rest.</remarks>
+    private sealed record Case(string Cell, string Activation, string Gates, bool GoBackwards, bool ReturnSequences, bool ReturnState, bool Masked, bool ZeroOutput, bool UseBias = true, double Dropout = 0, int Units = 3)
     {
         public int G => Cell == "simple" ? 1 : Cell == "lstm" ? 4 : 3;
 
-        public override string ToString() => $"{Cell} {Activation}/{Gates}{(GoBackwards ? " backwards" : "")}{(ReturnSequences ? " sequences" : "")}{(ReturnState ? " state" : "")}{(Masked ? " masked" : "")}{(ZeroOutput ? " zero-output" : "")}{(UseBias ? "" : " no-bias")}";
+        public override string ToString() => $"{Cell} {Activation}/{Gates}{(GoBackwards ? " backwards" : "")}{(ReturnSequences ? " sequences" : "")}{(ReturnState ? " state" : "")}{(Masked ? " masked" : "")}{(ZeroOutput ? " zero-output" : "")}{(UseBias ? "" : " no-bias")}{(Units == 3 ? "" : $" {Units} units")}";
     }
 
-    private const int N = 2, T = 4, F = 3, U = 3;
+    private const int N = 2, T = 4, F = 3;
 
     /// <summary>
     /// Keras's recurrence in float64: outputs [sequence (processing order) or last h, then h (and c) with return_state].
@@ -47,14 +49,14 @@ public sealed class RecurrentLayerTests
     /// </summary>
     private static double[][] Reference(Case c, double[] x, bool[] mask, double[] w, double[] uk, double[] b, double[]? h0 = null, double[]? c0 = null)
     {
-        int g = c.G * U;
-        var seq = new double[N * T * U];
-        var lastH = new double[N * U];
-        var lastC = new double[N * U];
+        int g = c.G * c.Units;
+        var seq = new double[N * T * c.Units];
+        var lastH = new double[N * c.Units];
+        var lastC = new double[N * c.Units];
         for (int n = 0; n < N; n++)
         {
-            var h = h0 is null ? new double[U] : h0[(n * U)..((n + 1) * U)];
-            var cs = c0 is null ? new double[U] : c0[(n * U)..((n + 1) * U)];
+            var h = h0 is null ? new double[c.Units] : h0[(n * c.Units)..((n + 1) * c.Units)];
+            var cs = c0 is null ? new double[c.Units] : c0[(n * c.Units)..((n + 1) * c.Units)];
             for (int s = 0; s < T; s++)
             {
                 int t = c.GoBackwards ? T - 1 - s : s;
@@ -67,12 +69,12 @@ public sealed class RecurrentLayerTests
                     for (int f = 0; f < F; f++) v += x[(n * T + t) * F + f] * w[f * g + j];
                     zx[j] = v;
                     double r = c.Cell == "gru_after" && c.UseBias ? b[g + j] : 0;
-                    for (int k = 0; k < U; k++) r += h[k] * uk[k * g + j];
+                    for (int k = 0; k < c.Units; k++) r += h[k] * uk[k * g + j];
                     rec[j] = r;
                 }
-                var hn = new double[U];
-                var cn = new double[U];
-                for (int k = 0; k < U; k++)
+                var hn = new double[c.Units];
+                var cn = new double[c.Units];
+                for (int k = 0; k < c.Units; k++)
                 {
                     switch (c.Cell)
                     {
@@ -80,8 +82,8 @@ public sealed class RecurrentLayerTests
                             hn[k] = Act(c.Activation, zx[k] + rec[k]);
                             break;
                         case "lstm":
-                            double i = Act(c.Gates, zx[k] + rec[k]), fg = Act(c.Gates, zx[U + k] + rec[U + k]);
-                            double cc = Act(c.Activation, zx[2 * U + k] + rec[2 * U + k]), o = Act(c.Gates, zx[3 * U + k] + rec[3 * U + k]);
+                            double i = Act(c.Gates, zx[k] + rec[k]), fg = Act(c.Gates, zx[c.Units + k] + rec[c.Units + k]);
+                            double cc = Act(c.Activation, zx[2 * c.Units + k] + rec[2 * c.Units + k]), o = Act(c.Gates, zx[3 * c.Units + k] + rec[3 * c.Units + k]);
                             cn[k] = fg * cs[k] + i * cc;
                             hn[k] = o * Act(c.Activation, cn[k]);
                             break;
@@ -89,23 +91,23 @@ public sealed class RecurrentLayerTests
                 }
                 if (c.Cell is "gru" or "gru_after")
                 {
-                    var z = new double[U];
-                    var r = new double[U];
-                    for (int k = 0; k < U; k++)
+                    var z = new double[c.Units];
+                    var r = new double[c.Units];
+                    for (int k = 0; k < c.Units; k++)
                     {
                         z[k] = Act(c.Gates, zx[k] + rec[k]);
-                        r[k] = Act(c.Gates, zx[U + k] + rec[U + k]);
+                        r[k] = Act(c.Gates, zx[c.Units + k] + rec[c.Units + k]);
                     }
-                    for (int k = 0; k < U; k++)
+                    for (int k = 0; k < c.Units; k++)
                     {
                         double inner;
-                        if (c.Cell == "gru_after") inner = r[k] * rec[2 * U + k];
+                        if (c.Cell == "gru_after") inner = r[k] * rec[2 * c.Units + k];
                         else
                         {
                             inner = 0;
-                            for (int m = 0; m < U; m++) inner += r[m] * h[m] * uk[m * g + 2 * U + k];
+                            for (int m = 0; m < c.Units; m++) inner += r[m] * h[m] * uk[m * g + 2 * c.Units + k];
                         }
-                        double hh = Act(c.Activation, zx[2 * U + k] + inner);
+                        double hh = Act(c.Activation, zx[2 * c.Units + k] + inner);
                         hn[k] = z[k] * h[k] + (1 - z[k]) * hh;
                     }
                 }
@@ -114,10 +116,10 @@ public sealed class RecurrentLayerTests
                     h = hn;
                     if (c.Cell == "lstm") cs = cn;
                 }
-                for (int k = 0; k < U; k++) seq[(n * T + s) * U + k] = real || !c.ZeroOutput ? h[k] : 0;
+                for (int k = 0; k < c.Units; k++) seq[(n * T + s) * c.Units + k] = real || !c.ZeroOutput ? h[k] : 0;
             }
-            Array.Copy(h, 0, lastH, n * U, U);
-            Array.Copy(cs, 0, lastC, n * U, U);
+            Array.Copy(h, 0, lastH, n * c.Units, c.Units);
+            Array.Copy(cs, 0, lastC, n * c.Units, c.Units);
         }
         var outputs = new List<double[]> { c.ReturnSequences ? seq : lastH };
         if (c.ReturnState)
@@ -132,9 +134,9 @@ public sealed class RecurrentLayerTests
 
     private static RecurrentLayer Make(Case c) => c.Cell switch
     {
-        "simple" => new SimpleRNN(U, c.Activation, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
-        "lstm" => new LSTM(U, c.Activation, c.Gates, c.UseBias, true, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
-        _ => new GRU(U, c.Activation, c.Gates, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout, resetAfter: c.Cell == "gru_after") { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        "simple" => new SimpleRNN(c.Units, c.Activation, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        "lstm" => new LSTM(c.Units, c.Activation, c.Gates, c.UseBias, true, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout) { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
+        _ => new GRU(c.Units, c.Activation, c.Gates, c.UseBias, c.ReturnSequences, c.ReturnState, c.GoBackwards, dropout: c.Dropout, resetAfter: c.Cell == "gru_after") { Id = Id, Name = "rnn", ZeroOutputForMask = c.ZeroOutput },
     };
 
     private sealed record Point(double[] X, bool[] Mask, double[] W, double[] Uk, double[] B);
@@ -143,10 +145,10 @@ public sealed class RecurrentLayerTests
     {
         var rng = new Random(seed);
         double[] Values(int count, double scale) => [.. Enumerable.Range(0, count).Select(_ => (rng.NextDouble() * 2 - 1) * scale)];
-        int g = c.G * U;
+        int g = c.G * c.Units;
         // Sample 0 keeps steps 0 and 3 and masks 1 and 2; sample 1 masks its first step only (a masked step before any real one).
         bool[] mask = c.Masked ? [true, false, false, true, false, true, true, true] : [.. Enumerable.Repeat(true, N * T)];
-        return new Point(Values(N * T * F, 1), mask, Values(F * g, 0.8), Values(U * g, 0.8), Values(c.Cell == "gru_after" ? 2 * g : g, 0.5));
+        return new Point(Values(N * T * F, 1), mask, Values(F * g, 0.8), Values(c.Units * g, 0.8), Values(c.Cell == "gru_after" ? 2 * g : g, 0.5));
     }
 
     private static float[] Floats(double[] v) => Array.ConvertAll(v, d => (float)d);
@@ -158,9 +160,9 @@ public sealed class RecurrentLayerTests
 
     private static RecurrentLayer Built(Case c, Point p)
     {
-        int g = c.G * U;
+        int g = c.G * c.Units;
         var bias = c.Cell == "gru_after" ? T32(p.B, 2, g) : T32(p.B, g);
-        Tensor[] weights = c.UseBias ? [T32(p.W, F, g), T32(p.Uk, U, g), bias] : [T32(p.W, F, g), T32(p.Uk, U, g)];
+        Tensor[] weights = c.UseBias ? [T32(p.W, F, g), T32(p.Uk, c.Units, g), bias] : [T32(p.W, F, g), T32(p.Uk, c.Units, g)];
         return Make(c) with { Params = EquatableArray.Of(weights) };
     }
 
@@ -175,6 +177,9 @@ public sealed class RecurrentLayerTests
         yield return new Case("gru_after", "tanh", "sigmoid", true, true, true, true, true, UseBias: false);
         foreach (var cell in new[] { "simple", "lstm", "gru", "gru_after" })
             yield return new Case(cell, "tanh", "sigmoid", true, true, false, true, false, Dropout: 0.5);
+        yield return new Case("lstm", "tanh", "sigmoid", false, true, true, false, false, Units: 19);
+        yield return new Case("lstm", "tanh", "sigmoid", true, true, true, true, false, Units: 19);
+        yield return new Case("lstm", "tanh", "sigmoid", false, false, false, true, false, UseBias: false, Units: 16);
     }
 
     public static TheoryData<int> CaseIndices => new(Enumerable.Range(0, Cases().Count()));
@@ -259,7 +264,7 @@ public sealed class RecurrentLayerTests
             var reversed = new double[bo[0].Length];
             for (int n = 0; n < N; n++)
                 for (int s = 0; s < T; s++)
-                    Array.Copy(bo[0], (n * T + s) * U, reversed, (n * T + T - 1 - s) * U, U);
+                    Array.Copy(bo[0], (n * T + s) * c.Units, reversed, (n * T + T - 1 - s) * c.Units, c.Units);
             bo[0] = reversed;
         }
         var states = fo.Skip(1).Concat(bo.Skip(1));
@@ -267,7 +272,7 @@ public sealed class RecurrentLayerTests
         return mode switch
         {
             null => [fo[0], bo[0], .. states],
-            "concat" => [[.. Enumerable.Range(0, fo[0].Length / U).SelectMany(row => fo[0].Skip(row * U).Take(U).Concat(bo[0].Skip(row * U).Take(U)))], .. states],
+            "concat" => [[.. Enumerable.Range(0, fo[0].Length / c.Units).SelectMany(row => fo[0].Skip(row * c.Units).Take(c.Units).Concat(bo[0].Skip(row * c.Units).Take(c.Units)))], .. states],
             "sum" => [Zip((a, b) => a + b), .. states],
             "mul" => [Zip((a, b) => a * b), .. states],
             _ => [Zip((a, b) => (a + b) / 2), .. states],
@@ -343,11 +348,11 @@ public sealed class RecurrentLayerTests
         var c = new Case(cell, "tanh", "sigmoid", true, true, true, true, false);
         var p = Draw(c, 700 + cell.Length);
         var rng = new Random(11);
-        var h0 = Enumerable.Range(0, N * U).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
-        var c0 = Enumerable.Range(0, N * U).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var h0 = Enumerable.Range(0, N * c.Units).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
+        var c0 = Enumerable.Range(0, N * c.Units).Select(_ => rng.NextDouble() * 2 - 1).ToArray();
         var layer = Built(c, p);
         var x = T32(p.X, N, T, F);
-        Tensor[] inputs = cell == "lstm" ? [x, T32(h0, N, U), T32(c0, N, U)] : [x, T32(h0, N, U)];
+        Tensor[] inputs = cell == "lstm" ? [x, T32(h0, N, c.Units), T32(c0, N, c.Units)] : [x, T32(h0, N, c.Units)];
         var outputs = layer.OutputShapes([.. inputs.Select(i => i.Shape)]).Select(s => Tensor.Zeros(s.ToArray())).ToArray();
         var context = Context(Harness.Managed, c, p);
         var saved = layer.ForwardTrain(context, inputs, outputs);
