@@ -85,40 +85,16 @@ public sealed class KerasH5FuzzTests(ITestOutputHelper output)
         {
             var (name, original) = sources[random.Next(sources.Length)];
             var bytes = (byte[])original.Clone();
-            switch (random.Next(4))
+            int kind = random.Next(ByteDamage.Kinds + 1);
+            if (kind < ByteDamage.Kinds)
             {
-                case 0:
-                {
-                    int n = 1 + random.Next(8);
-                    var at = new List<int>();
-                    for (int k = 0; k < n; k++)
-                    {
-                        int p = random.Next(bytes.Length);
-                        bytes[p] ^= (byte)(1 << random.Next(8));
-                        at.Add(p);
-                    }
-                    return ($"{name}: bits flipped at {string.Join(", ", at)}", bytes);
-                }
-                case 1:
-                {
-                    int length = random.Next(bytes.Length);
-                    return ($"{name}: cut to {length} bytes", bytes[..length]);
-                }
-                case 2:
-                {
-                    int p = random.Next(bytes.Length), n = Math.Min(1 + random.Next(16), bytes.Length - p);
-                    byte fill = random.Next(3) switch { 0 => 0x00, 1 => 0xFF, _ => (byte)random.Next(256) };
-                    bytes.AsSpan(p, n).Fill(fill);
-                    return ($"{name}: {n} bytes at {p} set to {fill:X2}", bytes);
-                }
-                default:
-                {
-                    // A byte in the first 2 KB (superblock, root object header, attribute messages) set to an extreme.
-                    int p = random.Next(Math.Min(2048, bytes.Length));
-                    bytes[p] = random.Next(2) == 0 ? (byte)0xFF : (byte)0x7F;
-                    return ($"{name}: byte {p} set to an extreme", bytes);
-                }
+                var (what, damaged) = ByteDamage.Apply(kind, bytes, random);
+                return ($"{name}: {what}", damaged);
             }
+            // A byte in the first 2 KB (superblock, root object header, attribute messages) set to an extreme.
+            int p = random.Next(Math.Min(2048, bytes.Length));
+            bytes[p] = random.Next(2) == 0 ? (byte)0xFF : (byte)0x7F;
+            return ($"{name}: byte {p} set to an extreme", bytes);
         });
     }
 

@@ -79,36 +79,7 @@ public sealed class OptimizerStateFuzzTests(ITestOutputHelper output) : IDisposa
         return ($"{name} (model.weights.h5): {description}", output.ToArray());
     }
 
-    private static (string, byte[]) DamageBytes(byte[] bytes, Random random)
-    {
-        switch (random.Next(3))
-        {
-            case 0:
-            {
-                int n = 1 + random.Next(8);
-                var at = new List<int>();
-                for (int k = 0; k < n; k++)
-                {
-                    int p = random.Next(bytes.Length);
-                    bytes[p] ^= (byte)(1 << random.Next(8));
-                    at.Add(p);
-                }
-                return ($"bits flipped at {string.Join(", ", at)}", bytes);
-            }
-            case 1:
-            {
-                int length = random.Next(bytes.Length);
-                return ($"cut to {length} bytes", bytes[..length]);
-            }
-            default:
-            {
-                int p = random.Next(bytes.Length), n = Math.Min(1 + random.Next(16), bytes.Length - p);
-                byte fill = random.Next(3) switch { 0 => 0x00, 1 => 0xFF, _ => (byte)random.Next(256) };
-                bytes.AsSpan(p, n).Fill(fill);
-                return ($"{n} bytes at {p} set to {fill:X2}", bytes);
-            }
-        }
-    }
+    private static (string, byte[]) DamageBytes(byte[] bytes, Random random) => ByteDamage.Apply(random.Next(ByteDamage.Kinds), bytes, random);
 
     private enum Outcome { Restored, Warned, Loaded, Refused }
 
