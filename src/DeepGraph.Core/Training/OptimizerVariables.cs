@@ -101,10 +101,13 @@ public static class OptimizerVariables
         return a;
     }
 
+    /// <summary>The largest iteration count restored: 2^53, the last a double counts exactly (no training run comes near it).</summary>
+    private const long MaxIterations = 1L << 53;
+
     /// <summary>
     /// The optimizer state <paramref name="snapshot"/> describes over <paramref name="model"/>'s trainable weights, or
-    /// the reason it cannot be one: another number of weights or slots, a slot of another length, a negative iteration
-    /// count, a value that is not finite, or a negative second moment, mean square or accumulator (whose root the update takes).
+    /// the reason it cannot be one: another number of weights or slots, a slot of another length, an iteration count
+    /// below 0 or above 2^53, a value that is not finite, or a negative second moment, mean square or accumulator (whose root the update takes).
     /// </summary>
     public static (OptimizerState? State, string? Why) Restore(Optimizer optimizer, Model model, OptimizerSnapshot snapshot)
     {
@@ -112,6 +115,9 @@ public static class OptimizerVariables
         ArgumentNullException.ThrowIfNull(snapshot);
         var order = TrainableOrder(model);
         if (snapshot.Iterations < 0) return (null, $"the iteration count is {snapshot.Iterations}");
+        // The next steps count on from it (step = iterations + 1, β^step in double precision): a count past 2^53 is no longer
+        // exact there, and at long.MaxValue the next count overflows and the bias corrections turn the weights NaN.
+        if (snapshot.Iterations > MaxIterations) return (null, $"the iteration count is {snapshot.Iterations}, more than 2^53");
         if (snapshot.Slots.Count != order.Count)
             return (null, $"it holds slots for {snapshot.Slots.Count} weights, but the model has {order.Count} trainable weights");
         // Slots whose root the update takes: Adam's second moment, RMSprop's mean square, Adagrad's accumulator.

@@ -117,4 +117,23 @@ public class OptimizerStateRoundTripTests
             var (state, invalid) = OptimizerVariables.Restore(optimizer, contents.Model, read);
             return (same && state is not null && state.Iterations == c.Iterations).Label($"{c}: read back differs ({invalid})");
         });
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData((1L << 53) + 1)]
+    public void An_iteration_count_whose_next_steps_cannot_be_counted_exactly_is_not_restored(long iterations)
+    {
+        // A file may say any int64. At long.MaxValue the next step's count (iterations + 1) overflows to a negative number and
+        // Adam's bias correction 1 − β^step becomes infinite: the weights would turn NaN on the first step. Above 2^53 the
+        // count is no longer exact in the double the corrections are computed in.
+        var model = Build(0);
+        var optimizer = Optimizers.Adam(0.01);
+        var order = OptimizerVariables.TrainableOrder(model);
+        var slots = order.Select(w => (IReadOnlyList<float[]>)[.. Enumerable.Range(0, 2).Select(_ => new float[w.Shape.Aggregate(1, (a, d) => a * d)])]).ToArray();
+        var (state, why) = OptimizerVariables.Restore(optimizer, model, new OptimizerSnapshot(iterations, 0.01f, slots));
+        Assert.Null(state);
+        Assert.Contains("iteration count", why);
+        // The largest count allowed is restored.
+        Assert.NotNull(OptimizerVariables.Restore(optimizer, model, new OptimizerSnapshot(1L << 53, 0.01f, slots)).State);
+    }
 }
