@@ -112,7 +112,7 @@ internal sealed class H5Weights : IWeightSource
         if (type.Class != H5DataTypeClass.FloatingPoint || type.Size is not (4 or 8))
             throw new ModelFormatError($"{at}: the data is of HDF5 class {type.Class} ({type.Size} bytes); DeepGraph reads float32 or float64 weights only.");
         if (dataset.Layout.Class == H5DataLayoutClass.VirtualStorage)
-            throw new ModelFormatError($"{at}: the dataset is virtual (its data lives in other files); DeepGraph reads weights stored in the file itself.");
+            throw new ModelFormatError($"{at}: {VirtualProblem}.");
         var space = dataset.Space;
         if (space.Type == H5DataspaceType.Null)
             throw new ModelFormatError($"{at}: the dataset holds no data (a null dataspace).");
@@ -128,14 +128,25 @@ internal sealed class H5Weights : IWeightSource
             if (count > Array.MaxLength)
                 throw new ModelFormatError($"{at}: shape [{string.Join(", ", dims)}] has more than {Array.MaxLength} values; a weight this large cannot be held.");
         }
-        if (dataset.Layout.Class == H5DataLayoutClass.Chunked)
-        {
-            double chunk = 1;
-            foreach (var c in dataset.Layout.Chunks) chunk *= c;
-            if (chunk > Math.Max(count * 8.0, 1 << 20) * 4)
-                throw new ModelFormatError($"{at}: the dataset's chunks ([{string.Join(", ", dataset.Layout.Chunks)}]) are far larger than its data; the file is corrupt.");
-        }
+        if (ChunkProblem(dataset, count) is { } problem) throw new ModelFormatError($"{at}: {problem}.");
         return new Entry(layerName, weightName, dataset, Shape.Of(shape), count, type.Size == 8, dataset.Layout.Class == H5DataLayoutClass.Chunked);
+    }
+
+    /// <summary>Why a virtual dataset is not read.</summary>
+    internal const string VirtualProblem = "the dataset is virtual (its data lives in other files); DeepGraph reads weights stored in the file itself";
+
+    /// <summary>
+    /// Why a dataset of <paramref name="count"/> values cannot be read safely, or null: chunks far larger than its data
+    /// (the reader allocates a chunk's worth), the sign of a corrupt or crafted file.
+    /// </summary>
+    internal static string? ChunkProblem(IH5Dataset dataset, long count)
+    {
+        if (dataset.Layout.Class != H5DataLayoutClass.Chunked) return null;
+        double chunk = 1;
+        foreach (var c in dataset.Layout.Chunks) chunk *= c;
+        return chunk > Math.Max(count * 8.0, 1 << 20) * 4
+            ? $"the dataset's chunks ([{string.Join(", ", dataset.Layout.Chunks)}]) are far larger than its data; the file is corrupt"
+            : null;
     }
 
     /// <summary>

@@ -54,18 +54,26 @@ public sealed class SavedOptimizerState
             }
             else if (dataset.Type.Size == 8)
             {
-                var d = new double[v.Dims.Aggregate(1UL, (a, x) => a * x)];
+                var d = new double[Length(v.Dims)];
                 dataset.Read<double[]>(d);
                 result[i] = Array.ConvertAll(d, x => (float)x);
             }
             else
             {
-                var f = new float[v.Dims.Aggregate(1UL, (a, x) => a * x)];
+                var f = new float[Length(v.Dims)];
                 dataset.Read<float[]>(f);
                 result[i] = f;
             }
         }
         return result;
+    }
+
+    /// <summary>The number of values of <paramref name="dims"/>, in checked arithmetic (the plan has matched them to a weight's shape first).</summary>
+    private static int Length(ulong[] dims)
+    {
+        ulong count = 1;
+        foreach (var d in dims) count = checked(count * d);
+        return checked((int)count);
     }
 
     /// <summary>The variables of the group at <paramref name="groupPath"/>, in <paramref name="names"/>' order, each checked to be an integer or float dataset inside the file.</summary>
@@ -80,7 +88,7 @@ public sealed class SavedOptimizerState
             var parts = path.Split('/');
             for (int i = 0; i < parts.Length; i++)
             {
-                if (parts[i].Length == 0 || !group.LinkExists(parts[i]))
+                if (parts[i] is "" or "." or ".." || parts[i].Contains('\0') || !group.LinkExists(parts[i]))
                     return new SavedOptimizerState(format, [], $"the file names optimizer variable \"{name}\" but holds no dataset at \"{path}\"", open);
                 var child = group.Get(parts[i]);
                 KerasH5.CheckInFile(child, group, $"\"{path}\"");
@@ -103,6 +111,12 @@ public sealed class SavedOptimizerState
             };
             if (dims.Contains(ulong.MaxValue))
                 return new SavedOptimizerState(format, [], $"optimizer variable \"{name}\" has no data", open);
+            // Its data is read only if its shape is a weight's, but the reader allocates by the storage the file declares.
+            if (dataset.Layout.Class == H5DataLayoutClass.VirtualStorage)
+                return new SavedOptimizerState(format, [], $"optimizer variable \"{name}\": {H5Weights.VirtualProblem}", open);
+            double count = dims.Aggregate(1.0, (a, d) => a * d);
+            if (H5Weights.ChunkProblem(dataset, count > Array.MaxLength ? Array.MaxLength : (long)count) is { } chunks)
+                return new SavedOptimizerState(format, [], $"optimizer variable \"{name}\": {chunks}", open);
             variables.Add(new SavedOptimizerVariable(name, path, dims, integer));
         }
         return new SavedOptimizerState(format, variables, null, open);
