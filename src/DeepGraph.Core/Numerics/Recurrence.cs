@@ -186,7 +186,9 @@ public static class Recurrence
                 case RecurrentCell.Simple:
                     if (s > 0 || initial) gemm.Sgemm(false, false, m, u, u, 1f, hp, u, recurrent, u, 1f, zs, u);
                     if (!ps.IsEmpty) zs.CopyTo(ps);
-                    Activate.InPlace(spec.Activation, zs, u);
+                    // Row by row: an activation's vectorised and scalar paths may round differently, so activating the rows of a
+                    // thread's block at once would make a row's value depend on how the batch is split.
+                    for (int b = 0; b < m; b++) Activate.InPlace(spec.Activation, zs.Slice(b * u, u), u);
                     zs.CopyTo(hs);
                     break;
                 case RecurrentCell.Lstm:
@@ -596,7 +598,8 @@ public static class Recurrence
                 case RecurrentCell.Simple:
                     // zs holds y = act(pre): dz = dh ⊙ act′.
                     dh.CopyTo(tmp[..(m * u)]);
-                    Derive(spec.Activation, ps, zs, tmp[..(m * u)], u);
+                    for (int b = 0; b < m; b++) // row by row, as the forward pass activates
+                        Derive(spec.Activation, ps.IsEmpty ? default : ps.Slice(b * u, u), zs.Slice(b * u, u), tmp.Slice(b * u, u), u);
                     tmp[..(m * u)].CopyTo(zs);
                     Masked(spec, mask, s, zs, g, b0, b1);
                     if (s > 0 || first) gemm.Sgemm(false, true, m, u, u, 1f, zs, u, recurrent, u, 0f, dhNext, u);
