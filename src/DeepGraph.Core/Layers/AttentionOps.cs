@@ -175,15 +175,12 @@ internal static class AttentionOps
         });
     }
 
-    /// <summary>The managed GEMM on one thread, for the heads' products run in parallel.</summary>
-    private static readonly IGemm SerialManaged = new ManagedGemm(1);
-
     /// <summary>Runs <paramref name="body"/> for every (batch, head), in parallel when there is enough of them, each with a GEMM it may use alone.</summary>
     private static void ForEachHead(int batch, int heads, IGemm? gemm, Action<int, int, IGemm?> body)
     {
         int count = batch * heads;
         // A native BLAS cannot be asked for one thread per call: the heads' small products then run on the managed kernel.
-        var single = gemm is null ? null : gemm.SingleThreaded ?? SerialManaged;
+        var single = gemm is null ? null : gemm.SingleThreaded ?? ManagedGemm.Serial;
         if (count < 2 || Environment.ProcessorCount < 2)
         {
             for (int i = 0; i < count; i++) body(i / heads, i % heads, gemm);

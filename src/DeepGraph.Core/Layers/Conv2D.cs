@@ -186,9 +186,6 @@ public sealed record Conv2D : SpatialConv
     /// <inheritdoc/>
     public override bool WritesInputGradients => true;
 
-    /// <summary>The managed GEMM on one thread, for the weight gradient's parts when the chosen GEMM cannot run on one.</summary>
-    private static readonly IGemm SerialManaged = new ManagedGemm(1);
-
     /// <summary>Output pixels per im2col tile: as many as fit <see cref="Im2ColBudget"/>.</summary>
     private static int Tile(in Window2D g) => Math.Clamp(Im2ColBudget / g.PatchSize, 1, g.Rows);
 
@@ -252,7 +249,7 @@ public sealed record Conv2D : SpatialConv
             if (dW is not null && PointwiseGemm.Applies(k, Filters))
                 PointwiseGemm.AddTransposedProduct(input.Data, g.Rows, k, args.OutputGrads[0].Data, Filters, dW.Data, context.Threads);
             else if (dW is not null && context.Threads > 1 && g.Rows >= 2 * 64)
-                WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW);
+                WeightGradientSplit(context, context.Gemm.SingleThreaded ?? ManagedGemm.Serial, g, x, dZ, dW);
             else if (dW is not null)
                 context.Gemm.Sgemm(true, false, k, Filters, g.Rows, 1f, x, k, dZ, Filters, 1f, dW.Data, Filters);
             if (dX is not null && pointwiseKernel)
@@ -279,7 +276,7 @@ public sealed record Conv2D : SpatialConv
         if (dX is null && context.Threads > 1 && g.Rows >= 2 * 64)
         {
             // A native BLAS cannot be asked for one thread per call; its parts then run on the managed kernel.
-            WeightGradientSplit(context, context.Gemm.SingleThreaded ?? SerialManaged, g, x, dZ, dW!);
+            WeightGradientSplit(context, context.Gemm.SingleThreaded ?? ManagedGemm.Serial, g, x, dZ, dW!);
             return;
         }
         int tile = Tile(g);

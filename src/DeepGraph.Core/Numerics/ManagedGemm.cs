@@ -76,6 +76,12 @@ public sealed unsafe partial class ManagedGemm : IGemm
 
     private ManagedGemm? serial;
 
+    /// <summary>
+    /// A managed GEMM on one thread, shared (it holds no state that changes): for kernels that split their own work between
+    /// threads when the caller's GEMM has no <see cref="IGemm.SingleThreaded"/> form (a native BLAS).
+    /// </summary>
+    internal static IGemm Serial { get; } = new ManagedGemm(1);
+
     /// <summary>This kernel on one thread (this instance when it already is).</summary>
     public IGemm SingleThreaded => DegreeOfParallelism == 1 ? this : serial ??= new ManagedGemm(1, Kernel);
 

@@ -143,7 +143,7 @@ public static class Recurrence
         }
         else
         {
-            var serial = gemm.SingleThreaded ?? SerialManaged;
+            var serial = gemm.SingleThreaded ?? ManagedGemm.Serial;
             unsafe
             {
                 fixed (int* pm = mask)
@@ -161,9 +161,6 @@ public static class Recurrence
         if (!last.IsEmpty) H.Slice(steps * nu, nu).CopyTo(last);
         if (!lastCell.IsEmpty && trace.C is { } cl) cl.AsSpan(steps * nu, nu).CopyTo(lastCell);
     }
-
-    /// <summary>A GEMM on one thread, for the rows a thread runs when the caller's GEMM cannot promise one (a native BLAS).</summary>
-    private static readonly IGemm SerialManaged = new ManagedGemm(1);
 
     /// <summary>How many row blocks of the batch to run at once: one per thread, at most one per sequence.</summary>
     private static int Parts(int batch, int threads) => Math.Max(1, Math.Min(threads, batch));
@@ -501,7 +498,7 @@ public static class Recurrence
             }
             else
             {
-                var serial = gemm.SingleThreaded ?? SerialManaged;
+                var serial = gemm.SingleThreaded ?? ManagedGemm.Serial;
                 unsafe
                 {
                     fixed (int* pm = mask)
