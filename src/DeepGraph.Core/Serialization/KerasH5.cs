@@ -185,24 +185,30 @@ public static class KerasH5
             var group = new H5Group();
             group.Attributes["weight_names"] = variables.Select(v => v.Name).ToArray();
             foreach (var (name, shape, values) in variables)
-            {
-                var parts = name.Split('/');
-                var at = group;
-                for (int i = 0; i < parts.Length - 1; i++)
-                {
-                    if (!at.TryGetValue(parts[i], out var next)) at[parts[i]] = next = new H5Group();
-                    at = next as H5Group ?? throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: optimizer variable \"{name}\" clashes with another's path.");
-                }
-                if (at.ContainsKey(parts[^1]))
-                    throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: optimizer variable \"{name}\" clashes with another's path.");
-                at[parts[^1]] = KerasArchive.Dataset(shape, values);
-            }
+                Put(group, name, KerasArchive.Dataset(shape, values), $"Model \"{model.Name}\" cannot be written: optimizer variable \"{name}\" clashes with another's path.");
             file["optimizer_weights"] = group;
         }
         file.Write(stream);
     }
 
     // ---- writing -------------------------------------------------------------------------
+
+    /// <summary>
+    /// Puts <paramref name="dataset"/> at the slash-separated <paramref name="path"/> below <paramref name="root"/>, making the
+    /// groups on the way; a path that runs through a dataset or ends on an existing entry is refused with <paramref name="clash"/>.
+    /// </summary>
+    private static void Put(H5Group root, string path, H5Dataset dataset, string clash)
+    {
+        var parts = path.Split('/');
+        var at = root;
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            if (!at.TryGetValue(parts[i], out var next)) at[parts[i]] = next = new H5Group();
+            at = next as H5Group ?? throw new ModelFormatError(clash);
+        }
+        if (at.ContainsKey(parts[^1])) throw new ModelFormatError(clash);
+        at[parts[^1]] = dataset;
+    }
 
     /// <summary>The layers Keras lists in <c>layer_names</c>: a Functional model's in order (inputs included), a Sequential's without its input.</summary>
     private static IEnumerable<Layer> TopLayers(Model model) =>
@@ -223,18 +229,8 @@ public static class KerasH5
             var layerGroup = new H5Group();
             layerGroup.Attributes["weight_names"] = weights.Count == 0 ? Array.Empty<double>() : weights.Select(w => w.Name).ToArray();
             foreach (var (name, value) in weights)
-            {
-                var parts = name.Split('/');
-                var at = layerGroup;
-                for (int i = 0; i < parts.Length - 1; i++)
-                {
-                    if (!at.TryGetValue(parts[i], out var next)) at[parts[i]] = next = new H5Group();
-                    at = next as H5Group ?? throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight \"{name}\" of layer \"{layer.Name}\" clashes with another weight's path.");
-                }
-                if (at.ContainsKey(parts[^1]))
-                    throw new ModelFormatError($"Model \"{model.Name}\" cannot be written: weight \"{name}\" of layer \"{layer.Name}\" clashes with another weight's path.");
-                at[parts[^1]] = new H5Dataset(value.Span.ToArray(), fileDims: [.. value.Shape.Select(d => (ulong)d!.Value)]);
-            }
+                Put(layerGroup, name, new H5Dataset(value.Span.ToArray(), fileDims: [.. value.Shape.Select(d => (ulong)d!.Value)]),
+                    $"Model \"{model.Name}\" cannot be written: weight \"{name}\" of layer \"{layer.Name}\" clashes with another weight's path.");
             group[layer.Name] = layerGroup;
         }
         group.Attributes["layer_names"] = layers.Select(l => l.Name).ToArray();
